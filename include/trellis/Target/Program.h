@@ -1,0 +1,72 @@
+//===- Program.h - A compiled program in memory (the decoded .tnef) -------===//
+//
+// The artifact (docs/artifact.md) is this struct serialised with the protobuf
+// schema lib/Target/tnef.proto inside a checksummed envelope.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRELLIS_TARGET_PROGRAM_H
+#define TRELLIS_TARGET_PROGRAM_H
+
+#include "trellis/Target/ArchConfig.h"
+#include "trellis/Target/Inst.h"
+#include "llvm/Support/Error.h"
+#include <string>
+#include <vector>
+
+namespace trellis {
+
+/// An HBM tensor the host reads or writes: a graph input or output.
+struct TensorInfo {
+  std::string name; // ONNX name
+  isa::DType dtype = isa::DType::f32;
+  std::vector<int64_t> shape;
+  int64_t hbmOffset = 0; // bytes, row-major
+  int64_t numElements() const;
+  int64_t byteSize() const;
+};
+
+/// A block of constant bytes placed at `hbmOffset`.
+struct ConstantSegment {
+  std::string name;
+  int64_t hbmOffset = 0;
+  std::vector<uint8_t> bytes;
+};
+
+/// Where an instruction came from.
+struct DebugEntry {
+  std::string isaOp;  // e.g. "isa.multiply_moving"
+  std::string tileOp; // e.g. "tile.matmul"
+  std::string graphOp; // e.g. "graph.linear"
+  std::string node;   // ONNX node name, or kernel file:line:col
+};
+
+struct Program {
+  static constexpr uint32_t kFormatVersion = 1;
+
+  std::string targetName;
+  std::string targetJson; // the arch config the program was compiled for
+  std::string compilerVersion;
+  std::string compilerOptions;
+  int64_t hbmSize = 0;
+  std::vector<TensorInfo> inputs, outputs;
+  std::vector<ConstantSegment> constants;
+  std::vector<isa::Inst> instructions; // program order; queue = stream
+  std::vector<DebugEntry> debug;
+
+  /// Instructions of queue `q`, in order.
+  std::vector<const isa::Inst *> stream(int64_t q) const;
+};
+
+/// Serialises `p` to bytes (envelope + protobuf payload).
+std::string encodeProgram(const Program &p);
+/// Parses and validates bytes written by encodeProgram. Rejects a bad magic,
+/// an unknown format version, a checksum mismatch, and offsets or sizes out
+/// of range, with a message naming what is wrong.
+llvm::Expected<Program> decodeProgram(llvm::StringRef bytes, llvm::StringRef origin);
+
+llvm::Error writeProgramFile(const Program &p, llvm::StringRef path);
+llvm::Expected<Program> readProgramFile(llvm::StringRef path);
+
+} // namespace trellis
+
+#endif
