@@ -1,0 +1,133 @@
+//===- GraphOps.td - Trellis graph dialect ------------------*- tablegen -*-===//
+//
+// Value-semantics tensor ops close to ONNX. Static shapes; result types come
+// from InferTypeOpInterface (shape inference); locations carry the ONNX node
+// name.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRELLIS_GRAPH_OPS
+#define TRELLIS_GRAPH_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Graph_Dialect : Dialect {
+  let name = "graph";
+  let cppNamespace = "::trellis::graph";
+  let summary = "Tensor-level ops imported from ONNX";
+  let description = [{
+    The `graph` dialect holds a model as value-semantics tensor ops with static
+    shapes, close to ONNX. Graph passes (fusion, folding) run here before the
+    model is tiled onto the machine (`--convert-graph-to-tile`).
+  }];
+  let hasConstantMaterializer = 1;
+}
+
+def Graph_Activation : I32EnumAttr<"Activation", "fused activation", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"relu", 1>
+  ]> {
+  let cppNamespace = "::trellis::graph";
+  let genSpecializedAttr = 0;
+}
+
+class Graph_Op<string mnemonic, list<Trait> traits = []> :
+    Op<Graph_Dialect, mnemonic, traits # [Pure]>;
+
+def Graph_ConstantOp : Graph_Op<"constant", [ConstantLike, AllTypesMatch<["value", "result"]>]> {
+  let summary = "a constant tensor (an ONNX initializer or Constant)";
+  let description = [{
+    ```mlir
+    %w = graph.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+  let builders = [OpBuilder<(ins "::mlir::ElementsAttr":$value), [{
+    build($_builder, $_state, value.getType(), value);
+  }]>];
+}
+
+def Graph_MatMulOp : Graph_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "numpy-style matrix product (ONNX MatMul)";
+  let description = [{
+    Batched, with the batch dimensions broadcast as in numpy. Rank-1 operands
+    are not supported yet.
+
+    ```mlir
+    %y = graph.matmul %a, %b : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$lhs, AnyStaticShapeTensor:$rhs);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Graph_LinearOp : Graph_Op<"linear", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "act(alpha * x @ w + beta * bias): a fused 2-D matmul";
+  let description = [{
+    `x` is [M, K], `w` is [K, N], the optional `bias` broadcasts to [M, N].
+    Produced from ONNX Gemm and by fusing MatMul + Add (+ Relu). The tiler
+    keeps `w` stationary in the PE array and applies bias and activation
+    while evacuating PSUM.
+
+    ```mlir
+    %y = graph.linear %x, %w, %b {activation = #graph.activation<relu>} : (tensor<8x16xf32>, tensor<16x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$x, AnyStaticShapeTensor:$w,
+                       Optional<AnyStaticShapeTensor>:$bias,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       DefaultValuedAttr<EnumAttr<Graph_Dialect, Graph_Activation, "activation">,
+                                         "::trellis::graph::Activation::none">:$activation);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$x `,` $w (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Graph_TransposeOp : Graph_Op<"transpose", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "permute dimensions (ONNX Transpose)";
+  let description = [{
+    ```mlir
+    %t = graph.transpose %a {perm = array<i64: 1, 0>} : (tensor<3x4xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graph_AddOp : Graph_Op<"add", [DeclareOpInterfaceMethods<InferTypeOpInterface>, Commutative]> {
+  let summary = "element-wise sum with numpy broadcasting (ONNX Add)";
+  let description = [{
+    ```mlir
+    %c = graph.add %a, %b : (tensor<3x4x5xf32>, tensor<5xf32>) -> tensor<3x4x5xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$lhs, AnyStaticShapeTensor:$rhs);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Graph_ReluOp : Graph_Op<"relu", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "max(x, 0) (ONNX Relu)";
+  let description = [{
+    ```mlir
+    %r = graph.relu %a : (tensor<3x4xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeTensor:$input);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // TRELLIS_GRAPH_OPS

@@ -1,0 +1,28 @@
+//===- Pipeline.h - The compile pipeline as library code ------------------===//
+#ifndef TRELLIS_PIPELINE_PIPELINE_H
+#define TRELLIS_PIPELINE_PIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+#include <string>
+
+namespace trellis {
+
+/// How far to lower.
+enum class EmitStage { Graph, Tile, Isa };
+
+struct PipelineOptions {
+  std::string target = "trn2";
+  int optLevel = 2;
+  EmitStage stopAfter = EmitStage::Isa;
+};
+
+/// graph -> (fusion) -> tile -> isa -> semaphores, stopping after
+/// `opts.stopAfter`. Each stage is followed by verification.
+void populateCompilePipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
+
+/// Registers the pipeline as `--trellis-compile` for trellis-opt.
+void registerCompilePipeline();
+
+} // namespace trellis
+
+#endif

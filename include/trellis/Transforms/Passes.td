@@ -1,0 +1,65 @@
+//===- Passes.td - Trellis passes -----------------------------*- tablegen -*-===//
+
+#ifndef TRELLIS_PASSES
+#define TRELLIS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def FuseLinear : Pass<"trellis-fuse-linear", "mlir::func::FuncOp"> {
+  let summary = "Fuse 2-D matmul + bias add + relu into graph.linear";
+  let description = [{
+    Rewrites `graph.matmul` of rank-2 operands into `graph.linear`, folds a
+    following `graph.add` whose other operand broadcasts to the result into
+    the linear's bias, and a following `graph.relu` into its activation, so
+    that the tiler applies both while evacuating PSUM.
+  }];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
+def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
+  let summary = "Tile graph ops onto the 128x128 PE array, SBUF and PSUM";
+  let description = [{
+    Rewrites each `func.func` of graph ops on tensors into a function of tile
+    ops on HBM buffers in destination-passing style: inputs first, then one
+    output buffer per result (arg attributes `trellis.input` /
+    `trellis.output` carry the ONNX names). Matmuls keep the weight [K, N]
+    stationary and stream the activations transposed ([K, M]) as the moving
+    matrix, so PSUM holds the output transposed with N on partitions: a bias
+    along N becomes the activation engine's per-partition bias, applied with
+    the activation while evacuating PSUM. Contraction runs in 128-row
+    chunks accumulated in PSUM; moving tiles are at most 512 wide (one PSUM
+    bank). Element-wise ops load broadcast operands with zero-stride DMA
+    views.
+  }];
+  let dependentDialects = ["trellis::tile::TileDialect", "mlir::func::FuncDialect"];
+}
+
+def ConvertTileToIsa : Pass<"convert-tile-to-isa", "mlir::ModuleOp"> {
+  let summary = "Place buffers and lower tile ops to hardware instructions";
+  let description = [{
+    Places HBM tensors (inputs, outputs, constants, scratch), allocates SBUF
+    and PSUM by liveness (first fit; a PSUM tile gets a whole bank), assigns
+    each op to an engine queue (DMAs round-robin over the DMA queues) and
+    emits one `isa.program` per function. Instruction locations keep the
+    tile op and the graph op / ONNX node they came from.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"trn2\"",
+           "arch config: a bundled target name or a .json path">,
+  ];
+  let dependentDialects = ["trellis::isa::ISADialect"];
+}
+
+def InsertSemaphores : Pass<"trellis-insert-semaphores", "trellis::isa::ProgramOp"> {
+  let summary = "Order cross-engine dependencies with semaphores";
+  let description = [{
+    Engines only order their own queue. For every instruction that reads or
+    writes bytes another queue wrote (or writes bytes another queue read),
+    adds a wait on that queue's semaphore for the latest such instruction,
+    and marks that instruction to signal. Memory is tracked in 512-byte
+    chunks per memory (conservative: false sharing only adds waits), keeping
+    the pass linear in the number of instructions.
+  }];
+}
+
+#endif

@@ -1,0 +1,59 @@
+//===- Pipeline.cpp - The compile pipeline and registration ---------------===//
+
+#include "trellis/Pipeline/Pipeline.h"
+#include "trellis/Pipeline/Registration.h"
+#include "trellis/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void trellis::registerDialects(DialectRegistry &registry) {
+  registry.insert<graph::GraphDialect, tile::TileDialect, isa::ISADialect, func::FuncDialect>();
+}
+
+void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &opts) {
+  // Graph level: fold constants (transposed weights) and fuse matmul chains.
+  pm.addPass(createCanonicalizerPass());
+  if (opts.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createFuseLinear());
+  if (opts.stopAfter == EmitStage::Graph)
+    return;
+  // Tile onto the PE array, SBUF and PSUM.
+  pm.addPass(createConvertGraphToTile());
+  if (opts.stopAfter == EmitStage::Tile)
+    return;
+  // Give buffers addresses, pick queues, then order queues with semaphores.
+  ConvertTileToIsaOptions isaOpts;
+  isaOpts.target = opts.target;
+  pm.addPass(createConvertTileToIsa(isaOpts));
+  pm.addNestedPass<isa::ProgramOp>(createInsertSemaphores());
+}
+
+namespace {
+struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOptions> {
+  Option<std::string> target{*this, "target", llvm::cl::desc("arch config name or .json path"),
+                             llvm::cl::init("trn2")};
+  Option<int> optLevel{*this, "opt-level", llvm::cl::desc("0..3"), llvm::cl::init(2)};
+};
+} // namespace
+
+void trellis::registerCompilePipeline() {
+  PassPipelineRegistration<CompilePipelineOptions>(
+      "trellis-compile", "The full graph -> tile -> isa pipeline of trellis-cc",
+      [](OpPassManager &pm, const CompilePipelineOptions &o) {
+        PipelineOptions opts;
+        opts.target = o.target;
+        opts.optLevel = o.optLevel;
+        populateCompilePipeline(pm, opts);
+      });
+}
+
+void trellis::registerPasses() {
+  registerTrellisPasses();
+  registerCompilePipeline();
+  registerCanonicalizerPass();
+}

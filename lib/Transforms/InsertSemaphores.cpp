@@ -1,0 +1,134 @@
+//===- InsertSemaphores.cpp - Order cross-queue dependencies --------------===//
+//
+// Queues are in order, and a queue's semaphore counts its completed
+// signalling instructions, so waiting for the latest conflicting instruction
+// of each other queue is enough. Memory is tracked in chunks: per memory and
+// chunk, the latest reader and writer on each queue.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trellis/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace trellis {
+#define GEN_PASS_DEF_INSERTSEMAPHORES
+#include "trellis/Transforms/Passes.h.inc"
+} // namespace trellis
+
+using namespace mlir;
+using namespace trellis;
+using namespace trellis::isa;
+
+namespace {
+
+constexpr int64_t kChunk = 512;
+
+struct Access {
+  AccessPatternAttr ap;
+  bool write;
+};
+
+/// Byte range [lo, hi) an access pattern touches within a partition (or in
+/// HBM), over-approximated by its extent.
+std::pair<int64_t, int64_t> byteExtent(AccessPatternAttr ap) {
+  int64_t eb = ap.getElementBytes();
+  int64_t last = 0;
+  for (auto [size, stride] : llvm::zip(ap.getSizes(), ap.getStrides()))
+    last += (size - 1) * std::abs(stride);
+  if (ap.getSpace() == Space::hbm)
+    last += (ap.getPartCount() - 1) * std::abs(ap.getPartStride());
+  return {ap.getOffset(), ap.getOffset() + (last + 1) * eb};
+}
+
+SmallVector<Access> accessesOf(Operation *op) {
+  SmallVector<Access> out;
+  for (StringAttr name : op->getName().getAttributeNames()) {
+    auto ap = dyn_cast_or_null<AccessPatternAttr>(op->getInherentAttr(name).value_or(Attribute()));
+    if (!ap)
+      continue;
+    out.push_back({ap, name == "dst"});
+  }
+  // multiply_moving reads what load_stationary latched; PE order covers it.
+  if (llvm::isa<MultiplyMovingOp>(op) && !op->hasAttr("start"))
+    for (Access &a : out)
+      if (a.write)
+        out.push_back({a.ap, false}); // accumulate reads its destination
+  return out;
+}
+
+struct InsertSemaphoresPass
+    : public trellis::impl::InsertSemaphoresBase<InsertSemaphoresPass> {
+  void runOnOperation() override {
+    ProgramOp program = getOperation();
+    SmallVector<Operation *> insts;
+    for (Operation &op : program.getBody().front())
+      if (llvm::isa<InstructionOp>(op))
+        insts.push_back(&op);
+
+    // Per (space, chunk): per queue, the index of the latest reader/writer.
+    struct Last {
+      DenseMap<int64_t, unsigned> reader, writer;
+    };
+    DenseMap<std::pair<int, int64_t>, Last> chunks;
+    SmallVector<DenseMap<int64_t, unsigned>> deps(insts.size()); // queue -> producer index
+    for (auto [i, op] : llvm::enumerate(insts)) {
+      int64_t queue = cast<InstructionOp>(op).getQueueId();
+      for (const Access &a : accessesOf(op)) {
+        auto [lo, hi] = byteExtent(a.ap);
+        for (int64_t c = lo / kChunk; c <= (hi - 1) / kChunk; ++c) {
+          Last &last = chunks[{(int)a.ap.getSpace(), c}];
+          auto dependOn = [&](DenseMap<int64_t, unsigned> &m) {
+            for (auto [q, j] : m)
+              if (q != queue) {
+                unsigned &d = deps[i][q];
+                d = std::max(d, j + 1); // store index+1; 0 = none
+              }
+          };
+          dependOn(last.writer);
+          if (a.write)
+            dependOn(last.reader);
+        }
+      }
+      for (const Access &a : accessesOf(op)) {
+        auto [lo, hi] = byteExtent(a.ap);
+        for (int64_t c = lo / kChunk; c <= (hi - 1) / kChunk; ++c) {
+          Last &last = chunks[{(int)a.ap.getSpace(), c}];
+          (a.write ? last.writer : last.reader)[queue] = i;
+        }
+      }
+    }
+    // Producers signal; a wait names the producer's count on its queue.
+    SmallVector<bool> signals(insts.size(), false);
+    for (auto &d : deps)
+      for (auto [q, j] : d)
+        if (j)
+          signals[j - 1] = true;
+    SmallVector<int64_t> countAfter(insts.size());
+    DenseMap<int64_t, int64_t> count;
+    for (auto [i, op] : llvm::enumerate(insts)) {
+      int64_t queue = cast<InstructionOp>(op).getQueueId();
+      if (signals[i]) {
+        ++count[queue];
+        op->setAttr("signal", UnitAttr::get(op->getContext()));
+      }
+      countAfter[i] = count[queue];
+    }
+    for (auto [i, op] : llvm::enumerate(insts)) {
+      SmallVector<std::pair<int64_t, int64_t>> waits;
+      for (auto [q, j] : deps[i])
+        if (j)
+          waits.push_back({q, countAfter[j - 1]});
+      if (waits.empty())
+        continue;
+      llvm::sort(waits);
+      SmallVector<Attribute> attrs;
+      for (auto [q, v] : waits)
+        attrs.push_back(WaitAttr::get(op->getContext(), q, v));
+      op->setAttr("waits", ArrayAttr::get(op->getContext(), attrs));
+    }
+  }
+};
+
+} // namespace
