@@ -25,6 +25,7 @@ def Graph_Dialect : Dialect {
     model is tiled onto the machine (`--convert-graph-to-tile`).
   }];
   let hasConstantMaterializer = 1;
+  let useDefaultAttributePrinterParser = 1;
 }
 
 def Graph_Activation : I32EnumAttr<"Activation", "fused activation", [
@@ -33,6 +34,10 @@ def Graph_Activation : I32EnumAttr<"Activation", "fused activation", [
   ]> {
   let cppNamespace = "::trellis::graph";
   let genSpecializedAttr = 0;
+}
+
+def Graph_ActivationAttr : EnumAttr<Graph_Dialect, Graph_Activation, "activation"> {
+  let assemblyFormat = "`<` $value `>`";
 }
 
 class Graph_Op<string mnemonic, list<Trait> traits = []> :
@@ -85,7 +90,7 @@ def Graph_LinearOp : Graph_Op<"linear", [DeclareOpInterfaceMethods<InferTypeOpIn
                        Optional<AnyStaticShapeTensor>:$bias,
                        DefaultValuedAttr<F32Attr, "1.0">:$alpha,
                        DefaultValuedAttr<F32Attr, "1.0">:$beta,
-                       DefaultValuedAttr<EnumAttr<Graph_Dialect, Graph_Activation, "activation">,
+                       DefaultValuedAttr<Graph_ActivationAttr,
                                          "::trellis::graph::Activation::none">:$activation);
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$x `,` $w (`,` $bias^)? attr-dict `:` functional-type(operands, results)";

@@ -149,7 +149,7 @@ class ISA_Attr<string name, string attrMnemonic> : AttrDef<ISA_Dialect, name> {
 def ISA_AccessPatternAttr : ISA_Attr<"AccessPattern", "ap"> {
   let summary = "a tensor operand: memory, partitions, offset, element type, free-axis pattern";
   let description = [{
-    `#isa.ap<sbuf[P0+NP] +OFF bf16 [[S0,T0],[S1,T1]]>` addresses partitions
+    `<sbuf[P0+NP] +OFF bf16 [[S0,T0],[S1,T1]]>` (written `#isa.ap<...>` outside an instruction) addresses partitions
     P0 .. P0+NP-1 of SBUF, starting at byte OFF within each partition, with a
     free-axis access pattern of (size, stride-in-elements) pairs, outermost
     first. For HBM, OFF is the absolute byte address of element (0, 0) and

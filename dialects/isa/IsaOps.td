@@ -68,7 +68,7 @@ def ISA_DmaOp : ISA_Inst<"dma", "dma",
     element types differ). Runs on a DMA queue.
 
     ```mlir
-    isa.dma q0 #isa.ap<sbuf[0+128] +0 f32 [[512,1]]>, #isa.ap<hbm[128x512] +4096 f32 [[512,1]]>
+    isa.dma q0 <sbuf[0+128] +0 f32 [[512,1]]>, <hbm[128x512] +4096 f32 [[512,1]]>
     ```
   }];
 }
@@ -81,7 +81,7 @@ def ISA_LoadStationaryOp : ISA_Inst<"load_stationary", "load_stationary",
     array for the following `multiply_moving` instructions.
 
     ```mlir
-    isa.load_stationary pe #isa.ap<sbuf[0+128] +0 bf16 [[128,1]]>
+    isa.load_stationary pe <sbuf[0+128] +0 bf16 [[128,1]]>
     ```
   }];
 }
@@ -95,7 +95,7 @@ def ISA_MultiplyMovingOp : ISA_Inst<"multiply_moving", "multiply_moving",
     With `start`, the PSUM region is overwritten instead of accumulated.
 
     ```mlir
-    isa.multiply_moving pe #isa.ap<psum[0+128] +0 f32 [[512,1]]>, #isa.ap<sbuf[0+128] +0 bf16 [[512,1]]> start
+    isa.multiply_moving pe <psum[0+128] +0 f32 [[512,1]]>, <sbuf[0+128] +0 bf16 [[512,1]]> start
     ```
   }];
 }
@@ -109,7 +109,7 @@ def ISA_ActivationOp : ISA_Inst<"activation", "activation",
     `src1`, when present, is a per-partition bias column ([P, 1]).
 
     ```mlir
-    isa.activation act relu #isa.ap<sbuf[0+128] +0 f32 [[8,1]]>, #isa.ap<psum[0+128] +0 f32 [[8,1]]> bias #isa.ap<sbuf[0+128] +64 f32 [[1,1]]>
+    isa.activation act relu <sbuf[0+128] +0 f32 [[8,1]]>, <psum[0+128] +0 f32 [[8,1]]> bias <sbuf[0+128] +64 f32 [[1,1]]>
     ```
   }];
 }
@@ -120,7 +120,7 @@ def ISA_TensorTensorOp : ISA_Inst<"tensor_tensor", "tensor_tensor",
   let summary = "dst = src0 op0 src1, element-wise";
   let description = [{
     ```mlir
-    isa.tensor_tensor dve add #isa.ap<sbuf[0+8] +0 f32 [[16,1]]>, #isa.ap<sbuf[0+8] +64 f32 [[16,1]]>, #isa.ap<sbuf[0+8] +128 f32 [[16,1]]>
+    isa.tensor_tensor dve add <sbuf[0+8] +0 f32 [[16,1]]>, <sbuf[0+8] +64 f32 [[16,1]]>, <sbuf[0+8] +128 f32 [[16,1]]>
     ```
   }];
 }
@@ -133,7 +133,7 @@ def ISA_TensorScalarOp : ISA_Inst<"tensor_scalar", "tensor_scalar",
   let summary = "dst = (src0 op0 imm0) op1 imm1, element-wise";
   let description = [{
     ```mlir
-    isa.tensor_scalar dve mult 2.0, add 1.0 #isa.ap<sbuf[0+8] +0 f32 [[16,1]]>, #isa.ap<sbuf[0+8] +0 f32 [[16,1]]>
+    isa.tensor_scalar dve mult 2.0, add 1.0 <sbuf[0+8] +0 f32 [[16,1]]>, <sbuf[0+8] +0 f32 [[16,1]]>
     ```
   }];
 }
@@ -146,7 +146,7 @@ def ISA_TensorReduceOp : ISA_Inst<"tensor_reduce", "tensor_reduce",
     `dst` has the free shape of `src0` without its innermost axis.
 
     ```mlir
-    isa.tensor_reduce dve max #isa.ap<sbuf[0+8] +0 f32 [[1,1]]>, #isa.ap<sbuf[0+8] +64 f32 [[16,1]]>
+    isa.tensor_reduce dve max <sbuf[0+8] +0 f32 [[1,1]]>, <sbuf[0+8] +64 f32 [[16,1]]>
     ```
   }];
 }
@@ -159,7 +159,7 @@ def ISA_TransposeOp : ISA_Inst<"transpose", "transpose",
     elements, both aligned to a 32-partition group.
 
     ```mlir
-    isa.transpose dve #isa.ap<sbuf[0+32] +0 f32 [[32,1]]>, #isa.ap<sbuf[0+32] +128 f32 [[32,1]]>
+    isa.transpose dve <sbuf[0+32] +0 f32 [[32,1]]>, <sbuf[0+32] +128 f32 [[32,1]]>
     ```
   }];
 }
@@ -172,7 +172,7 @@ def ISA_IotaOp : ISA_Inst<"iota", "iota",
     `f` is the linear index over the free axes.
 
     ```mlir
-    isa.iota pool #isa.ap<sbuf[0+128] +0 i32 [[64,1]]> base 0 pstep 64 fstep 1
+    isa.iota pool <sbuf[0+128] +0 i32 [[64,1]]> base 0 pstep 64 fstep 1
     ```
   }];
 }
@@ -182,7 +182,7 @@ def ISA_MemsetOp : ISA_Inst<"memset", "memset",
   let summary = "fill dst with a constant";
   let description = [{
     ```mlir
-    isa.memset dve #isa.ap<sbuf[0+128] +0 f32 [[512,1]]>, 0.0
+    isa.memset dve <sbuf[0+128] +0 f32 [[512,1]]>, 0.0
     ```
   }];
 }
@@ -192,7 +192,7 @@ def ISA_CopyOp : ISA_Inst<"copy", "copy",
   let summary = "element-wise copy with cast (PSUM eviction, dtype change)";
   let description = [{
     ```mlir
-    isa.copy dve #isa.ap<sbuf[0+128] +0 bf16 [[512,1]]>, #isa.ap<psum[0+128] +0 f32 [[512,1]]>
+    isa.copy dve <sbuf[0+128] +0 bf16 [[512,1]]>, <psum[0+128] +0 f32 [[512,1]]>
     ```
   }];
 }
@@ -220,7 +220,7 @@ def ISA_ProgramOp : ISA_Op<"program", [SymbolTable, NoTerminator, SingleBlock, I
     ```mlir
     isa.program @main attributes {hbm_size = 4096 : i64} {
       isa.tensor @x input 0 : tensor<8x16xf32>
-      isa.dma q0 #isa.ap<sbuf[0+8] +0 f32 [[16,1]]>, #isa.ap<hbm[8x16] +0 f32 [[16,1]]> signal
+      isa.dma q0 <sbuf[0+8] +0 f32 [[16,1]]>, <hbm[8x16] +0 f32 [[16,1]]> signal
     }
     ```
   }];

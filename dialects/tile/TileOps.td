@@ -34,17 +34,18 @@ def Tile_Dialect : Dialect {
 def Tile_MemAttr : EnumAttr<Tile_Dialect, ISA_Space, "mem"> {
   let summary = "memory space of a buffer";
   let cppNamespace = "::trellis::tile";
+  let assemblyFormat = "`<` $value `>`";
 }
 
 def Tile_ViewAttr : AttrDef<Tile_Dialect, "View"> {
   let mnemonic = "view";
   let summary = "the part of a buffer an operand reads or writes";
   let description = [{
-    `#tile.view<[P0+NP] +OFF [[S0,T0],...]>`: partitions P0 .. P0+NP-1 of an
+    `<[P0+NP] +OFF [[S0,T0],...]>`: partitions P0 .. P0+NP-1 of an
     on-chip buffer, starting at element OFF of each partition, walking the
     free axes with (size, stride) pairs in elements, outermost first. On an
     HBM buffer the partition axis is an ordinary axis with an element stride:
-    `#tile.view<[P0+NP x PS] +OFF [...]>`, and OFF counts elements from the
+    `<[P0+NP x PS] +OFF [...]>`, and OFF counts elements from the
     buffer's start.
   }];
   let parameters = (ins "int64_t":$partStart, "int64_t":$partCount, "int64_t":$partStride,
@@ -66,6 +67,7 @@ def Tile_AluOpAttr : EnumAttr<Tile_Dialect, ISA_AluOp, "alu"> {
 
 def Tile_EngineAttr : EnumAttr<Tile_Dialect, ISA_EngineKind, "engine"> {
   let cppNamespace = "::trellis::tile";
+  let assemblyFormat = "`<` $value `>`";
 }
 
 def Tile_Buffer : MemRefOf<[AnyType]>;
@@ -105,7 +107,7 @@ def Tile_LoadOp : Tile_Op<"load"> {
   let summary = "DMA from HBM into SBUF";
   let description = [{
     ```mlir
-    tile.load %sb #tile.view<[0+8] +0 [[16,1]]>, %x #tile.view<[0+8 x 16] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<hbm>>
+    tile.load %sb <[0+8] +0 [[16,1]]>, %x <[0+8 x 16] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<hbm>>
     ```
   }];
   let arguments = (ins Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
@@ -117,7 +119,7 @@ def Tile_StoreOp : Tile_Op<"store"> {
   let summary = "DMA from SBUF into HBM";
   let description = [{
     ```mlir
-    tile.store %y #tile.view<[0+8 x 16] +0 [[16,1]]>, %sb #tile.view<[0+8] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<hbm>>, memref<8x16xf32, #tile.mem<sbuf>>
+    tile.store %y <[0+8 x 16] +0 [[16,1]]>, %sb <[0+8] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<hbm>>, memref<8x16xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
@@ -133,7 +135,7 @@ def Tile_MatmulOp : Tile_Op<"matmul"> {
     accumulated.
 
     ```mlir
-    tile.matmul %ps #tile.view<[0+128] +0 [[8,1]]>, %w #tile.view<[0+128] +0 [[128,1]]>, %x #tile.view<[0+128] +0 [[8,1]]> start : memref<128x8xf32, #tile.mem<psum>>, memref<128x128xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<sbuf>>
+    tile.matmul %ps <[0+128] +0 [[8,1]]>, %w <[0+128] +0 [[128,1]]>, %x <[0+128] +0 [[8,1]]> start : memref<128x8xf32, #tile.mem<psum>>, memref<128x128xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_Buffer:$psum, Tile_ViewAttr:$psumView,
@@ -152,7 +154,7 @@ def Tile_ActivationOp : Tile_Op<"activation"> {
     The optional bias is a [P, 1] column: one value per partition.
 
     ```mlir
-    tile.activation relu %o #tile.view<[0+128] +0 [[8,1]]>, %ps #tile.view<[0+128] +0 [[8,1]]> bias %b #tile.view<[0+128] +0 [[1,1]]> : memref<128x8xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<psum>>, memref<128x1xf32, #tile.mem<sbuf>>
+    tile.activation relu %o <[0+128] +0 [[8,1]]>, %ps <[0+128] +0 [[8,1]]> bias %b <[0+128] +0 [[1,1]]> : memref<128x8xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<psum>>, memref<128x1xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_ActFuncAttr:$func, Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
@@ -169,7 +171,7 @@ def Tile_TensorTensorOp : Tile_Op<"tensor_tensor"> {
   let summary = "dst = a op b, element-wise (vector or gpsimd engine)";
   let description = [{
     ```mlir
-    tile.tensor_tensor add %c #tile.view<[0+8] +0 [[16,1]]>, %a #tile.view<[0+8] +0 [[16,1]]>, %b #tile.view<[0+8] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
+    tile.tensor_tensor add %c <[0+8] +0 [[16,1]]>, %a <[0+8] +0 [[16,1]]>, %b <[0+8] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_AluOpAttr:$op, Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
@@ -186,7 +188,7 @@ def Tile_TensorScalarOp : Tile_Op<"tensor_scalar"> {
   let summary = "dst = (src op0 imm0) op1 imm1, element-wise";
   let description = [{
     ```mlir
-    tile.tensor_scalar mult 2.0, add 1.0 %d #tile.view<[0+8] +0 [[16,1]]>, %s #tile.view<[0+8] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
+    tile.tensor_scalar mult 2.0, add 1.0 %d <[0+8] +0 [[16,1]]>, %s <[0+8] +0 [[16,1]]> : memref<8x16xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_AluOpAttr:$op0, F32Attr:$imm0, Tile_AluOpAttr:$op1, F32Attr:$imm1,
@@ -202,7 +204,7 @@ def Tile_TensorReduceOp : Tile_Op<"tensor_reduce"> {
   let summary = "reduce the innermost free axis of src with op";
   let description = [{
     ```mlir
-    tile.tensor_reduce max %d #tile.view<[0+8] +0 [[1,1]]>, %s #tile.view<[0+8] +0 [[16,1]]> : memref<8x1xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
+    tile.tensor_reduce max %d <[0+8] +0 [[1,1]]>, %s <[0+8] +0 [[16,1]]> : memref<8x1xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_AluOpAttr:$op, Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
@@ -215,7 +217,7 @@ def Tile_TransposeOp : Tile_Op<"transpose"> {
   let summary = "dst[f, p] = src[p, f] for a block of at most 32x32 (vector engine)";
   let description = [{
     ```mlir
-    tile.transpose %d #tile.view<[0+16] +0 [[8,1]]>, %s #tile.view<[0+8] +0 [[16,1]]> : memref<16x8xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
+    tile.transpose %d <[0+16] +0 [[8,1]]>, %s <[0+8] +0 [[16,1]]> : memref<16x8xf32, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
@@ -227,7 +229,7 @@ def Tile_IotaOp : Tile_Op<"iota"> {
   let summary = "dst[p, f] = base + p * pstep + f * fstep";
   let description = [{
     ```mlir
-    tile.iota %d #tile.view<[0+8] +0 [[16,1]]> base 0 pstep 16 fstep 1 : memref<8x16xi32, #tile.mem<sbuf>>
+    tile.iota %d <[0+8] +0 [[16,1]]> base 0 pstep 16 fstep 1 : memref<8x16xi32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_Buffer:$dst, Tile_ViewAttr:$dstView, I64Attr:$base,
@@ -239,7 +241,7 @@ def Tile_MemsetOp : Tile_Op<"memset"> {
   let summary = "fill a view with a constant";
   let description = [{
     ```mlir
-    tile.memset %d #tile.view<[0+8] +0 [[16,1]]>, 0.0 : memref<8x16xf32, #tile.mem<sbuf>>
+    tile.memset %d <[0+8] +0 [[16,1]]>, 0.0 : memref<8x16xf32, #tile.mem<sbuf>>
     ```
   }];
   let arguments = (ins Tile_Buffer:$dst, Tile_ViewAttr:$dstView, F32Attr:$value,
@@ -251,7 +253,7 @@ def Tile_CopyOp : Tile_Op<"copy"> {
   let summary = "element-wise copy with cast between on-chip buffers";
   let description = [{
     ```mlir
-    tile.copy %d #tile.view<[0+8] +0 [[16,1]]>, %s #tile.view<[0+8] +0 [[16,1]]> : memref<8x16xbf16, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<psum>>
+    tile.copy %d <[0+8] +0 [[16,1]]>, %s <[0+8] +0 [[16,1]]> : memref<8x16xbf16, #tile.mem<sbuf>>, memref<8x16xf32, #tile.mem<psum>>
     ```
   }];
   let arguments = (ins Tile_Buffer:$dst, Tile_ViewAttr:$dstView,

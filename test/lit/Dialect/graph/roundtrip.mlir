@@ -1,0 +1,27 @@
+// RUN: trellis-opt %s --verify-roundtrip | FileCheck %s
+
+// Tests that every graph op prints and parses back.
+// CHECK-LABEL: func.func @ops
+func.func @ops(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %c: tensor<4xf32>) -> tensor<4x8xf32> {
+  // CHECK: %[[W:.+]] = graph.constant dense<1.000000e+00> : tensor<16x4xf32>
+  %w = graph.constant dense<1.0> : tensor<16x4xf32>
+  // CHECK: %[[M:.+]] = graph.matmul %{{.+}}, %[[W]] : (tensor<8x16xf32>, tensor<16x4xf32>) -> tensor<8x4xf32>
+  %m = graph.matmul %a, %w : (tensor<8x16xf32>, tensor<16x4xf32>) -> tensor<8x4xf32>
+  // CHECK: graph.linear %{{.+}}, %{{.+}}, %{{.+}} {activation = #graph.activation<relu>, alpha = 2.000000e+00 : f32} : (tensor<8x16xf32>, tensor<16x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+  %l = graph.linear %a, %b, %c {activation = #graph.activation<relu>, alpha = 2.0 : f32} : (tensor<8x16xf32>, tensor<16x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+  // CHECK: graph.add %[[M]], %{{.+}} : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+  %s = graph.add %m, %c : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+  // CHECK: graph.relu
+  %r = graph.relu %s : (tensor<8x4xf32>) -> tensor<8x4xf32>
+  %r2 = graph.add %r, %l : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+  // CHECK: graph.transpose %{{.+}} {perm = array<i64: 1, 0>} : (tensor<8x4xf32>) -> tensor<4x8xf32>
+  %t = graph.transpose %r2 {perm = array<i64: 1, 0>} : (tensor<8x4xf32>) -> tensor<4x8xf32>
+  return %t : tensor<4x8xf32>
+}
+
+// CHECK-LABEL: func.func @batched
+func.func @batched(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) -> tensor<2x3x5xf32> {
+  // CHECK: graph.matmul {{.*}} -> tensor<2x3x5xf32>
+  %m = graph.matmul %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
+  return %m : tensor<2x3x5xf32>
+}
