@@ -23,7 +23,10 @@ using namespace trellis::isa;
 
 namespace {
 
-constexpr int64_t kChunk = 512;
+/// Tracking granularity: on-chip buffers are 64-byte aligned, so distinct
+/// buffers never share a chunk; HBM uses coarser chunks to bound the work for
+/// large tensors (false sharing there only adds waits).
+int64_t chunkBytes(Space space) { return space == Space::hbm ? 4096 : 64; }
 
 struct Access {
   AccessPatternAttr ap;
@@ -77,7 +80,8 @@ struct InsertSemaphoresPass
       int64_t queue = cast<InstructionOp>(op).getQueueId();
       for (const Access &a : accessesOf(op)) {
         auto [lo, hi] = byteExtent(a.ap);
-        for (int64_t c = lo / kChunk; c <= (hi - 1) / kChunk; ++c) {
+        int64_t chunk = chunkBytes(a.ap.getSpace());
+        for (int64_t c = lo / chunk; c <= (hi - 1) / chunk; ++c) {
           Last &last = chunks[{(int)a.ap.getSpace(), c}];
           auto dependOn = [&](DenseMap<int64_t, unsigned> &m) {
             for (auto [q, j] : m)
@@ -93,7 +97,8 @@ struct InsertSemaphoresPass
       }
       for (const Access &a : accessesOf(op)) {
         auto [lo, hi] = byteExtent(a.ap);
-        for (int64_t c = lo / kChunk; c <= (hi - 1) / kChunk; ++c) {
+        int64_t chunk = chunkBytes(a.ap.getSpace());
+        for (int64_t c = lo / chunk; c <= (hi - 1) / chunk; ++c) {
           Last &last = chunks[{(int)a.ap.getSpace(), c}];
           (a.write ? last.writer : last.reader)[queue] = i;
         }
@@ -115,11 +120,30 @@ struct InsertSemaphoresPass
       }
       countAfter[i] = count[queue];
     }
+    // Vector clocks: what each queue already knows it is ordered after. A
+    // wait implied by an earlier wait (transitively) is dropped.
+    using Clock = DenseMap<int64_t, int64_t>;
+    DenseMap<int64_t, Clock> known;
+    SmallVector<Clock> clockAfter(insts.size());
     for (auto [i, op] : llvm::enumerate(insts)) {
+      int64_t queue = cast<InstructionOp>(op).getQueueId();
+      Clock &mine = known[queue];
       SmallVector<std::pair<int64_t, int64_t>> waits;
+      SmallVector<std::pair<int64_t, unsigned>> sorted;
       for (auto [q, j] : deps[i])
         if (j)
-          waits.push_back({q, countAfter[j - 1]});
+          sorted.push_back({q, j - 1});
+      // Latest producers first: their clocks cover the most.
+      llvm::sort(sorted, [](auto a, auto b) { return a.second > b.second; });
+      for (auto [q, j] : sorted) {
+        if (mine.lookup(q) >= countAfter[j])
+          continue;
+        waits.push_back({q, countAfter[j]});
+        for (auto [kq, kv] : clockAfter[j])
+          mine[kq] = std::max(mine[kq], kv);
+      }
+      mine[queue] = countAfter[i];
+      clockAfter[i] = mine;
       if (waits.empty())
         continue;
       llvm::sort(waits);

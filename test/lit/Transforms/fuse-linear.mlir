@@ -1,0 +1,54 @@
+// RUN: trellis-opt %s --split-input-file --trellis-fuse-linear | FileCheck %s
+
+// Tests that matmul + bias add + relu fuse into one graph.linear.
+// CHECK-LABEL: func.func @mlp_layer
+// CHECK-SAME:    (%[[X:.+]]: tensor<8x16xf32>, %[[W:.+]]: tensor<16x4xf32>, %[[B:.+]]: tensor<4xf32>)
+// CHECK:         %[[L:.+]] = graph.linear %[[X]], %[[W]], %[[B]] {activation = #graph.activation<relu>}
+// CHECK-NOT:     graph.add
+// CHECK-NOT:     graph.relu
+// CHECK:         return %[[L]]
+func.func @mlp_layer(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<4xf32>) -> tensor<8x4xf32> {
+  %m = graph.matmul %x, %w : (tensor<8x16xf32>, tensor<16x4xf32>) -> tensor<8x4xf32>
+  %s = graph.add %b, %m : (tensor<4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+  %r = graph.relu %s : (tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+// Tests that a batched matmul is left alone.
+// CHECK-LABEL: func.func @batched
+// CHECK:         graph.matmul
+// CHECK-NOT:     graph.linear
+func.func @batched(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<2x3x5xf32> {
+  %m = graph.matmul %a, %b : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+  return %m : tensor<2x3x5xf32>
+}
+
+// -----
+
+// Tests that an add whose operand does not broadcast into the matmul result
+// (it would grow the result) is not fused.
+// CHECK-LABEL: func.func @growing_add
+// CHECK:         %[[L:.+]] = graph.linear
+// CHECK-NOT:     graph.linear
+// CHECK:         graph.add %[[L]]
+func.func @growing_add(%x: tensor<1x16xf32>, %w: tensor<16x4xf32>, %b: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %m = graph.matmul %x, %w : (tensor<1x16xf32>, tensor<16x4xf32>) -> tensor<1x4xf32>
+  %s = graph.add %m, %b : (tensor<1x4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %s : tensor<8x4xf32>
+}
+
+// -----
+
+// Tests that a matmul used twice keeps its add separate.
+// CHECK-LABEL: func.func @shared
+// CHECK:         %[[L:.+]] = graph.linear
+// CHECK:         graph.add %[[L]]
+// CHECK:         graph.relu %[[L]]
+func.func @shared(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %m = graph.matmul %x, %w : (tensor<8x16xf32>, tensor<16x4xf32>) -> tensor<8x4xf32>
+  %s = graph.add %m, %b : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+  %r = graph.relu %m : (tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %s, %r : tensor<8x4xf32>, tensor<8x4xf32>
+}

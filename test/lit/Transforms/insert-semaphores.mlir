@@ -1,0 +1,46 @@
+// RUN: trellis-opt %s --split-input-file --pass-pipeline='builtin.module(isa.program(trellis-insert-semaphores))' | FileCheck %s
+
+// Tests read-after-write across queues: the matmul waits for both loads, the
+// activation only for the matmul (the loads are implied through it), and the
+// store for the activation.
+// CHECK-LABEL: isa.program @raw
+// CHECK:         isa.dma q0 signal <sbuf[0+16] +0
+// CHECK:         isa.dma q1 signal <sbuf[0+16] +64
+// CHECK:         isa.load_stationary pe wait [#isa.wait<q0, 1>] <sbuf
+// CHECK:         isa.multiply_moving pe wait [#isa.wait<q1, 1>] signal
+// CHECK:         isa.activation act wait [#isa.wait<pe, 1>] signal
+// CHECK:         isa.dma q2 wait [#isa.wait<act, 1>] <hbm
+isa.program @raw attributes {hbm_size = 4096 : i64} {
+  isa.dma q0 <sbuf[0+16] +0 f32 [[4,1]]>, <hbm[0+16 x 4] +0 f32 [[4,1]]>
+  isa.dma q1 <sbuf[0+16] +64 f32 [[8,1]]>, <hbm[0+16 x 1] +1024 f32 [[8,16]]>
+  isa.load_stationary pe <sbuf[0+16] +0 f32 [[4,1]]>
+  isa.multiply_moving pe <psum[0+4] +0 f32 [[8,1]]>, <sbuf[0+16] +64 f32 [[8,1]]> start
+  isa.activation act identity <sbuf[0+4] +128 f32 [[8,1]]>, <psum[0+4] +0 f32 [[8,1]]>
+  isa.dma q2 <hbm[0+4 x 1] +2048 f32 [[8,4]]>, <sbuf[0+4] +128 f32 [[8,1]]>
+}
+
+// -----
+
+// Tests write-after-read: reusing an SBUF buffer for a new load waits until
+// the engine that read it is done; independent buffers need no wait.
+// CHECK-LABEL: isa.program @war
+// CHECK:         isa.dma q0 signal <sbuf[0+8] +0
+// CHECK:         isa.tensor_scalar dve wait [#isa.wait<q0, 1>] signal
+// CHECK:         isa.dma q1 <sbuf[0+8] +256
+// CHECK:         isa.dma q2 wait [#isa.wait<dve, 1>] <sbuf[0+8] +0
+isa.program @war attributes {hbm_size = 4096 : i64} {
+  isa.dma q0 <sbuf[0+8] +0 f32 [[16,1]]>, <hbm[0+8 x 16] +0 f32 [[16,1]]>
+  isa.tensor_scalar dve mult 2.0, bypass 0.0 <sbuf[0+8] +128 f32 [[16,1]]>, <sbuf[0+8] +0 f32 [[16,1]]>
+  isa.dma q1 <sbuf[0+8] +256 f32 [[16,1]]>, <hbm[0+8 x 16] +512 f32 [[16,1]]>
+  isa.dma q2 <sbuf[0+8] +0 f32 [[16,1]]>, <hbm[0+8 x 16] +1024 f32 [[16,1]]>
+}
+
+// -----
+
+// Tests that instructions on one queue are not made to wait on each other.
+// CHECK-LABEL: isa.program @same_queue
+// CHECK-NOT:     wait
+isa.program @same_queue attributes {hbm_size = 4096 : i64} {
+  isa.memset dve <sbuf[0+8] +0 f32 [[16,1]]>, 1.0
+  isa.tensor_scalar dve add 1.0, bypass 0.0 <sbuf[0+8] +0 f32 [[16,1]]>, <sbuf[0+8] +0 f32 [[16,1]]>
+}
