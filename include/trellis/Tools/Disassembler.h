@@ -1,0 +1,16 @@
+//===- Disassembler.h - Print a Program as per-engine assembly ------------===//
+#ifndef TRELLIS_TOOLS_DISASSEMBLER_H
+#define TRELLIS_TOOLS_DISASSEMBLER_H
+
+#include "trellis/Target/Program.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace trellis {
+/// Writes a header (target, tensors, constants) and then, per queue, every
+/// instruction in the isa dialect's assembly syntax with its index and the
+/// graph op / ONNX node it came from.
+mlir::LogicalResult disassemble(const Program &program, llvm::raw_ostream &os);
+} // namespace trellis
+
+#endif

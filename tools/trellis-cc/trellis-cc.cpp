@@ -1,0 +1,164 @@
+//===- trellis-cc.cpp - The Trellis compiler driver -----------------------===//
+//
+//   trellis-cc compile MODEL.onnx -o OUT.tnef [--target trn2] [-O0..-O3]
+//                      [--emit=graph|tile|isa|asm]
+//
+// A thin main: the pipeline lives in lib/Pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trellis/Conversion/IsaCodec.h"
+#include "trellis/Frontend/OnnxImporter.h"
+#include "trellis/Pipeline/Pipeline.h"
+#include "trellis/Pipeline/Registration.h"
+#include "trellis/Support/FileIO.h"
+#include "trellis/Target/ArchConfig.h"
+#include "trellis/Tools/Disassembler.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace trellis;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("trellis-cc compile options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx | model.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
+                                       cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> targetName(
+    "target", cl::desc("Target: trn2 (default), trn1, inf2, or an arch config .json path"),
+    cl::init("trn2"), cl::cat(category));
+static cl::opt<unsigned> optLevel(cl::desc("Optimization level:"),
+                                  cl::values(clEnumValN(0, "O0", "no graph fusion"),
+                                             clEnumValN(1, "O1", "fusion"),
+                                             clEnumValN(2, "O2", "default"),
+                                             clEnumValN(3, "O3", "same as O2 for now")),
+                                  cl::init(2), cl::cat(category));
+enum class Emit { Graph, Tile, Isa, Asm, Tnef };
+static cl::opt<Emit> emit(
+    "emit", cl::desc("What to write (default: the .tnef artifact)"),
+    cl::values(clEnumValN(Emit::Graph, "graph", "graph dialect after graph passes"),
+               clEnumValN(Emit::Tile, "tile", "tile dialect after tiling"),
+               clEnumValN(Emit::Isa, "isa", "isa dialect after semaphore insertion"),
+               clEnumValN(Emit::Asm, "asm", "per-engine assembly of the artifact"),
+               clEnumValN(Emit::Tnef, "tnef", "the binary artifact (default)")),
+    cl::init(Emit::Tnef), cl::cat(category));
+
+static int fail(const Twine &msg) {
+  llvm::errs() << "trellis-cc: error: " << msg << "\n";
+  return 1;
+}
+
+static std::string optionsString() {
+  std::string s = "--target=" + targetName + " -O" + std::to_string(optLevel);
+  return s;
+}
+
+static int compile() {
+  auto arch = loadArchConfig(targetName);
+  if (!arch)
+    return fail(llvm::toString(arch.takeError()));
+
+  DialectRegistry registry;
+  registerDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
+
+  OwningOpRef<ModuleOp> module;
+  if (StringRef(inputFile).ends_with(".mlir")) {
+    module = parseSourceFile<ModuleOp>(inputFile, sourceMgr, ParserConfig(&ctx));
+  } else {
+    module = importOnnxModel(inputFile, ctx);
+  }
+  if (!module)
+    return fail("could not import '" + inputFile + "'");
+
+  PassManager pm(&ctx);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("bad pass manager options");
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope timing = tm.getRootScope();
+  pm.enableTiming(timing);
+  PipelineOptions opts;
+  opts.target = targetName;
+  opts.optLevel = optLevel;
+  opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
+                   : emit == Emit::Tile ? EmitStage::Tile
+                                        : EmitStage::Isa;
+  populateCompilePipeline(pm, opts);
+  if (failed(pm.run(*module)))
+    return fail("compilation of '" + inputFile + "' failed");
+
+  std::string out = outputFile.empty() ? (emit == Emit::Tnef ? "a.tnef" : "-") : outputFile;
+  auto write = [&](StringRef bytes) -> int {
+    if (out == "-") {
+      llvm::outs() << bytes;
+      return 0;
+    }
+    if (llvm::Error e = writeFileAtomically(out, bytes))
+      return fail(llvm::toString(std::move(e)));
+    return 0;
+  };
+  if (emit == Emit::Graph || emit == Emit::Tile || emit == Emit::Isa) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    return write(text);
+  }
+  auto programs = llvm::to_vector(module->getOps<isa::ProgramOp>());
+  if (programs.size() != 1)
+    return fail("expected one program, got " + Twine(programs.size()));
+  FailureOr<Program> program = encodeIsaProgram(programs.front(), *arch, optionsString());
+  if (failed(program))
+    return fail("encoding failed");
+  if (emit == Emit::Asm) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    if (failed(disassemble(*program, os)))
+      return fail("disassembly failed");
+    return write(text);
+  }
+  return write(encodeProgram(*program));
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  StringRef usage = "trellis-cc: compile an ONNX model for a NeuronCore-like accelerator\n\n"
+                    "usage: trellis-cc compile MODEL.onnx -o OUT.tnef [options]\n";
+  if (argc < 2 || StringRef(argv[1]) != "compile") {
+    if (argc >= 2 && (StringRef(argv[1]) == "--help" || StringRef(argv[1]) == "-h")) {
+      const char *helpArgv[] = {"trellis-cc compile", "--help"};
+      cl::HideUnrelatedOptions(category);
+      cl::ParseCommandLineOptions(2, helpArgv, usage);
+      return 0;
+    }
+    llvm::errs() << usage << "run 'trellis-cc compile --help' for the options\n";
+    return 1;
+  }
+  // Parse everything after the subcommand.
+  std::string prog = std::string(argv[0]) + " compile";
+  std::vector<const char *> args{prog.c_str()};
+  for (int i = 2; i < argc; ++i)
+    args.push_back(argv[i]);
+  cl::ParseCommandLineOptions(args.size(), args.data(), usage);
+  return compile();
+}

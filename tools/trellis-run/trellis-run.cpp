@@ -1,0 +1,177 @@
+//===- trellis-run.cpp - Run a compiled artifact on the emulator ----------===//
+//
+//   trellis-run OUT.tnef --input NAME=FILE.npy ... --output-dir DIR
+//               [--check NAME=FILE.npy ... --rtol R --atol A]
+//
+//===----------------------------------------------------------------------===//
+
+#include "trellis/Emulator/Emulator.h"
+#include "trellis/Support/Npy.h"
+#include "trellis/Support/OnnxTensor.h"
+#include "trellis/Target/Program.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cmath>
+
+using namespace trellis;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("trellis-run options");
+static cl::opt<std::string> artifactFile(cl::Positional, cl::desc("<artifact.tnef>"),
+                                         cl::Required, cl::cat(category));
+static cl::list<std::string> inputs("input",
+                                    cl::desc("NAME=FILE: a graph input by ONNX name, from a .npy "
+                                             "file (or an ONNX TensorProto .pb)"),
+                                    cl::value_desc("NAME=FILE"), cl::cat(category));
+static cl::opt<std::string> outputDir("output-dir",
+                                      cl::desc("Write each output to DIR/<name>.npy (characters "
+                                               "outside [A-Za-z0-9_.-] become '_')"),
+                                      cl::value_desc("DIR"), cl::cat(category));
+static cl::list<std::string> checks("check",
+                                    cl::desc("NAME=FILE: compare output NAME with a reference "
+                                             "(.npy or .pb); exit 1 on mismatch"),
+                                    cl::value_desc("NAME=FILE"), cl::cat(category));
+static cl::opt<double> rtol("rtol", cl::desc("Relative tolerance of --check (default 1e-4)"),
+                            cl::init(1e-4), cl::cat(category));
+static cl::opt<double> atol("atol", cl::desc("Absolute tolerance of --check (default 1e-5)"),
+                            cl::init(1e-5), cl::cat(category));
+static cl::opt<std::string> targetOverride(
+    "target", cl::desc("Run on this target instead of the one compiled for (what-if timing)"),
+    cl::cat(category));
+static cl::opt<bool> timingOnly("timing-only", cl::desc("Skip arithmetic; report timing only"),
+                                cl::cat(category));
+static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and check results"),
+                           cl::cat(category));
+
+static int fail(const llvm::Twine &msg) {
+  llvm::errs() << "trellis-run: error: " << msg << "\n";
+  return 1;
+}
+
+static std::string sanitize(llvm::StringRef name) {
+  std::string s = name.str();
+  for (char &c : s)
+    if (!(std::isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-'))
+      c = '_';
+  return s;
+}
+
+static bool splitAssignment(llvm::StringRef arg, std::string &name, std::string &file) {
+  auto [n, f] = arg.split('=');
+  if (n.empty() || f.empty() || !arg.contains('='))
+    return false;
+  name = n.str();
+  file = f.str();
+  return true;
+}
+
+static std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "trellis-run: run a compiled .tnef artifact on the Trellis "
+                              "functional + timing emulator\n");
+  auto program = readProgramFile(artifactFile);
+  if (!program)
+    return fail(llvm::toString(program.takeError()));
+  auto arch = targetOverride.empty()
+                  ? parseArchConfig(program->targetJson, artifactFile + ":target")
+                  : loadArchConfig(targetOverride);
+  if (!arch)
+    return fail(llvm::toString(arch.takeError()));
+
+  std::map<std::string, HostTensor> feeds;
+  for (const std::string &arg : inputs) {
+    std::string name, file;
+    if (!splitAssignment(arg, name, file))
+      return fail("--input '" + arg + "': expected NAME=FILE");
+    if (feeds.count(name))
+      return fail("input '" + name + "' given twice");
+    auto t = readTensorFile(file);
+    if (!t)
+      return fail(llvm::toString(t.takeError()));
+    feeds[name] = std::move(*t);
+  }
+
+  emu::RunOptions options;
+  options.timingOnly = timingOnly;
+  auto result = emu::run(*program, *arch, feeds, options);
+  if (!result)
+    return fail(llvm::toString(result.takeError()));
+
+  if (!outputDir.empty() && !timingOnly) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+      return fail("cannot create '" + outputDir + "': " + ec.message());
+    for (auto &[name, t] : result->outputs) {
+      llvm::SmallString<256> path(outputDir);
+      llvm::sys::path::append(path, sanitize(name) + ".npy");
+      if (llvm::Error e = writeNpyFile(t, path))
+        return fail(llvm::toString(std::move(e)));
+    }
+  }
+
+  bool ok = true;
+  for (const std::string &arg : checks) {
+    std::string name, file;
+    if (!splitAssignment(arg, name, file))
+      return fail("--check '" + arg + "': expected NAME=FILE");
+    auto it = result->outputs.find(name);
+    if (it == result->outputs.end())
+      return fail("--check: the program has no output '" + name + "'");
+    auto ref = readTensorFile(file);
+    if (!ref)
+      return fail(llvm::toString(ref.takeError()));
+    const HostTensor &out = it->second;
+    if (out.numElements() != ref->numElements() || out.shape != ref->shape)
+      return fail("--check " + name + ": output shape " + shapeString(out.shape) +
+                  " differs from reference " + shapeString(ref->shape));
+    double maxAbs = 0, maxRel = 0;
+    int64_t bad = 0;
+    for (int64_t i = 0, n = out.numElements(); i < n; ++i) {
+      double a = out.getDouble(i), r = ref->getDouble(i);
+      double err = std::fabs(a - r);
+      if (std::isnan(a) != std::isnan(r))
+        err = INFINITY;
+      else if (std::isnan(a))
+        err = 0;
+      maxAbs = std::max(maxAbs, err);
+      if (r != 0)
+        maxRel = std::max(maxRel, err / std::fabs(r));
+      if (err > atol + rtol * std::fabs(r))
+        ++bad;
+    }
+    ok &= bad == 0;
+    llvm::outs() << llvm::format("check %s: %s  max abs err %.3g  max rel err %.3g  (%lld of "
+                                 "%lld elements outside rtol %g atol %g)\n",
+                                 name.c_str(), bad ? "FAIL" : "ok", maxAbs, maxRel,
+                                 (long long)bad, (long long)out.numElements(), (double)rtol,
+                                 (double)atol);
+  }
+
+  if (!quiet) {
+    for (auto &[name, t] : result->outputs)
+      llvm::outs() << "output " << name << " " << shapeString(t.shape) << " "
+                   << hostDTypeName(t.dtype) << "\n";
+    llvm::outs() << llvm::format("device time %.3f us on %s, %llu instructions\n",
+                                 result->deviceTimeNs / 1000.0, arch->name.c_str(),
+                                 (unsigned long long)result->instructionsExecuted);
+    for (auto &[queue, busy] : result->busyNsPerQueue)
+      llvm::outs() << llvm::format("  %-5s busy %10.3f us  (%5.1f%%)\n",
+                                   isa::queueName(queue).c_str(), busy / 1000.0,
+                                   result->deviceTimeNs > 0 ? 100.0 * busy / result->deviceTimeNs
+                                                            : 0.0);
+  }
+  return ok ? 0 : 1;
+}
