@@ -1,0 +1,108 @@
+//===- Memory.h - Memory images and access-pattern walking -------*- C++ -*-===//
+//
+// The functional model's three memories (HBM, SBUF, PSUM) as flat byte
+// images, and the helpers that walk an access pattern and convert elements to
+// and from fp32. Internal to lib/Emulator.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRELLIS_LIB_EMULATOR_MEMORY_H
+#define TRELLIS_LIB_EMULATOR_MEMORY_H
+
+#include "trellis/Target/ArchConfig.h"
+#include "trellis/Target/Inst.h"
+#include "llvm/Support/Error.h"
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+namespace trellis::emu {
+
+/// A zero-filled byte buffer from calloc, so that a large, mostly untouched
+/// HBM image costs only the pages it uses and an allocation failure is an
+/// error rather than an abort.
+class ByteImage {
+public:
+  llvm::Error allocate(int64_t bytes, llvm::StringRef what);
+  uint8_t *data() const { return bytes.get(); }
+  int64_t size() const { return numBytes; }
+
+private:
+  struct Free {
+    void operator()(uint8_t *p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> bytes;
+  int64_t numBytes = 0;
+};
+
+struct Memories {
+  ByteImage hbm, sbuf, psum;
+  int64_t sbufPartitionBytes = 0, psumPartitionBytes = 0;
+};
+
+/// Number of elements one partition of `ap` touches (1 for no free axes).
+int64_t freeCount(const isa::AccessPattern &ap);
+
+/// Smallest and largest element offset (in elements, relative to `offset`)
+/// reached by the free axes; false on overflow.
+bool freeOffsetRange(const isa::AccessPattern &ap, int64_t &lo, int64_t &hi);
+
+/// Calls fn(firstIndex, byteOffset, count, strideBytes) once per innermost
+/// row of the free pattern: elements firstIndex .. firstIndex+count-1 live at
+/// byteOffset + k * strideBytes (relative to the operand's partition base).
+template <typename Fn> void forEachInnerRow(const isa::AccessPattern &ap, Fn fn) {
+  int64_t eb = isa::dtypeBytes(ap.dtype);
+  size_t rank = ap.sizes.size();
+  if (rank == 0) {
+    fn(int64_t(0), int64_t(0), int64_t(1), eb);
+    return;
+  }
+  int64_t inner = ap.sizes[rank - 1];
+  int64_t innerStride = ap.strides[rank - 1] * eb;
+  int64_t outer = 1;
+  for (size_t d = 0; d + 1 < rank; ++d)
+    outer *= ap.sizes[d];
+  llvm::SmallVector<int64_t, 4> counter(rank, 0);
+  int64_t byteOff = 0, first = 0;
+  for (int64_t o = 0; o < outer; ++o) {
+    fn(first, byteOff, inner, innerStride);
+    first += inner;
+    // Advance the outer multi-index (odometer), keeping byteOff in step.
+    for (size_t d = rank - 1; d-- > 0;) {
+      byteOff += ap.strides[d] * eb;
+      if (++counter[d] < ap.sizes[d])
+        break;
+      byteOff -= ap.strides[d] * eb * ap.sizes[d];
+      counter[d] = 0;
+    }
+  }
+}
+
+/// Where element (p, i) of an operand lives in a memory image.
+struct Operand {
+  const isa::AccessPattern *ap = nullptr;
+  uint8_t *base = nullptr; // element (0, 0)
+  int64_t partBytes = 0;   // distance between consecutive partitions
+  uint8_t *row(int64_t p) const { return base + p * partBytes; }
+};
+
+/// Resolves `ap` against `mem`; the pattern must already be bounds-checked.
+Operand resolve(Memories &mem, const isa::AccessPattern &ap);
+
+/// Element conversions: fp32 math everywhere, RNE on narrowing float stores,
+/// round-to-nearest-even and saturation on integer stores (NaN -> 0).
+float loadElement(isa::DType t, const uint8_t *p);
+void storeElement(isa::DType t, uint8_t *p, float v);
+/// Exact integer store (iota): integers saturate, floats round once.
+void storeInteger(isa::DType t, uint8_t *p, int64_t v);
+
+/// Gathers partition `p` of `op` into `out[freeCount]` as floats.
+void loadRow(const Operand &op, int64_t p, float *out);
+/// Scatters `in[freeCount]` into partition `p` of `op`.
+void storeRow(const Operand &op, int64_t p, const float *in);
+/// Raw element bytes of partition `p`, packed (freeCount * elementBytes).
+void loadRowBytes(const Operand &op, int64_t p, uint8_t *out);
+void storeRowBytes(const Operand &op, int64_t p, const uint8_t *in);
+
+} // namespace trellis::emu
+
+#endif
