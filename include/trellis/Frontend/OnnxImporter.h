@@ -1,0 +1,47 @@
+//===- OnnxImporter.h - ONNX protobuf to the graph dialect ----------------===//
+//
+// Imports an ONNX model into a module holding `func.func @main` made of graph
+// ops. Every problem is reported as an MLIR diagnostic located at the ONNX
+// node (or graph input/output/initializer) it concerns.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRELLIS_FRONTEND_ONNXIMPORTER_H
+#define TRELLIS_FRONTEND_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
+
+namespace trellis {
+
+struct OnnxImportOptions {
+  // Room for --input-shape overrides of dynamic dimensions later.
+};
+
+/// Imports the ONNX model file at `path`. The result is a module holding
+/// `func.func @main`, whose arguments are the graph inputs that are not
+/// initializers and whose results are the graph outputs, each carrying its
+/// ONNX name in a `trellis.name` attribute.
+///
+/// Diagnostics are located at NameLoc(<node name, or "<op_type>#<index>" if
+/// unnamed>, FileLineColLoc(path, 0, 0)) and their messages name the node
+/// and its op type. Returns nullptr on failure, after reporting every
+/// unsupported node (one error each), not just the first.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxModel(llvm::StringRef path, mlir::MLIRContext &ctx,
+                                                  const OnnxImportOptions &opts = {});
+
+/// Same as importOnnxModel, for a serialised onnx.ModelProto held in memory;
+/// `origin` names it in diagnostics and locations.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxModelFromBytes(llvm::StringRef bytes,
+                                                           llvm::StringRef origin,
+                                                           mlir::MLIRContext &ctx,
+                                                           const OnnxImportOptions &opts = {});
+
+} // namespace trellis
+
+#endif // TRELLIS_FRONTEND_ONNXIMPORTER_H
