@@ -4,6 +4,7 @@
 
 #include "trellis/Target/IsaEnums.h"
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ enum class HostDType { f32, f16, bf16, f64, i64, i32, i8, u8, boolean };
 
 int64_t hostDTypeBytes(HostDType t);
 const char *hostDTypeName(HostDType t);
+/// The ISA element type with the same bytes, if any (f64 and bool have none).
+std::optional<isa::DType> toIsaDType(HostDType t);
+/// The host dtype with the same bytes, if any (fp8, i16 and u32 have none).
+std::optional<HostDType> toHostDType(isa::DType t);
 
 /// A dense, C-order tensor with its bytes in host (little-endian) order.
 struct HostTensor {

@@ -1,0 +1,49 @@
+//===- FileIO.cpp - Atomic file output ------------------------------------===//
+
+#include "trellis/Support/FileIO.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+Error trellis::writeFileAtomically(StringRef path, StringRef bytes) {
+  // The temporary lives in the destination's directory so that the final
+  // rename never crosses a file system (where it would not be atomic).
+  SmallString<256> model(path);
+  model += ".tmp-%%%%%%%%";
+  Expected<sys::fs::TempFile> temp = sys::fs::TempFile::create(model);
+  if (!temp)
+    return createStringError(inconvertibleErrorCode(), "%s: cannot create a temporary file: %s",
+                             path.str().c_str(), toString(temp.takeError()).c_str());
+  {
+    raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+    os << bytes;
+    os.flush();
+    if (std::error_code ec = os.error()) {
+      os.clear_error();
+      consumeError(temp->discard());
+      return createStringError(ec, "%s: write failed: %s", path.str().c_str(), ec.message().c_str());
+    }
+  }
+  std::string tmpName = temp->TmpName;
+  if (Error e = temp->keep(path)) {
+    // keep() has already closed the file; make sure it is gone too.
+    std::string msg = toString(std::move(e));
+    sys::fs::remove(tmpName);
+    return createStringError(inconvertibleErrorCode(), "%s: cannot rename the temporary file into place: %s",
+                             path.str().c_str(), msg.c_str());
+  }
+  return Error::success();
+}
+
+Expected<std::string> trellis::readFile(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buf =
+      MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return createStringError(buf.getError(), "%s: cannot read: %s", path.str().c_str(),
+                             buf.getError().message().c_str());
+  return (*buf)->getBuffer().str();
+}
