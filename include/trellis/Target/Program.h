@@ -57,7 +57,8 @@ struct Program {
   std::vector<const isa::Inst *> stream(int64_t q) const;
 };
 
-/// Serialises `p` to bytes (envelope + protobuf payload).
+/// Serialises `p` to bytes (envelope + protobuf payload). Returns an empty
+/// string when the payload would exceed protobuf's 2 GiB message limit.
 std::string encodeProgram(const Program &p);
 /// Parses and validates bytes written by encodeProgram. Rejects a bad magic,
 /// an unknown format version, a checksum mismatch, and offsets or sizes out
