@@ -97,6 +97,15 @@ static llvm::Error checkOperand(const AccessPattern &ap, const char *role,
     if (__builtin_mul_overflow(elems, s, &elems) || elems > kMaxElementsPerAccess)
       return fail("%s has more than %lld elements", role, (long long)kMaxElementsPerAccess);
   }
+  // No operand may name more elements than its memory has bytes (only
+  // broadcast patterns could): keeps a malformed pattern from allocating or
+  // looping far beyond the machine.
+  int64_t memBytes = ap.space == Space::hbm    ? lim.hbmSize
+                     : ap.space == Space::sbuf ? arch.partitions * arch.sbufBytesPerPartition
+                                               : arch.partitions * arch.psumBytesPerPartition;
+  if (elems > std::max<int64_t>(memBytes, 1 << 16))
+    return fail("%s names %lld elements, more than its memory has bytes", role,
+                (long long)elems);
   int64_t lo, hi;
   int64_t eb = ap.elementBytes();
   if (!freeOffsetRange(ap, lo, hi) || __builtin_mul_overflow(lo, eb, &lo) ||
