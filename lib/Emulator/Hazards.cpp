@@ -8,39 +8,53 @@ using namespace trellis;
 using namespace trellis::emu;
 using isa::Space;
 
-HazardChecker::HazardChecker(const ArchConfig &arch) {
-  sbufChunksPerPartition = (arch.sbufBytesPerPartition + kChunkBytes - 1) / kChunkBytes;
-  psumChunksPerPartition = (arch.psumBytesPerPartition + kChunkBytes - 1) / kChunkBytes;
-  sbufIndex.assign(size_t(arch.partitions * sbufChunksPerPartition), 0);
-  psumIndex.assign(size_t(arch.partitions * psumChunksPerPartition), 0);
+HazardChecker::HazardChecker(const ArchConfig &arch, int64_t blockChunks)
+    : blockChunks(std::clamp<int64_t>(blockChunks, 1, kMaxBlockChunks)),
+      blockBytes(this->blockChunks * kChunkBytes) {
+  sbufBlocksPerPartition = (arch.sbufBytesPerPartition + blockBytes - 1) / blockBytes;
+  psumBlocksPerPartition = (arch.psumBytesPerPartition + blockBytes - 1) / blockBytes;
+  sbufBlocks.resize(size_t(arch.partitions * sbufBlocksPerPartition));
+  psumBlocks.resize(size_t(arch.partitions * psumBlocksPerPartition));
 }
 
-HazardChecker::Chunk &HazardChecker::chunk(Space space, int64_t partition, int64_t index) {
-  uint32_t *slot;
+HazardChecker::Block &HazardChecker::block(Space space, int64_t partition, int64_t index) {
   switch (space) {
   case Space::sbuf:
-    slot = &sbufIndex[size_t(partition * sbufChunksPerPartition + index)];
-    break;
+    return sbufBlocks[size_t(partition * sbufBlocksPerPartition + index)];
   case Space::psum:
-    slot = &psumIndex[size_t(partition * psumChunksPerPartition + index)];
-    break;
+    return psumBlocks[size_t(partition * psumBlocksPerPartition + index)];
   default: {
-    std::unique_ptr<uint32_t[]> &page = hbmPages[index >> kPageShift];
+    std::unique_ptr<Block[]> &page = hbmPages[index / kPageBlocks];
     if (!page)
-      page.reset(new uint32_t[size_t(1) << kPageShift]());
-    slot = &page[size_t(index & ((int64_t(1) << kPageShift) - 1))];
-    break;
+      page.reset(new Block[kPageBlocks]());
+    return page[size_t(index % kPageBlocks)];
   }
   }
-  if (!*slot) {
-    chunks.emplace_back();
-    *slot = uint32_t(chunks.size());
-  }
-  return chunks[*slot - 1];
 }
 
-std::optional<Conflict> HazardChecker::markChunk(Chunk &c, uint64_t mask, bool write, Epoch self,
-                                                 const std::vector<uint32_t> &vc) {
+uint32_t HazardChecker::newList() {
+  if (!freeLists.empty()) {
+    uint32_t l = freeLists.back();
+    freeLists.pop_back();
+    return l;
+  }
+  lists.emplace_back();
+  return uint32_t(lists.size());
+}
+
+void HazardChecker::freeList(uint32_t &list) {
+  if (!list)
+    return;
+  lists[list - 1].clear();
+  freeLists.push_back(list);
+  list = 0;
+}
+
+std::optional<Conflict> HazardChecker::markList(uint32_t &list, uint64_t mask, bool write,
+                                                Epoch self, const std::vector<uint32_t> &vc) {
+  if (!list)
+    list = newList();
+  List &c = lists[list - 1];
   for (const Entry &e : c) {
     if (!(e.mask & mask) || !(write || e.write) || e.who.queue == self.queue)
       continue;
@@ -54,12 +68,12 @@ std::optional<Conflict> HazardChecker::markChunk(Chunk &c, uint64_t mask, bool w
     k.byteHi = 64 - __builtin_clzll(both);
     return k;
   }
-  if (write && mask == ~uint64_t(0)) { // common case: a whole chunk overwritten
+  if (write && mask == ~uint64_t(0)) { // everything here is overwritten
     c.clear();
     c.push_back({mask, self, write});
     return std::nullopt;
   }
-  // Update: a write supersedes every earlier access to its bytes (they all
+  // A write supersedes every earlier access to its bytes (they all
   // happen-before it, or we reported above); a read supersedes earlier reads
   // of the same queue. Entries left with no bytes are dropped.
   for (Entry &e : c) {
@@ -81,16 +95,53 @@ std::optional<Conflict> HazardChecker::markChunk(Chunk &c, uint64_t mask, bool w
 std::optional<Conflict> HazardChecker::markRange(Space space, int64_t partition, int64_t lo,
                                                  int64_t hi, bool write, Epoch self,
                                                  const std::vector<uint32_t> &vc) {
-  for (int64_t c = lo / kChunkBytes; c * kChunkBytes < hi; ++c) {
-    int64_t base = c * kChunkBytes;
-    int64_t s = std::max(lo, base) - base, e = std::min(hi, base + kChunkBytes) - base;
-    uint64_t mask = (e - s == 64) ? ~uint64_t(0) : ((uint64_t(1) << (e - s)) - 1) << s;
-    if (auto k = markChunk(chunk(space, partition, c), mask, write, self, vc)) {
-      k->space = space;
-      k->partition = partition;
-      k->byteLo += base;
-      k->byteHi += base;
-      return k;
+  auto located = [&](std::optional<Conflict> k, int64_t base) {
+    k->space = space;
+    k->partition = partition;
+    k->byteLo += base;
+    k->byteHi += base;
+    return k;
+  };
+  for (int64_t b = lo / blockBytes; b * blockBytes < hi; ++b) {
+    Block &blk = block(space, partition, b);
+    int64_t bs = b * blockBytes, s = std::max(lo, bs), e = std::min(hi, bs + blockBytes);
+    bool whole = s == bs && e == bs + blockBytes;
+    if (!blk.split) {
+      if (whole) {
+        if (auto k = markList(blk.whole, ~uint64_t(0), write, self, vc)) {
+          // The list covers the whole block: the overlap is this access's part.
+          k->space = space;
+          k->partition = partition;
+          k->byteLo = s;
+          k->byteHi = e;
+          return k;
+        }
+        continue;
+      }
+      // A partial access: give each chunk its own copy of the block's list.
+      for (int64_t c = 0; c < blockChunks; ++c)
+        if (blk.whole) {
+          blk.chunk[c] = newList();
+          lists[blk.chunk[c] - 1] = lists[blk.whole - 1];
+        }
+      freeList(blk.whole);
+      blk.split = true;
+    }
+    int64_t c0 = (s - bs) / kChunkBytes, c1 = (e - 1 - bs) / kChunkBytes;
+    for (int64_t c = c0; c <= c1; ++c) {
+      int64_t cb = bs + c * kChunkBytes;
+      int64_t cs = std::max(s, cb) - cb, ce = std::min(e, cb + kChunkBytes) - cb;
+      uint64_t mask = (ce - cs == 64) ? ~uint64_t(0) : ((uint64_t(1) << (ce - cs)) - 1) << cs;
+      if (auto k = markList(blk.chunk[c], mask, write, self, vc))
+        return located(k, cb);
+    }
+    if (whole && write) {
+      // Every chunk now holds just this write: merge the block again.
+      for (int64_t c = 0; c < blockChunks; ++c)
+        freeList(blk.chunk[c]);
+      blk.split = false;
+      blk.whole = newList();
+      lists[blk.whole - 1].push_back({~uint64_t(0), self, true});
     }
   }
   return std::nullopt;

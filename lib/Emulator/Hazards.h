@@ -8,8 +8,12 @@
 // Granularity: memory is split into 64-byte chunks (per partition for SBUF
 // and PSUM, flat for HBM); each chunk keeps the recent accesses that still
 // own some of its bytes as (epoch, 64-bit byte mask, read/write). Conflicts
-// are therefore byte-exact, and the cost of an access is proportional to the
-// chunks it touches, not to the number of earlier instructions.
+// are therefore byte-exact. Chunks are grouped in 1 KiB blocks: while every
+// access to a block covers all of it (the common case for tiles), the block
+// keeps one shared access list, so a large contiguous access costs one step
+// per KiB; the first partial access splits the block into its chunks and a
+// whole-block write merges them again. Cost is proportional to the blocks and
+// chunks touched, never to the number of earlier instructions.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRELLIS_LIB_EMULATOR_HAZARDS_H
@@ -28,8 +32,8 @@ namespace trellis::emu {
 
 /// Position of an instruction in the happens-before order.
 struct Epoch {
-  uint32_t inst = 0;  // index into Program::instructions
-  uint32_t seq = 0;   // 1-based position within its queue
+  uint32_t inst = 0; // index into Program::instructions
+  uint32_t seq = 0;  // 1-based position within its queue
   uint16_t queue = 0;
 };
 
@@ -44,7 +48,9 @@ struct Conflict {
 
 class HazardChecker {
 public:
-  explicit HazardChecker(const ArchConfig &arch);
+  /// `blockChunks` (a power of two <= 16) chunks form a block; 1 disables
+  /// the block level (tests compare both).
+  explicit HazardChecker(const ArchConfig &arch, int64_t blockChunks = 16);
 
   /// Records that the instruction at `self` (whose vector clock is `vc`,
   /// one entry per queue) reads or writes `ap`; returns the first earlier
@@ -54,25 +60,35 @@ public:
 
 private:
   struct Entry {
-    uint64_t mask;
+    uint64_t mask; // bytes of the chunk (all ones in a whole-block list)
     Epoch who;
     bool write;
   };
-  using Chunk = llvm::SmallVector<Entry, 2>;
+  using List = llvm::SmallVector<Entry, 2>;
   static constexpr int64_t kChunkBytes = 64;
+  static constexpr int64_t kMaxBlockChunks = 16;
+  /// Lists are 1-based indices into `lists`; 0 is the empty list.
+  struct Block {
+    bool split = false;
+    uint32_t whole = 0;                   // while !split
+    uint32_t chunk[kMaxBlockChunks] = {}; // while split
+  };
+  static constexpr int64_t kPageBlocks = 256;
 
-  Chunk &chunk(isa::Space space, int64_t partition, int64_t index);
+  Block &block(isa::Space space, int64_t partition, int64_t index);
+  uint32_t newList();
+  void freeList(uint32_t &list);
   std::optional<Conflict> markRange(isa::Space space, int64_t partition, int64_t lo, int64_t hi,
                                     bool write, Epoch self, const std::vector<uint32_t> &vc);
-  std::optional<Conflict> markChunk(Chunk &c, uint64_t mask, bool write, Epoch self,
-                                    const std::vector<uint32_t> &vc);
+  std::optional<Conflict> markList(uint32_t &list, uint64_t mask, bool write, Epoch self,
+                                   const std::vector<uint32_t> &vc);
 
-  int64_t sbufChunksPerPartition, psumChunksPerPartition;
-  std::vector<uint32_t> sbufIndex, psumIndex; // 1-based into `chunks`, 0 = none
-  // HBM is sparse: a hash map of 4096-chunk (256 KiB) pages of indices.
-  static constexpr int64_t kPageShift = 12;
-  llvm::DenseMap<int64_t, std::unique_ptr<uint32_t[]>> hbmPages;
-  std::deque<Chunk> chunks; // stable, never relocated
+  int64_t blockChunks, blockBytes;
+  int64_t sbufBlocksPerPartition, psumBlocksPerPartition;
+  std::vector<Block> sbufBlocks, psumBlocks;
+  llvm::DenseMap<int64_t, std::unique_ptr<Block[]>> hbmPages; // HBM is sparse
+  std::deque<List> lists; // stable, never relocated
+  std::vector<uint32_t> freeLists;
 };
 
 } // namespace trellis::emu
