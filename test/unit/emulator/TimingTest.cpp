@@ -206,3 +206,16 @@ TEST(CostModel, IsolatedCosts) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Timing, BundledTrn2Config) {
+  // The shipped target passes the emulator's config checks, and its DMA
+  // numbers give: 262144 bytes / min(16 x 23, 362.5) GB/s + 1300 ns.
+  auto arch = loadArchConfig("trn2");
+  ASSERT_TRUE(bool(arch)) << llvm::toString(arch.takeError());
+  RunResult r = runOk(program({hbmLoad(kQ0, 128, 512, 0, 0)}), {}, {}, *arch);
+  EXPECT_NEAR(r.deviceTimeNs, 1300.0 + 262144.0 / 362.5, 1e-6);
+}
+
+} // namespace
