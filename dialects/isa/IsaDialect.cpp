@@ -193,7 +193,7 @@ struct InstChecker {
     return failure();
 
 LogicalResult DmaOp::verify() {
-  InstChecker c{*this, getQueue()};
+  InstChecker c{*this, (int64_t)getQueue()};
   CHECK(c.queueIn({EngineKind::dma}));
   if (getDst().getSpace() == Space::psum || getSrc0().getSpace() == Space::psum)
     return emitOpError("DMA cannot access PSUM");
@@ -201,7 +201,7 @@ LogicalResult DmaOp::verify() {
 }
 
 LogicalResult LoadStationaryOp::verify() {
-  InstChecker c{*this, getQueue()};
+  InstChecker c{*this, (int64_t)getQueue()};
   CHECK(c.queueIn({EngineKind::pe}));
   CHECK(c.in("src0", getSrc0(), Space::sbuf));
   if (getSrc0().getFreeElements() > 128)
@@ -211,7 +211,7 @@ LogicalResult LoadStationaryOp::verify() {
 }
 
 LogicalResult MultiplyMovingOp::verify() {
-  InstChecker c{*this, getQueue()};
+  InstChecker c{*this, (int64_t)getQueue()};
   CHECK(c.queueIn({EngineKind::pe}));
   CHECK(c.in("dst", getDst(), Space::psum));
   CHECK(c.in("src0", getSrc0(), Space::sbuf));
@@ -226,7 +226,7 @@ LogicalResult MultiplyMovingOp::verify() {
 }
 
 LogicalResult ActivationOp::verify() {
-  InstChecker c{*this, getQueue()};
+  InstChecker c{*this, (int64_t)getQueue()};
   CHECK(c.queueIn({EngineKind::act}));
   CHECK(c.onChip("dst", getDst()));
   CHECK(c.onChip("src0", getSrc0()));
@@ -253,13 +253,13 @@ static LogicalResult verifyVectorOp(Operation *op, int64_t queue, AccessPatternA
 }
 
 LogicalResult TensorTensorOp::verify() {
-  return verifyVectorOp(*this, getQueue(), getDst(), {{"src0", getSrc0()}, {"src1", getSrc1()}});
+  return verifyVectorOp(*this, (int64_t)getQueue(), getDst(), {{"src0", getSrc0()}, {"src1", getSrc1()}});
 }
 LogicalResult TensorScalarOp::verify() {
-  return verifyVectorOp(*this, getQueue(), getDst(), {{"src0", getSrc0()}});
+  return verifyVectorOp(*this, (int64_t)getQueue(), getDst(), {{"src0", getSrc0()}});
 }
 LogicalResult TensorReduceOp::verify() {
-  CHECK(verifyVectorOp(*this, getQueue(), getDst(), {{"src0", getSrc0()}}, false));
+  CHECK(verifyVectorOp(*this, (int64_t)getQueue(), getDst(), {{"src0", getSrc0()}}, false));
   int64_t inner = getSrc0().getSizes().back();
   if (getDst().getPartCount() != getSrc0().getPartCount() ||
       getDst().getFreeElements() * inner != getSrc0().getFreeElements())
@@ -267,7 +267,7 @@ LogicalResult TensorReduceOp::verify() {
   return success();
 }
 LogicalResult TransposeOp::verify() {
-  CHECK(verifyVectorOp(*this, getQueue(), getDst(), {{"src0", getSrc0()}}, false));
+  CHECK(verifyVectorOp(*this, (int64_t)getQueue(), getDst(), {{"src0", getSrc0()}}, false));
   if (getSrc0().getPartCount() > 32 || getSrc0().getFreeElements() > 32)
     return emitOpError("transposes at most a 32x32 block");
   if (getDst().getPartCount() != getSrc0().getFreeElements() ||
@@ -275,10 +275,10 @@ LogicalResult TransposeOp::verify() {
     return emitOpError("dst must be the transposed shape of src0");
   return success();
 }
-LogicalResult IotaOp::verify() { return verifyVectorOp(*this, getQueue(), getDst(), {}); }
-LogicalResult MemsetOp::verify() { return verifyVectorOp(*this, getQueue(), getDst(), {}); }
+LogicalResult IotaOp::verify() { return verifyVectorOp(*this, (int64_t)getQueue(), getDst(), {}); }
+LogicalResult MemsetOp::verify() { return verifyVectorOp(*this, (int64_t)getQueue(), getDst(), {}); }
 LogicalResult CopyOp::verify() {
-  return verifyVectorOp(*this, getQueue(), getDst(), {{"src0", getSrc0()}});
+  return verifyVectorOp(*this, (int64_t)getQueue(), getDst(), {{"src0", getSrc0()}});
 }
 LogicalResult NopOp::verify() { return success(); }
 

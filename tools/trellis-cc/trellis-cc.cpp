@@ -40,12 +40,13 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdou
 static cl::opt<std::string> targetName(
     "target", cl::desc("Target: trn2 (default), trn1, inf2, or an arch config .json path"),
     cl::init("trn2"), cl::cat(category));
-static cl::opt<unsigned> optLevel(cl::desc("Optimization level:"),
-                                  cl::values(clEnumValN(0, "O0", "no graph fusion"),
-                                             clEnumValN(1, "O1", "fusion"),
-                                             clEnumValN(2, "O2", "default"),
-                                             clEnumValN(3, "O3", "same as O2 for now")),
-                                  cl::init(2), cl::cat(category));
+enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
+static cl::opt<OptLevel> optLevel(cl::desc("Optimization level:"),
+                                  cl::values(clEnumValN(O0, "O0", "no graph fusion"),
+                                             clEnumValN(O1, "O1", "fusion"),
+                                             clEnumValN(O2, "O2", "default"),
+                                             clEnumValN(O3, "O3", "same as O2 for now")),
+                                  cl::init(O2), cl::cat(category));
 enum class Emit { Graph, Tile, Isa, Asm, Tnef };
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: the .tnef artifact)"),
@@ -62,7 +63,7 @@ static int fail(const Twine &msg) {
 }
 
 static std::string optionsString() {
-  std::string s = "--target=" + targetName + " -O" + std::to_string(optLevel);
+  std::string s = "--target=" + targetName + " -O" + std::to_string((int)optLevel);
   return s;
 }
 
@@ -96,7 +97,7 @@ static int compile() {
   pm.enableTiming(timing);
   PipelineOptions opts;
   opts.target = targetName;
-  opts.optLevel = optLevel;
+  opts.optLevel = (int)optLevel;
   opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
                    : emit == Emit::Tile ? EmitStage::Tile
                                         : EmitStage::Isa;
@@ -104,7 +105,8 @@ static int compile() {
   if (failed(pm.run(*module)))
     return fail("compilation of '" + inputFile + "' failed");
 
-  std::string out = outputFile.empty() ? (emit == Emit::Tnef ? "a.tnef" : "-") : outputFile;
+  std::string out = outputFile.empty() ? std::string(emit == Emit::Tnef ? "a.tnef" : "-")
+                                       : outputFile.getValue();
   auto write = [&](StringRef bytes) -> int {
     if (out == "-") {
       llvm::outs() << bytes;
@@ -142,16 +144,22 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   registerAsmPrinterCLOptions();
-  StringRef usage = "trellis-cc: compile an ONNX model for a NeuronCore-like accelerator\n\n"
-                    "usage: trellis-cc compile MODEL.onnx -o OUT.tnef [options]\n";
+  // --help shows Trellis's own options; --help-hidden shows everything.
+  cl::HideUnrelatedOptions(category);
+  StringRef usage =
+      "trellis-cc: compile an ONNX model (or graph-dialect .mlir) for a NeuronCore-like "
+      "accelerator\n\n"
+      "  The IR of every stage can be inspected with --emit, and the MLIR debugging flags\n"
+      "  work: --mlir-print-ir-after-all, --mlir-print-ir-before-all, --mlir-timing\n"
+      "  (see --help-hidden for all of them).\n";
   if (argc < 2 || StringRef(argv[1]) != "compile") {
     if (argc >= 2 && (StringRef(argv[1]) == "--help" || StringRef(argv[1]) == "-h")) {
       const char *helpArgv[] = {"trellis-cc compile", "--help"};
-      cl::HideUnrelatedOptions(category);
       cl::ParseCommandLineOptions(2, helpArgv, usage);
       return 0;
     }
-    llvm::errs() << usage << "run 'trellis-cc compile --help' for the options\n";
+    llvm::errs() << "usage: trellis-cc compile MODEL.onnx -o OUT.tnef [options]\n"
+                 << "run 'trellis-cc compile --help' for the options\n";
     return 1;
   }
   // Parse everything after the subcommand.

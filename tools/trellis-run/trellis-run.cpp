@@ -1,7 +1,7 @@
 //===- trellis-run.cpp - Run a compiled artifact on the emulator ----------===//
 //
 //   trellis-run OUT.tnef --input NAME=FILE.npy ... --output-dir DIR
-//               [--check NAME=FILE.npy ... --rtol R --atol A]
+//               [--check NAME=FILE.npy ... --relTol R --absTol A]
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,9 +36,14 @@ static cl::list<std::string> checks("check",
                                     cl::desc("NAME=FILE: compare output NAME with a reference "
                                              "(.npy or .pb); exit 1 on mismatch"),
                                     cl::value_desc("NAME=FILE"), cl::cat(category));
-static cl::opt<double> rtol("rtol", cl::desc("Relative tolerance of --check (default 1e-4)"),
+static cl::opt<std::string> testData(
+    "test-data",
+    cl::desc("An ONNX backend-test data set directory: feed input_N.pb and check output_N.pb "
+             "(matched by the tensors' names, else by position)"),
+    cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<double> relTol("rtol", cl::desc("Relative tolerance of --check (default 1e-4)"),
                             cl::init(1e-4), cl::cat(category));
-static cl::opt<double> atol("atol", cl::desc("Absolute tolerance of --check (default 1e-5)"),
+static cl::opt<double> absTol("atol", cl::desc("Absolute tolerance of --check (default 1e-5)"),
                             cl::init(1e-5), cl::cat(category));
 static cl::opt<std::string> targetOverride(
     "target", cl::desc("Run on this target instead of the one compiled for (what-if timing)"),
@@ -105,6 +110,39 @@ int main(int argc, char **argv) {
     feeds[name] = std::move(*t);
   }
 
+  // ONNX test data: input_0.pb, input_1.pb, ... and output_0.pb, ...
+  std::vector<std::pair<std::string, HostTensor>> expected;
+  if (!testData.empty()) {
+    for (int i = 0;; ++i) {
+      llvm::SmallString<256> path(testData);
+      llvm::sys::path::append(path, "input_" + std::to_string(i) + ".pb");
+      if (!llvm::sys::fs::exists(path))
+        break;
+      std::string name;
+      auto t = readOnnxTensorFile(path, &name);
+      if (!t)
+        return fail(llvm::toString(t.takeError()));
+      if (name.empty() && i < (int)program->inputs.size())
+        name = program->inputs[i].name;
+      feeds[name] = std::move(*t);
+    }
+    for (int i = 0;; ++i) {
+      llvm::SmallString<256> path(testData);
+      llvm::sys::path::append(path, "output_" + std::to_string(i) + ".pb");
+      if (!llvm::sys::fs::exists(path))
+        break;
+      std::string name;
+      auto t = readOnnxTensorFile(path, &name);
+      if (!t)
+        return fail(llvm::toString(t.takeError()));
+      if (name.empty() && i < (int)program->outputs.size())
+        name = program->outputs[i].name;
+      expected.push_back({name, std::move(*t)});
+    }
+    if (feeds.empty() && expected.empty())
+      return fail("--test-data '" + testData + "': no input_N.pb or output_N.pb files");
+  }
+
   emu::RunOptions options;
   options.timingOnly = timingOnly;
   auto result = emu::run(*program, *arch, feeds, options);
@@ -122,17 +160,23 @@ int main(int argc, char **argv) {
     }
   }
 
-  bool ok = true;
   for (const std::string &arg : checks) {
     std::string name, file;
     if (!splitAssignment(arg, name, file))
       return fail("--check '" + arg + "': expected NAME=FILE");
-    auto it = result->outputs.find(name);
-    if (it == result->outputs.end())
-      return fail("--check: the program has no output '" + name + "'");
     auto ref = readTensorFile(file);
     if (!ref)
       return fail(llvm::toString(ref.takeError()));
+    expected.push_back({name, std::move(*ref)});
+  }
+  bool ok = true;
+  for (auto &[name, refTensor] : expected) {
+    if (timingOnly)
+      return fail("--check and --test-data need a full run, not --timing-only");
+    auto it = result->outputs.find(name);
+    if (it == result->outputs.end())
+      return fail("--check: the program has no output '" + name + "'");
+    const HostTensor *ref = &refTensor;
     const HostTensor &out = it->second;
     if (out.numElements() != ref->numElements() || out.shape != ref->shape)
       return fail("--check " + name + ": output shape " + shapeString(out.shape) +
@@ -149,29 +193,53 @@ int main(int argc, char **argv) {
       maxAbs = std::max(maxAbs, err);
       if (r != 0)
         maxRel = std::max(maxRel, err / std::fabs(r));
-      if (err > atol + rtol * std::fabs(r))
+      if (err > absTol + relTol * std::fabs(r))
         ++bad;
     }
     ok &= bad == 0;
     llvm::outs() << llvm::format("check %s: %s  max abs err %.3g  max rel err %.3g  (%lld of "
                                  "%lld elements outside rtol %g atol %g)\n",
                                  name.c_str(), bad ? "FAIL" : "ok", maxAbs, maxRel,
-                                 (long long)bad, (long long)out.numElements(), (double)rtol,
-                                 (double)atol);
+                                 (long long)bad, (long long)out.numElements(), (double)relTol,
+                                 (double)absTol);
   }
 
   if (!quiet) {
-    for (auto &[name, t] : result->outputs)
+    for (auto &[name, t] : result->outputs) {
       llvm::outs() << "output " << name << " " << shapeString(t.shape) << " "
-                   << hostDTypeName(t.dtype) << "\n";
-    llvm::outs() << llvm::format("device time %.3f us on %s, %llu instructions\n",
-                                 result->deviceTimeNs / 1000.0, arch->name.c_str(),
+                   << hostDTypeName(t.dtype) << ":";
+      int64_t n = std::min<int64_t>(t.numElements(), 8);
+      for (int64_t i = 0; i < n; ++i)
+        llvm::outs() << llvm::format(" %.6g", t.getDouble(i));
+      llvm::outs() << (t.numElements() > n ? " ...\n" : "\n");
+    }
+    double device = result->deviceTimeNs;
+    auto pct = [&](double busy) { return device > 0 ? 100.0 * busy / device : 0.0; };
+    llvm::outs() << llvm::format("device time %.3f us on %s, %llu instructions\n", device / 1000.0,
+                                 arch->name.c_str(),
                                  (unsigned long long)result->instructionsExecuted);
-    for (auto &[queue, busy] : result->busyNsPerQueue)
+    // Compute engines one by one; the DMA queues as one line (busiest queue).
+    int dmaQueues = 0;
+    double dmaMax = 0, dmaSum = 0;
+    int64_t dmaBusiest = -1;
+    for (auto &[queue, busy] : result->busyNsPerQueue) {
+      if (queue >= isa::kFirstDmaQueue) {
+        ++dmaQueues;
+        dmaSum += busy;
+        if (busy > dmaMax) {
+          dmaMax = busy;
+          dmaBusiest = queue;
+        }
+        continue;
+      }
       llvm::outs() << llvm::format("  %-5s busy %10.3f us  (%5.1f%%)\n",
-                                   isa::queueName(queue).c_str(), busy / 1000.0,
-                                   result->deviceTimeNs > 0 ? 100.0 * busy / result->deviceTimeNs
-                                                            : 0.0);
+                                   isa::queueName(queue).c_str(), busy / 1000.0, pct(busy));
+    }
+    if (dmaQueues)
+      llvm::outs() << llvm::format("  dma   busy %10.3f us  (%5.1f%%) on the busiest of %d queues "
+                                   "(%s); %.3f us in all\n",
+                                   dmaMax / 1000.0, pct(dmaMax), dmaQueues,
+                                   isa::queueName(dmaBusiest).c_str(), dmaSum / 1000.0);
   }
   return ok ? 0 : 1;
 }
