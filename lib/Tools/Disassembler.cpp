@@ -51,7 +51,7 @@ LogicalResult trellis::disassemble(const Program &p, llvm::raw_ostream &os) {
     for (auto [i, op] : insts) {
       os << llvm::format("  %5zu  ", i);
       op->print(os, flags);
-      const Inst &in = p.instructions[i];
+      const isa::Inst &in = p.instructions[i];
       if (in.debugId < p.debug.size()) {
         const DebugEntry &d = p.debug[in.debugId];
         os << "  ; " << (d.graphOp.empty() ? d.tileOp : d.graphOp);
