@@ -5,6 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TRELLIS_BUILD_DIR:-$root/build}
+# Let ccache share results between checkouts in different directories.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 
 packages=(
   cmake ninja-build ccache g++ pkg-config
