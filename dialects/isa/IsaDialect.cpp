@@ -65,6 +65,59 @@ void ISADialect::initialize() {
 // #isa.ap<space[P0+NP (x PS)] +OFF dtype [[size,stride],...]>
 //===----------------------------------------------------------------------===//
 
+ParseResult trellis::isa::parseFreeAxes(AsmParser &parser, SmallVectorImpl<int64_t> &sizes,
+                                        SmallVectorImpl<int64_t> &strides) {
+  auto parsePair = [&]() -> ParseResult {
+    int64_t size, stride;
+    if (parser.parseLSquare() || parser.parseInteger(size) || parser.parseComma() ||
+        parser.parseInteger(stride) || parser.parseRSquare())
+      return failure();
+    sizes.push_back(size);
+    strides.push_back(stride);
+    return success();
+  };
+  return parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, parsePair);
+}
+
+void trellis::isa::printFreeAxes(AsmPrinter &printer, ArrayRef<int64_t> sizes,
+                                 ArrayRef<int64_t> strides) {
+  printer << "[";
+  for (size_t i = 0; i < sizes.size(); ++i)
+    printer << (i ? "," : "") << "[" << sizes[i] << "," << strides[i] << "]";
+  printer << "]";
+}
+
+std::optional<DType> trellis::isa::dtypeFromType(Type t) {
+  if (t.isF32()) return DType::f32;
+  if (t.isBF16()) return DType::bf16;
+  if (t.isF16()) return DType::f16;
+  if (llvm::isa<Float8E4M3FNType>(t)) return DType::f8e4m3;
+  if (llvm::isa<Float8E5M2Type>(t)) return DType::f8e5m2;
+  if (t.isInteger(64)) return DType::i64;
+  if (t.isInteger(32)) return DType::i32;
+  if (t.isInteger(16)) return DType::i16;
+  if (t.isInteger(8)) return DType::i8;
+  return std::nullopt;
+}
+
+Type trellis::isa::typeFromDType(MLIRContext *ctx, DType d) {
+  Builder b(ctx);
+  switch (d) {
+  case DType::f32: return b.getF32Type();
+  case DType::bf16: return b.getBF16Type();
+  case DType::f16: return b.getF16Type();
+  case DType::f8e4m3: return Float8E4M3FNType::get(ctx);
+  case DType::f8e5m2: return Float8E5M2Type::get(ctx);
+  case DType::i64: return b.getI64Type();
+  case DType::i32: return b.getI32Type();
+  case DType::i16: return b.getI16Type();
+  case DType::i8: return b.getI8Type();
+  case DType::u8: return b.getIntegerType(8, /*isSigned=*/false);
+  case DType::u32: return b.getIntegerType(32, /*isSigned=*/false);
+  }
+  llvm_unreachable("unknown DType");
+}
+
 int64_t AccessPatternAttr::getFreeElements() const {
   int64_t n = 1;
   for (int64_t s : getSizes())
@@ -83,18 +136,8 @@ Attribute AccessPatternAttr::parse(AsmParser &parser, Type) {
   if (succeeded(parser.parseOptionalKeyword("x")) && parser.parseInteger(ps))
     return {};
   if (parser.parseRSquare() || parser.parsePlus() || parser.parseInteger(off) ||
-      parser.parseKeywordOrString(&dtypeName) || parser.parseLSquare())
-    return {};
-  auto parsePair = [&]() -> ParseResult {
-    int64_t size, stride;
-    if (parser.parseLSquare() || parser.parseInteger(size) || parser.parseComma() ||
-        parser.parseInteger(stride) || parser.parseRSquare())
-      return failure();
-    sizes.push_back(size);
-    strides.push_back(stride);
-    return success();
-  };
-  if (parser.parseCommaSeparatedList(parsePair) || parser.parseRSquare() || parser.parseGreater())
+      parser.parseKeywordOrString(&dtypeName) || parseFreeAxes(parser, sizes, strides) ||
+      parser.parseGreater())
     return {};
   auto space = symbolizeSpace(spaceName);
   auto dtype = symbolizeDType(dtypeName);
@@ -114,10 +157,9 @@ void AccessPatternAttr::print(AsmPrinter &printer) const {
   printer << "<" << stringifySpace(getSpace()) << "[" << getPartStart() << "+" << getPartCount();
   if (getSpace() == Space::hbm)
     printer << " x " << getPartStride();
-  printer << "] +" << getOffset() << " " << stringifyDType(getDtype()) << " [";
-  for (size_t i = 0; i < getSizes().size(); ++i)
-    printer << (i ? "," : "") << "[" << getSizes()[i] << "," << getStrides()[i] << "]";
-  printer << "]>";
+  printer << "] +" << getOffset() << " " << stringifyDType(getDtype()) << " ";
+  printFreeAxes(printer, getSizes(), getStrides());
+  printer << ">";
 }
 
 LogicalResult AccessPatternAttr::verify(function_ref<InFlightDiagnostic()> emitError, Space space,

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "trellis/Dialect/Tile.h"
+#include "trellis/Dialect/Isa.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -73,18 +74,7 @@ Attribute ViewAttr::parse(AsmParser &parser, Type) {
   if (succeeded(parser.parseOptionalKeyword("x")) && parser.parseInteger(ps))
     return {};
   if (parser.parseRSquare() || parser.parsePlus() || parser.parseInteger(off) ||
-      parser.parseLSquare())
-    return {};
-  auto parsePair = [&]() -> ParseResult {
-    int64_t size, stride;
-    if (parser.parseLSquare() || parser.parseInteger(size) || parser.parseComma() ||
-        parser.parseInteger(stride) || parser.parseRSquare())
-      return failure();
-    sizes.push_back(size);
-    strides.push_back(stride);
-    return success();
-  };
-  if (parser.parseCommaSeparatedList(parsePair) || parser.parseRSquare() || parser.parseGreater())
+      isa::parseFreeAxes(parser, sizes, strides) || parser.parseGreater())
     return {};
   return getChecked([&] { return parser.emitError(parser.getNameLoc()); }, parser.getContext(),
                     p0, np, ps, off, sizes, strides);
@@ -94,10 +84,9 @@ void ViewAttr::print(AsmPrinter &printer) const {
   printer << "<[" << getPartStart() << "+" << getPartCount();
   if (getPartStride() != 0)
     printer << " x " << getPartStride();
-  printer << "] +" << getOffset() << " [";
-  for (size_t i = 0; i < getSizes().size(); ++i)
-    printer << (i ? "," : "") << "[" << getSizes()[i] << "," << getStrides()[i] << "]";
-  printer << "]>";
+  printer << "] +" << getOffset() << " ";
+  isa::printFreeAxes(printer, getSizes(), getStrides());
+  printer << ">";
 }
 
 LogicalResult ViewAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t partStart,

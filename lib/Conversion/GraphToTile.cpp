@@ -323,8 +323,8 @@ struct ConvertGraphToTilePass
         }
       auto outShape = shapeOf(result);
       Type elt = eltOf(result);
-      if (!elt.isF32()) {
-        op.emitOpError("only f32 tensors can be tiled yet, got ") << elt;
+      if (!(elt.isF32() || elt.isBF16() || elt.isF16())) {
+        op.emitOpError("only f32, bf16 and f16 tensors can be tiled yet, got ") << elt;
         failed = true;
         continue;
       }

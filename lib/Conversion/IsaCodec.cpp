@@ -30,30 +30,6 @@ AccessPatternAttr fromAP(MLIRContext *ctx, const isa::AccessPattern &p) {
                                 p.dtype, p.sizes, p.strides);
 }
 
-std::optional<DType> dtypeOf(Type t) {
-  if (t.isF32()) return DType::f32;
-  if (t.isBF16()) return DType::bf16;
-  if (t.isF16()) return DType::f16;
-  if (t.isInteger(64)) return DType::i64;
-  if (t.isInteger(32)) return DType::i32;
-  if (t.isInteger(8)) return DType::i8;
-  return std::nullopt;
-}
-
-Type typeOf(MLIRContext *ctx, DType d) {
-  Builder b(ctx);
-  switch (d) {
-  case DType::f32: return b.getF32Type();
-  case DType::bf16: return b.getBF16Type();
-  case DType::f16: return b.getF16Type();
-  case DType::i64: return b.getI64Type();
-  case DType::i32: return b.getI32Type();
-  case DType::i16: return b.getI16Type();
-  case DType::i8: return b.getI8Type();
-  default: return b.getI8Type();
-  }
-}
-
 /// Names of the op kinds along a location chain (FusedLoc metadata) and the
 /// innermost named location (the ONNX node or kernel line).
 DebugEntry debugOf(Operation *op) {
@@ -102,7 +78,7 @@ FailureOr<Program> trellis::encodeIsaProgram(ProgramOp program, const ArchConfig
   for (Operation &op : program.getBody().front()) {
     if (auto t = dyn_cast<TensorOp>(op)) {
       auto type = cast<RankedTensorType>(t.getType());
-      auto dtype = dtypeOf(type.getElementType());
+      auto dtype = dtypeFromType(type.getElementType());
       if (!dtype)
         return t.emitOpError("element type ") << type.getElementType() << " cannot be encoded";
       if (t.getKind() == TensorKind::constant) {
@@ -202,7 +178,7 @@ OwningOpRef<ModuleOp> trellis::decodeIsaProgram(const Program &p, MLIRContext &c
   auto program = ProgramOp::create(b, unknown, b.getStringAttr("main"), b.getI64IntegerAttr(p.hbmSize));
   b.setInsertionPointToStart(&program.getBody().emplaceBlock());
   auto tensorType = [&](const TensorInfo &t) {
-    return RankedTensorType::get(t.shape, typeOf(&ctx, t.dtype));
+    return RankedTensorType::get(t.shape, typeFromDType(&ctx, t.dtype));
   };
   for (auto [i, t] : llvm::enumerate(p.inputs))
     TensorOp::create(b, unknown, b.getStringAttr("in" + Twine(i)), TensorKind::input,

@@ -23,18 +23,6 @@ int64_t alignUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
 int64_t eltBytes(Type t) { return std::max<int64_t>(1, t.getIntOrFloatBitWidth() / 8); }
 
-std::optional<isa::DType> toDType(Type t) {
-  if (t.isF32()) return isa::DType::f32;
-  if (t.isBF16()) return isa::DType::bf16;
-  if (t.isF16()) return isa::DType::f16;
-  if (llvm::isa<Float8E4M3FNType>(t)) return isa::DType::f8e4m3;
-  if (llvm::isa<Float8E5M2Type>(t)) return isa::DType::f8e5m2;
-  if (t.isInteger(32)) return isa::DType::i32;
-  if (t.isInteger(64)) return isa::DType::i64;
-  if (t.isInteger(16)) return isa::DType::i16;
-  if (t.isInteger(8)) return isa::DType::i8;
-  return std::nullopt;
-}
 
 /// First-fit allocator of byte ranges within one partition.
 struct RangeAllocator {
@@ -173,7 +161,7 @@ struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<Convert
     auto t = cast<MemRefType>(buffer.getType());
     Space space = tile::getMemorySpace(t);
     int64_t eb = eltBytes(t.getElementType());
-    isa::DType dtype = *toDType(t.getElementType());
+    isa::DType dtype = *isa::dtypeFromType(t.getElementType());
     if (space == Space::hbm)
       return isa::AccessPatternAttr::get(
           buffer.getContext(), space, 0, view.getPartCount(), view.getPartStride(),
@@ -188,7 +176,7 @@ struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<Convert
   LogicalResult lower(Operation *op, OpBuilder &b, DenseMap<Value, int64_t> &address,
                       const ArchConfig &arch, int64_t &nextDma) {
     for (Value v : op->getOperands())
-      if (auto t = dyn_cast<MemRefType>(v.getType()); t && !toDType(t.getElementType()))
+      if (auto t = dyn_cast<MemRefType>(v.getType()); t && !isa::dtypeFromType(t.getElementType()))
         return op->emitOpError("element type ") << t.getElementType() << " has no hardware type";
     MLIRContext *ctx = op->getContext();
     // Each instruction remembers the tile op it came from.

@@ -2,11 +2,15 @@
 //
 //   trellis-run OUT.tnef --input NAME=FILE.npy ... --output-dir DIR
 //               [--check NAME=FILE.npy ... --relTol R --absTol A]
+//               [--profile TRACE.json]
 //
 //===----------------------------------------------------------------------===//
 
 #include "trellis/Emulator/Emulator.h"
+#include "trellis/Profile/ChromeTrace.h"
+#include "trellis/Support/FileIO.h"
 #include "trellis/Support/Npy.h"
+#include "trellis/Support/Numerics.h"
 #include "trellis/Support/OnnxTensor.h"
 #include "trellis/Target/Program.h"
 
@@ -17,8 +21,10 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cmath>
+#include <cstring>
 
 using namespace trellis;
+using llvm::StringRef;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("trellis-run options");
@@ -50,6 +56,11 @@ static cl::opt<std::string> targetOverride(
     cl::cat(category));
 static cl::opt<bool> timingOnly("timing-only", cl::desc("Skip arithmetic; report timing only"),
                                 cl::cat(category));
+static cl::opt<std::string> profileFile(
+    "profile",
+    cl::desc("Write the instruction-level timeline as a Chrome/Perfetto trace (JSON) for "
+             "trellis-profile, ui.perfetto.dev or chrome://tracing (docs/profiling.md)"),
+    cl::value_desc("TRACE.json"), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and check results"),
                            cl::cat(category));
 
@@ -73,6 +84,28 @@ static bool splitAssignment(llvm::StringRef arg, std::string &name, std::string 
   name = n.str();
   file = f.str();
   return true;
+}
+
+/// numpy has no bf16: a float32 host tensor fed to a bf16 or f16 input is
+/// rounded to nearest even, as the host side of a real device would.
+static void narrowFloatInputs(const Program &program, std::map<std::string, HostTensor> &feeds) {
+  for (const TensorInfo &info : program.inputs) {
+    auto it = feeds.find(info.name);
+    if (it == feeds.end() || it->second.dtype != HostDType::f32)
+      continue;
+    if (info.dtype != isa::DType::bf16 && info.dtype != isa::DType::f16)
+      continue;
+    HostTensor &t = it->second;
+    std::vector<float> v = t.toFloat32();
+    std::vector<uint8_t> bytes(v.size() * 2);
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint16_t h = info.dtype == isa::DType::bf16 ? numerics::f32ToBf16(v[i])
+                                                  : numerics::f32ToF16(v[i]);
+      std::memcpy(bytes.data() + 2 * i, &h, 2);
+    }
+    t.dtype = info.dtype == isa::DType::bf16 ? HostDType::bf16 : HostDType::f16;
+    t.data = std::move(bytes);
+  }
 }
 
 static std::string shapeString(const std::vector<int64_t> &shape) {
@@ -113,41 +146,54 @@ int main(int argc, char **argv) {
   // ONNX test data: input_0.pb, input_1.pb, ... and output_0.pb, ...
   std::vector<std::pair<std::string, HostTensor>> expected;
   if (!testData.empty()) {
-    for (int i = 0;; ++i) {
-      llvm::SmallString<256> path(testData);
-      llvm::sys::path::append(path, "input_" + std::to_string(i) + ".pb");
-      if (!llvm::sys::fs::exists(path))
-        break;
-      std::string name;
-      auto t = readOnnxTensorFile(path, &name);
-      if (!t)
-        return fail(llvm::toString(t.takeError()));
-      if (name.empty() && i < (int)program->inputs.size())
-        name = program->inputs[i].name;
-      feeds[name] = std::move(*t);
-    }
-    for (int i = 0;; ++i) {
-      llvm::SmallString<256> path(testData);
-      llvm::sys::path::append(path, "output_" + std::to_string(i) + ".pb");
-      if (!llvm::sys::fs::exists(path))
-        break;
-      std::string name;
-      auto t = readOnnxTensorFile(path, &name);
-      if (!t)
-        return fail(llvm::toString(t.takeError()));
-      if (name.empty() && i < (int)program->outputs.size())
-        name = program->outputs[i].name;
-      expected.push_back({name, std::move(*t)});
-    }
+    // Reads DIR/<prefix>_0.pb, _1.pb, ... naming each tensor by its own name,
+    // else by its position in `table`.
+    auto readSet = [&](StringRef prefix, const std::vector<TensorInfo> &table,
+                       auto &&add) -> llvm::Error {
+      for (int i = 0;; ++i) {
+        llvm::SmallString<256> path(testData);
+        llvm::sys::path::append(path, prefix + "_" + std::to_string(i) + ".pb");
+        if (!llvm::sys::fs::exists(path))
+          return llvm::Error::success();
+        std::string name;
+        auto t = readOnnxTensorFile(path, &name);
+        if (!t)
+          return t.takeError();
+        if (name.empty() && i < (int)table.size())
+          name = table[i].name;
+        add(name, std::move(*t));
+      }
+    };
+    if (llvm::Error e = readSet("input", program->inputs, [&](std::string name, HostTensor t) {
+          feeds[name] = std::move(t);
+        }))
+      return fail(llvm::toString(std::move(e)));
+    if (llvm::Error e = readSet("output", program->outputs, [&](std::string name, HostTensor t) {
+          expected.push_back({name, std::move(t)});
+        }))
+      return fail(llvm::toString(std::move(e)));
     if (feeds.empty() && expected.empty())
       return fail("--test-data '" + testData + "': no input_N.pb or output_N.pb files");
   }
+
+  narrowFloatInputs(*program, feeds);
 
   emu::RunOptions options;
   options.timingOnly = timingOnly;
   auto result = emu::run(*program, *arch, feeds, options);
   if (!result)
     return fail(llvm::toString(result.takeError()));
+
+  // Before the checks, so that a failing check still leaves its profile.
+  if (!profileFile.empty()) {
+    std::string trace;
+    llvm::raw_string_ostream os(trace);
+    if (llvm::Error e = profile::writeChromeTrace(*program, *arch, *result, os,
+                                                  llvm::sys::path::filename(artifactFile)))
+      return fail("--profile: " + llvm::toString(std::move(e)));
+    if (llvm::Error e = writeFileAtomically(profileFile, trace))
+      return fail(llvm::toString(std::move(e)));
+  }
 
   if (!outputDir.empty() && !timingOnly) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))

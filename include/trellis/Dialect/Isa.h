@@ -18,4 +18,17 @@
 #define GET_OP_CLASSES
 #include "isa/IsaOps.h.inc"
 
+namespace trellis::isa {
+/// The hardware element type of an MLIR element type, if it has one.
+std::optional<DType> dtypeFromType(mlir::Type type);
+/// The MLIR element type of a hardware element type.
+mlir::Type typeFromDType(mlir::MLIRContext *ctx, DType dtype);
+
+/// `[[size,stride],...]`: the free-axis pattern shared by #isa.ap and #tile.view.
+mlir::ParseResult parseFreeAxes(mlir::AsmParser &parser, llvm::SmallVectorImpl<int64_t> &sizes,
+                                llvm::SmallVectorImpl<int64_t> &strides);
+void printFreeAxes(mlir::AsmPrinter &printer, llvm::ArrayRef<int64_t> sizes,
+                   llvm::ArrayRef<int64_t> strides);
+} // namespace trellis::isa
+
 #endif

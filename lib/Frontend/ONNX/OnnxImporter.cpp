@@ -123,7 +123,7 @@ private:
   LogicalResult checkAttributes(const NodeContext &n, ArrayRef<StringRef> known);
   FailureOr<float> getFloatAttr(const NodeContext &n, StringRef name, float defaultValue);
   FailureOr<int64_t> getIntAttr(const NodeContext &n, StringRef name, int64_t defaultValue);
-  LogicalResult requireF32(const NodeContext &n, Value value, int inputIndex);
+  LogicalResult requireFloat(const NodeContext &n, Value value, int inputIndex);
   template <typename OpT>
   FailureOr<Type> inferResultType(const NodeContext &n, ValueRange operands,
                                   OpaqueProperties properties = nullptr);
@@ -501,13 +501,23 @@ FailureOr<int64_t> OnnxImporter::getIntAttr(const NodeContext &n, StringRef name
   return failure();
 }
 
-LogicalResult OnnxImporter::requireF32(const NodeContext &n, Value value, int inputIndex) {
+LogicalResult OnnxImporter::requireFloat(const NodeContext &n, Value value, int inputIndex) {
   auto type = cast<RankedTensorType>(value.getType());
-  if (type.getElementType().isF32())
-    return success();
-  emitError(n) << "input " << inputIndex << " ('" << n.node.input(inputIndex) << "') has type "
-               << type << "; only f32 is supported for now";
-  return failure();
+  Type elt = type.getElementType();
+  // Every input of a compute node has the element type of input 0.
+  Value input0 = n.node.input_size() ? symbolTable.lookup(n.node.input(0)) : Value();
+  Type first = input0 ? cast<RankedTensorType>(input0.getType()).getElementType() : Type();
+  if (!(elt.isF32() || elt.isBF16() || elt.isF16())) {
+    emitError(n) << "input " << inputIndex << " ('" << n.node.input(inputIndex) << "') has type "
+                 << type << "; only f32, bf16 and f16 are supported for now";
+    return failure();
+  }
+  if (first && first != elt) {
+    emitError(n) << "input " << inputIndex << " ('" << n.node.input(inputIndex) << "') has type "
+                 << type << " but input 0 has element type " << first;
+    return failure();
+  }
+  return success();
 }
 
 /// Runs the graph op's own shape inference before the op is built: its
@@ -545,7 +555,7 @@ LogicalResult OnnxImporter::importMatMul(const NodeContext &n) {
   if (failed(checkArity(n, 2, 2)) || failed(checkAttributes(n, {})))
     return failure();
   FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1);
-  if (failed(a) || failed(b) || failed(requireF32(n, *a, 0)) || failed(requireF32(n, *b, 1)))
+  if (failed(a) || failed(b) || failed(requireFloat(n, *a, 0)) || failed(requireFloat(n, *b, 1)))
     return failure();
   auto aType = cast<RankedTensorType>(a->getType()), bType = cast<RankedTensorType>(b->getType());
   if (aType.getRank() < 2 || bType.getRank() < 2) {
@@ -587,8 +597,8 @@ LogicalResult OnnxImporter::importGemm(const NodeContext &n) {
     }
 
   FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1), c = getOptionalInput(n, 2);
-  if (failed(a) || failed(b) || failed(c) || failed(requireF32(n, *a, 0)) ||
-      failed(requireF32(n, *b, 1)) || (*c && failed(requireF32(n, *c, 2))))
+  if (failed(a) || failed(b) || failed(c) || failed(requireFloat(n, *a, 0)) ||
+      failed(requireFloat(n, *b, 1)) || (*c && failed(requireFloat(n, *c, 2))))
     return failure();
   auto aType = cast<RankedTensorType>(a->getType()), bType = cast<RankedTensorType>(b->getType());
   if (aType.getRank() != 2 || bType.getRank() != 2) {
@@ -644,7 +654,7 @@ LogicalResult OnnxImporter::importAdd(const NodeContext &n) {
   if (failed(checkArity(n, 2, 2)) || failed(checkAttributes(n, {})))
     return failure();
   FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1);
-  if (failed(a) || failed(b) || failed(requireF32(n, *a, 0)) || failed(requireF32(n, *b, 1)))
+  if (failed(a) || failed(b) || failed(requireFloat(n, *a, 0)) || failed(requireFloat(n, *b, 1)))
     return failure();
   auto aType = cast<RankedTensorType>(a->getType()), bType = cast<RankedTensorType>(b->getType());
   if (!graph::broadcastShapes(aType.getShape(), bType.getShape())) {
@@ -664,7 +674,7 @@ LogicalResult OnnxImporter::importRelu(const NodeContext &n) {
   if (failed(checkArity(n, 1, 1)) || failed(checkAttributes(n, {})))
     return failure();
   FailureOr<Value> x = getInput(n, 0);
-  if (failed(x) || failed(requireF32(n, *x, 0)))
+  if (failed(x) || failed(requireFloat(n, *x, 0)))
     return failure();
   define(n, graph::ReluOp::create(builder, n.loc, x->getType(), *x));
   return success();
