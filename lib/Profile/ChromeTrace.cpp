@@ -88,7 +88,13 @@ namespace {
 /// Times are kept as integer picoseconds and printed as exact decimal
 /// microseconds, so that ts + dur of one slice never rounds past the ts of
 /// the next one (viewers drop slices that appear to overlap).
-int64_t toPs(double ns) { return std::isfinite(ns) ? int64_t(std::llround(ns * 1000.0)) : 0; }
+/// Clamped to about 100 days, far beyond any run, so that a corrupt time
+/// cannot overflow the conversion.
+int64_t toPs(double ns) {
+  if (!std::isfinite(ns))
+    return 0;
+  return int64_t(std::llround(std::clamp(ns, -1e16, 1e16) * 1000.0));
+}
 
 std::string psAsMicros(int64_t ps) {
   std::string s = ps < 0 ? "-" : "";

@@ -280,7 +280,7 @@ void profile::printSummaryText(const Summary &s, llvm::raw_ostream &os,
                      (unsigned long long)s.totalFlops, s.peakTflops, s.matmulClass.c_str(),
                      us(s.memoryBoundNs), bytesText(double(s.minHbmBytes)).c_str(), s.hbmGBps);
   os << llvm::format(
-      "roofline ratio   %12.4f     (roofline / device time; 1 = at the physical limit)\n",
+      "roofline ratio   %12.4g     (roofline / device time; 1 = at the physical limit)\n",
       s.rooflineRatio);
   os << llvm::format("achieved         %12.4f TFLOPS of %.4g peak (%s)\n", s.achievedTflops,
                      s.peakTflops, s.matmulClass.c_str());
