@@ -28,6 +28,10 @@ namespace {
 constexpr int64_t kPartitions = 128;
 constexpr int64_t kMovingMax = 512;      // one PSUM bank of fp32
 constexpr int64_t kFreeChunk = 2048;     // element-wise tile width per partition
+/// SBUF bytes per partition the moving tiles of one row block may take when
+/// hoisted out of the weight loop (a quarter of trn2's 224 KiB: the rest
+/// holds weight, bias and output tiles in flight).
+constexpr int64_t kHoistBytesPerPartition = 56 * 1024;
 
 /// A strided view of an HBM buffer as an N-D array: element (i0, ..) lives at
 /// offset + sum(i_d * strides[d]) (elements). Broadcast dims have stride 0.
@@ -82,23 +86,42 @@ public:
     // A bias that varies only along N is a per-partition column in the
     // transposed output: it rides on the PSUM-evicting activation.
     bool columnBias = bias && bias->strides[0] == 0;
-    for (int64_t n0 = 0; n0 < N; n0 += kPartitions) {
-      int64_t nt = std::min(kPartitions, N - n0);
-      Value biasCol;
-      if (columnBias) {
-        biasCol = alloc(loc, {nt, 1}, elt, Space::sbuf);
-        tile::LoadOp::create(b, loc, biasCol, full(nt, 1), bias->buffer,
-                             view(0, nt, bias->strides[1], bias->offset + n0 * bias->strides[1],
-                                  {1}, {1}));
-        if (beta != 1.0f)
-          tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::mult), b.getF32FloatAttr(beta),
-                                       alu(isa::AluOp::bypass), b.getF32FloatAttr(0), biasCol,
-                                       full(nt, 1), biasCol, full(nt, 1), nullptr);
-      }
-      for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
-        int64_t mt = std::min(kMovingMax, M - m0);
+    int64_t eltBytes = std::max<int64_t>(1, elt.getIntOrFloatBitWidth() / 8);
+    int64_t kTiles = (K + kPartitions - 1) / kPartitions;
+    for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
+      int64_t mt = std::min(kMovingMax, M - m0);
+      // The moving tiles x[m0:m0+mt, :]^T are loaded once per row block and
+      // reused by every weight tile, when they fit the budget; otherwise they
+      // are reloaded next to each weight tile.
+      bool hoist = kTiles * mt * eltBytes <= kHoistBytesPerPartition;
+      auto loadMoving = [&](int64_t k0, int64_t kt) {
+        Value xt = alloc(loc, {kt, mt}, elt, Space::sbuf);
+        tile::LoadOp::create(b, loc, xt, full(kt, mt), x.buffer,
+                             view(0, kt, x.strides[1],
+                                  x.offset + m0 * x.strides[0] + k0 * x.strides[1], {mt},
+                                  {x.strides[0]}));
+        return xt;
+      };
+      SmallVector<Value> movingTiles;
+      if (hoist)
+        for (int64_t k0 = 0; k0 < K; k0 += kPartitions)
+          movingTiles.push_back(loadMoving(k0, std::min(kPartitions, K - k0)));
+
+      for (int64_t n0 = 0; n0 < N; n0 += kPartitions) {
+        int64_t nt = std::min(kPartitions, N - n0);
+        Value biasCol;
+        if (columnBias) {
+          biasCol = alloc(loc, {nt, 1}, elt, Space::sbuf);
+          tile::LoadOp::create(b, loc, biasCol, full(nt, 1), bias->buffer,
+                               view(0, nt, bias->strides[1], bias->offset + n0 * bias->strides[1],
+                                    {1}, {1}));
+          if (beta != 1.0f)
+            tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::mult), b.getF32FloatAttr(beta),
+                                         alu(isa::AluOp::bypass), b.getF32FloatAttr(0), biasCol,
+                                         full(nt, 1), biasCol, full(nt, 1), nullptr);
+        }
         Value psum = alloc(loc, {nt, mt}, f32, Space::psum);
-        for (int64_t k0 = 0; k0 < K; k0 += kPartitions) {
+        for (int64_t k0 = 0, ki = 0; k0 < K; k0 += kPartitions, ++ki) {
           int64_t kt = std::min(kPartitions, K - k0);
           // Stationary: w[k0:k0+kt, n0:n0+nt], K on partitions.
           Value wt = alloc(loc, {kt, nt}, elt, Space::sbuf);
@@ -106,12 +129,7 @@ public:
                                view(0, kt, w.strides[0],
                                     w.offset + k0 * w.strides[0] + n0 * w.strides[1], {nt},
                                     {w.strides[1]}));
-          // Moving: x[m0:m0+mt, k0:k0+kt] transposed, K on partitions.
-          Value xt = alloc(loc, {kt, mt}, elt, Space::sbuf);
-          tile::LoadOp::create(b, loc, xt, full(kt, mt), x.buffer,
-                               view(0, kt, x.strides[1],
-                                    x.offset + m0 * x.strides[0] + k0 * x.strides[1], {mt},
-                                    {x.strides[0]}));
+          Value xt = hoist ? movingTiles[ki] : loadMoving(k0, kt);
           tile::MatmulOp::create(b, loc, psum, full(nt, mt), wt, full(kt, nt), xt, full(kt, mt),
                                  /*start=*/k0 == 0);
         }
@@ -119,8 +137,8 @@ public:
         isa::ActFunc func = act == graph::Activation::relu && (!bias || columnBias)
                                 ? isa::ActFunc::relu
                                 : isa::ActFunc::identity;
-        tile::ActivationOp::create(b, loc, actFunc(func), out, full(nt, mt), psum,
-                                   full(nt, mt), biasCol, biasCol ? full(nt, 1) : tile::ViewAttr(),
+        tile::ActivationOp::create(b, loc, actFunc(func), out, full(nt, mt), psum, full(nt, mt),
+                                   biasCol, biasCol ? full(nt, 1) : tile::ViewAttr(),
                                    b.getF32FloatAttr(alpha));
         if (bias && !columnBias) {
           // General bias: add it element-wise (broadcast through the view),

@@ -24,24 +24,48 @@ int64_t alignUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 int64_t eltBytes(Type t) { return std::max<int64_t>(1, t.getIntOrFloatBitWidth() / 8); }
 
 
-/// First-fit allocator of byte ranges within one partition.
+/// Next-fit allocator of byte ranges within one partition: the search starts
+/// where the last allocation ended and wraps around, so a buffer that just
+/// died is reused as late as possible. Consecutive tiles then land in
+/// different places, and the load of tile i+1 need not wait for the engine
+/// still reading tile i: multi-buffering falls out of the allocation order.
 struct RangeAllocator {
   int64_t capacity;
   std::map<int64_t, int64_t> used; // start -> size
+  int64_t cursor = 0;
+
   std::optional<int64_t> allocate(int64_t size, int64_t align) {
-    int64_t cursor = 0;
-    for (auto [start, sz] : used) {
-      if (alignUp(cursor, align) + size <= start)
-        break;
-      cursor = std::max(cursor, start + sz);
-    }
-    int64_t at = alignUp(cursor, align);
-    if (at + size > capacity)
-      return std::nullopt;
-    used[at] = size;
-    return at;
+    if (auto at = firstFitFrom(cursor, capacity, size, align))
+      return take(*at, size);
+    if (auto at = firstFitFrom(0, capacity, size, align))
+      return take(*at, size);
+    return std::nullopt;
   }
   void release(int64_t start) { used.erase(start); }
+
+private:
+  int64_t take(int64_t at, int64_t size) {
+    used[at] = size;
+    cursor = at + size;
+    return at;
+  }
+  /// The first aligned gap of `size` bytes in [from, end).
+  std::optional<int64_t> firstFitFrom(int64_t from, int64_t end, int64_t size, int64_t align) {
+    int64_t at = alignUp(from, align);
+    auto it = used.upper_bound(at);
+    if (it != used.begin()) {
+      auto prev = std::prev(it);
+      at = std::max(at, alignUp(prev->first + prev->second, align));
+    }
+    for (; it != used.end(); ++it) {
+      if (at + size <= it->first)
+        break;
+      at = std::max(at, alignUp(it->first + it->second, align));
+    }
+    if (at + size > end)
+      return std::nullopt;
+    return at;
+  }
 };
 
 struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<ConvertTileToIsaPass> {

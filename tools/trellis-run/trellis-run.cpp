@@ -61,6 +61,11 @@ static cl::opt<std::string> profileFile(
     cl::desc("Write the instruction-level timeline as a Chrome/Perfetto trace (JSON) for "
              "trellis-profile, ui.perfetto.dev or chrome://tracing (docs/profiling.md)"),
     cl::value_desc("TRACE.json"), cl::cat(category));
+static cl::opt<cl::boolOrDefault> checkHazards(
+    "check-hazards",
+    cl::desc("Report two engines touching the same bytes with no semaphore between them "
+             "(default: on, except with --timing-only, where it costs more than the run)"),
+    cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and check results"),
                            cl::cat(category));
 
@@ -180,6 +185,7 @@ int main(int argc, char **argv) {
 
   emu::RunOptions options;
   options.timingOnly = timingOnly;
+  options.checkHazards = checkHazards == cl::BOU_UNSET ? !timingOnly : checkHazards == cl::BOU_TRUE;
   auto result = emu::run(*program, *arch, feeds, options);
   if (!result)
     return fail(llvm::toString(result.takeError()));

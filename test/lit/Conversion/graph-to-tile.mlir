@@ -1,19 +1,20 @@
 // RUN: trellis-opt %s --split-input-file --convert-graph-to-tile | FileCheck %s
 
-// Tests the weight-stationary mapping of a linear layer: the weight [K, N]
-// is stationary, x is loaded transposed ([K, M], K on partitions) as the
-// moving matrix, and the bias along N rides on the PSUM-evicting activation.
+// Tests the weight-stationary mapping of a linear layer: x is loaded
+// transposed ([K, M], K on partitions) once per row block as the moving
+// matrix, the weight [K, N] is stationary, and the bias along N rides on the
+// PSUM-evicting activation.
 // CHECK-LABEL: func.func @linear
 // CHECK-SAME:    (%[[X:.+]]: memref<8x16xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[Y:.+]]: memref<8x4xf32, #tile.mem<hbm>> {trellis.output = "y"})
 // CHECK-DAG:     %[[W:.+]] = tile.constant {{.*}} -> memref<16x4xf32, #tile.mem<hbm>>
 // CHECK-DAG:     %[[B:.+]] = tile.constant {{.*}} -> memref<4xf32, #tile.mem<hbm>>
+// CHECK:         %[[XS:.+]] = tile.alloc : memref<16x8xf32, #tile.mem<sbuf>>
+// CHECK:         tile.load %[[XS]] <[0+16] +0 {{\[\[}}8,1]]>, %[[X]] <[0+16 x 1] +0 {{\[\[}}8,16]]>
 // CHECK:         %[[BS:.+]] = tile.alloc : memref<4x1xf32, #tile.mem<sbuf>>
 // CHECK:         tile.load %[[BS]] <[0+4] +0 {{\[\[}}1,1]]>, %[[B]] <[0+4 x 1] +0 {{\[\[}}1,1]]>
 // CHECK:         %[[PS:.+]] = tile.alloc : memref<4x8xf32, #tile.mem<psum>>
 // CHECK:         %[[WS:.+]] = tile.alloc : memref<16x4xf32, #tile.mem<sbuf>>
 // CHECK:         tile.load %[[WS]] <[0+16] +0 {{\[\[}}4,1]]>, %[[W]] <[0+16 x 4] +0 {{\[\[}}4,1]]>
-// CHECK:         %[[XS:.+]] = tile.alloc : memref<16x8xf32, #tile.mem<sbuf>>
-// CHECK:         tile.load %[[XS]] <[0+16] +0 {{\[\[}}8,1]]>, %[[X]] <[0+16 x 1] +0 {{\[\[}}8,16]]>
 // CHECK:         tile.matmul %[[PS]] <[0+4] +0 {{\[\[}}8,1]]>, %[[WS]] <[0+16] +0 {{\[\[}}4,1]]>, %[[XS]] <[0+16] +0 {{\[\[}}8,1]]> start
 // CHECK:         %[[O:.+]] = tile.alloc : memref<4x8xf32, #tile.mem<sbuf>>
 // CHECK:         tile.activation relu %[[O]] {{.*}}, %[[PS]] {{.*}} bias %[[BS]]
@@ -28,16 +29,21 @@ func.func @linear(%x: tensor<8x16xf32> {trellis.name = "x"}) -> (tensor<8x4xf32>
 // -----
 
 // Tests that K = 300 is contracted in 128-row chunks (128, 128, 44)
-// accumulated in one PSUM tile, and N = 200 is split over 128 partitions.
+// accumulated in one PSUM tile, that the three moving tiles are loaded once
+// and reused by both weight columns, and that N = 200 is split 128 + 72.
 // CHECK-LABEL: func.func @chunks
-// CHECK:         tile.matmul %[[P0:[^ ]+]] <[0+128] {{.*}} <[0+128] {{.*}} <[0+128] {{.*}} start
-// CHECK-NEXT:    tile.alloc : memref<128x128xf32, #tile.mem<sbuf>>
-// CHECK:         tile.matmul %[[P0]] <[0+128] {{.*}} <[0+128] {{.*}} <[0+128] {{.*}} : memref
-// CHECK:         tile.matmul %[[P0]] <[0+128] {{.*}} <[0+44] {{.*}} <[0+44] {{.*}} : memref
+// CHECK:         %[[X0:.+]] = tile.alloc : memref<128x4xf32, #tile.mem<sbuf>>
+// CHECK:         %[[X1:.+]] = tile.alloc : memref<128x4xf32, #tile.mem<sbuf>>
+// CHECK:         %[[X2:.+]] = tile.alloc : memref<44x4xf32, #tile.mem<sbuf>>
+// CHECK:         tile.matmul %[[P0:[^ ]+]] <[0+128] {{.*}}, %[[X0]] <[0+128] {{.*}} start
+// CHECK:         tile.matmul %[[P0]] <[0+128] {{.*}}, %[[X1]] <[0+128] {{.*}} : memref
+// CHECK:         tile.matmul %[[P0]] <[0+128] {{.*}}, %[[X2]] <[0+44] {{.*}} : memref
 // CHECK:         tile.store
-// CHECK:         tile.matmul %{{.+}} <[0+72] {{.*}} start
-// CHECK-COUNT-2: tile.matmul %{{.+}} <[0+72] {{.*}} : memref
+// CHECK:         tile.matmul %[[P1:[^ ]+]] <[0+72] {{.*}}, %[[X0]] {{.*}} start
+// CHECK:         tile.matmul %[[P1]] <[0+72] {{.*}}, %[[X1]]
+// CHECK:         tile.matmul %[[P1]] <[0+72] {{.*}}, %[[X2]]
 // CHECK:         tile.store
+// CHECK-NOT:     tile.matmul
 func.func @chunks(%x: tensor<4x300xf32>, %w: tensor<300x200xf32>) -> tensor<4x200xf32> {
   %l = graph.linear %x, %w : (tensor<4x300xf32>, tensor<300x200xf32>) -> tensor<4x200xf32>
   return %l : tensor<4x200xf32>
@@ -73,12 +79,12 @@ func.func @identity(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // Tests that a batched matmul becomes one 2-D matmul per batch, at the
 // batch's offset in each operand.
 // CHECK-LABEL: func.func @batched
-// CHECK:         tile.load {{.*}}, %arg1 <[0+4 x 5] +0
 // CHECK:         tile.load {{.*}}, %arg0 <[0+4 x 1] +0
+// CHECK:         tile.load {{.*}}, %arg1 <[0+4 x 5] +0
 // CHECK:         tile.matmul
 // CHECK:         tile.store %arg2 <[0+5 x 1] +0
-// CHECK:         tile.load {{.*}}, %arg1 <[0+4 x 5] +20
 // CHECK:         tile.load {{.*}}, %arg0 <[0+4 x 1] +12
+// CHECK:         tile.load {{.*}}, %arg1 <[0+4 x 5] +20
 // CHECK:         tile.matmul
 // CHECK:         tile.store %arg2 <[0+5 x 1] +15
 func.func @batched(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<2x3x5xf32> {
