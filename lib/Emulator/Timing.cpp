@@ -69,12 +69,12 @@ double TimingModel::issuePE(const Inst &inst, double start) {
     lsEndNs = start + double(loadStationaryCycles(inst, arch)) / ghz;
     return lsEndNs;
   case Opcode::multiply_moving: {
-    // Pipeline fill: a stream of back-to-back MMs pays it once; after an
-    // idle gap the array has drained by up to the gap, so refill costs
-    // min(fill, gap).
+    // Pipeline fill: a stream of back-to-back MMs pays it once. Data
+    // entering an idle array always needs the full fill, however short the
+    // gap (the drain of the previous MM does not prefill the next one).
     double fillNs = double(arch.peFillCycles) / ghz;
-    if (anyMM)
-      fillNs = std::min(fillNs, std::max(0.0, start - mmEndNs));
+    if (anyMM && start <= mmEndNs)
+      fillNs = 0;
     anyMM = true;
     mmStartNs = start;
     mmEndNs = start + double(multiplyMovingCycles(inst, arch)) / ghz + fillNs;

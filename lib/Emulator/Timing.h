@@ -4,7 +4,7 @@
 // engine's pipeline (fill, background LoadStationary) and the DMA engines
 // and HBM bandwidth every DMA queue shares. It sees only instruction shapes,
 // never data, so timing-only runs time exactly like full runs. Internal to
-// lib/Emulator; the formulas are in docs/emulator.md.
+// lib/Emulator; the formulas are in docs/timing.md.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRELLIS_LIB_EMULATOR_TIMING_H

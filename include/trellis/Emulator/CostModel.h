@@ -4,7 +4,7 @@
 // computed from the ArchConfig. The emulator's timing model adds the
 // stateful parts (PE fill, background LoadStationary, shared DMA/HBM
 // bandwidth, semaphores) on top; an instruction scheduler can call these to
-// rank candidates with the same numbers. docs/emulator.md gives the formulas.
+// rank candidates with the same numbers. docs/timing.md gives the formulas.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRELLIS_EMULATOR_COSTMODEL_H
