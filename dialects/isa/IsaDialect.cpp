@@ -277,6 +277,11 @@ LogicalResult ActivationOp::verify() {
     if (bias->getFreeElements() != 1 || bias->getPartCount() != getDst().getPartCount())
       return emitOpError("bias must be one value per partition");
   }
+  if (auto accum = getAccum()) {
+    CHECK(c.onChip("accum", *accum));
+    if (accum->getFreeElements() != 1 || accum->getPartCount() != getDst().getPartCount())
+      return emitOpError("accum must be one value per partition");
+  }
   return c.sameShape("dst", getDst(), "src0", getSrc0());
 }
 

@@ -102,11 +102,15 @@ def ISA_MultiplyMovingOp : ISA_Inst<"multiply_moving", "multiply_moving",
 
 def ISA_ActivationOp : ISA_Inst<"activation", "activation",
     (ins ISA_AP:$dst, ISA_AP:$src0, OptionalAttr<ISA_AP>:$src1,
-         ISA_ActFuncAttr:$func, DefaultValuedAttr<F32Attr, "1.0">:$scale),
-    "$func $dst `,` $src0 (`bias` $src1^)? (`scale` $scale^)?"> {
+         ISA_ActFuncAttr:$func, DefaultValuedAttr<F32Attr, "1.0">:$scale,
+         OptionalAttr<ISA_AP>:$accum),
+    "$func $dst `,` $src0 (`bias` $src1^)? (`scale` $scale^)? (`accum` $accum^)?"> {
   let summary = "dst = func(src0 * scale + bias) on the activation engine";
   let description = [{
-    `src1`, when present, is a per-partition bias column ([P, 1]).
+    `src1`, when present, is a per-partition bias column ([P, 1]). With
+    `accum`, the engine also sums each partition's results (in fp32, before
+    rounding to dst's type) along the free axis into the [P, 1] column
+    `accum`, at no extra cost: softmax's exp-and-sum in one instruction.
 
     ```mlir
     isa.activation act relu <sbuf[0+128] +0 f32 [[8,1]]>, <psum[0+128] +0 f32 [[8,1]]> bias <sbuf[0+128] +64 f32 [[1,1]]>

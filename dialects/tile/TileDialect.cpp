@@ -247,6 +247,15 @@ LogicalResult ActivationOp::verify() {
         getBiasView()->getPartCount() != getDstView().getPartCount())
       return emitOpError("bias must be one value per partition");
   }
+  if (getAccum()) {
+    if (!getAccumView())
+      return emitOpError("accum needs a view");
+    CHECK(expectSpace(*this, "accum", getAccum(), {isa::Space::sbuf, isa::Space::psum}));
+    CHECK(verifyOperand(*this, "accum", getAccum(), *getAccumView()));
+    if (getAccumView()->getFreeElements() != 1 ||
+        getAccumView()->getPartCount() != getDstView().getPartCount())
+      return emitOpError("accum must be one value per partition");
+  }
   return sameShape(*this, "dst", getDstView(), "src", getSrcView());
 }
 

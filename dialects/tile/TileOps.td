@@ -148,10 +148,12 @@ def Tile_MatmulOp : Tile_Op<"matmul"> {
   }];
 }
 
-def Tile_ActivationOp : Tile_Op<"activation"> {
+def Tile_ActivationOp : Tile_Op<"activation", [AttrSizedOperandSegments]> {
   let summary = "dst = func(src * scale + bias) on the activation engine";
   let description = [{
-    The optional bias is a [P, 1] column: one value per partition.
+    The optional bias is a [P, 1] column: one value per partition. The
+    optional accum [P, 1] receives the sum of each partition's results along
+    the free axis (fp32), in the same instruction.
 
     ```mlir
     tile.activation relu %o <[0+128] +0 [[8,1]]>, %ps <[0+128] +0 [[8,1]]> bias %b <[0+128] +0 [[1,1]]> : memref<128x8xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<psum>>, memref<128x1xf32, #tile.mem<sbuf>>
@@ -160,10 +162,12 @@ def Tile_ActivationOp : Tile_Op<"activation"> {
   let arguments = (ins Tile_ActFuncAttr:$func, Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
                        Tile_Buffer:$src, Tile_ViewAttr:$srcView,
                        Optional<Tile_Buffer>:$bias, OptionalAttr<Tile_ViewAttr>:$biasView,
-                       DefaultValuedAttr<F32Attr, "1.0">:$scale);
+                       DefaultValuedAttr<F32Attr, "1.0">:$scale,
+                       Optional<Tile_Buffer>:$accum, OptionalAttr<Tile_ViewAttr>:$accumView);
   let assemblyFormat = [{
-    $func $dst $dstView `,` $src $srcView (`bias` $bias^ $biasView)? (`scale` $scale^)? attr-dict
-    `:` type($dst) `,` type($src) (`,` type($bias)^)?
+    $func $dst $dstView `,` $src $srcView (`bias` $bias^ $biasView)? (`scale` $scale^)?
+    (`accum` $accum^ $accumView)? attr-dict
+    `:` type($dst) `,` type($src) (`,` type($bias)^)? (`accum` type($accum)^)?
   }];
 }
 

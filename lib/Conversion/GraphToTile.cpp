@@ -139,7 +139,7 @@ public:
                                 : isa::ActFunc::identity;
         tile::ActivationOp::create(b, loc, actFunc(func), out, full(nt, mt), psum, full(nt, mt),
                                    biasCol, biasCol ? full(nt, 1) : tile::ViewAttr(),
-                                   b.getF32FloatAttr(alpha));
+                                   b.getF32FloatAttr(alpha), Value(), tile::ViewAttr());
         if (bias && !columnBias) {
           // General bias: add it element-wise (broadcast through the view),
           // then apply the activation.
@@ -404,7 +404,9 @@ struct ConvertGraphToTilePass
                           [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
                             tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::relu), dst,
                                                        L.full(np, n), s[0], L.full(np, n),
-                                                       nullptr, nullptr, b.getF32FloatAttr(1));
+                                                       Value(), tile::ViewAttr(),
+                                                       b.getF32FloatAttr(1), Value(),
+                                                       tile::ViewAttr());
                           });
       } else if (auto tr = dyn_cast<graph::TransposeOp>(op)) {
         // out[i] = in[perm^-1 applied]: out dim d reads input dim perm[d].

@@ -133,6 +133,7 @@ FailureOr<Program> trellis::encodeIsaProgram(ProgramOp program, const ArchConfig
         if (name == "dst") in.dst = v;
         else if (name == "src0") in.src0 = v;
         else if (name == "src1") in.src1 = v;
+        else if (name == "accum") in.accum = v;
         else return op.emitOpError("unknown operand field '") << name << "'";
         continue;
       }
@@ -214,6 +215,7 @@ OwningOpRef<ModuleOp> trellis::decodeIsaProgram(const Program &p, MLIRContext &c
       } else if (f == "dst") a = in.dst.present() ? fromAP(&ctx, in.dst) : Attribute();
       else if (f == "src0") a = in.src0.present() ? fromAP(&ctx, in.src0) : Attribute();
       else if (f == "src1") a = in.src1.present() ? fromAP(&ctx, in.src1) : Attribute();
+      else if (f == "accum") a = in.accum.present() ? fromAP(&ctx, in.accum) : Attribute();
       else if (f == "func") a = ActFuncAttr::get(&ctx, in.func);
       else if (f == "op0") a = AluOpAttr::get(&ctx, in.op0);
       else if (f == "op1") a = AluOpAttr::get(&ctx, in.op1);

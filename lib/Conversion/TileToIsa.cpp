@@ -229,13 +229,16 @@ struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<Convert
                                     ap(o.getPsum(), o.getPsumView(), address),
                                     ap(o.getMoving(), o.getMovingView(), address), o.getStartAttr());
     } else if (auto o = dyn_cast<tile::ActivationOp>(op)) {
-      isa::AccessPatternAttr bias;
+      isa::AccessPatternAttr bias, accum;
       if (o.getBias())
         bias = ap(o.getBias(), *o.getBiasView(), address);
+      if (o.getAccum())
+        accum = ap(o.getAccum(), *o.getAccumView(), address);
       isa::ActivationOp::create(b, loc, q(isa::kQueueACT), noWaits, UnitAttr(),
                                 ap(o.getDst(), o.getDstView(), address),
                                 ap(o.getSrc(), o.getSrcView(), address), bias,
-                                isa::ActFuncAttr::get(ctx, o.getFunc()), o.getScaleAttr());
+                                isa::ActFuncAttr::get(ctx, o.getFunc()), o.getScaleAttr(),
+                                accum);
     } else if (auto o = dyn_cast<tile::TensorTensorOp>(op)) {
       isa::TensorTensorOp::create(b, loc, q(engineOr(o.getEngine(), isa::kQueueDVE)), noWaits, UnitAttr(),
                                   ap(o.getDst(), o.getDstView(), address),

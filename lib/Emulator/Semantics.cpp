@@ -63,6 +63,8 @@ llvm::SmallVector<Access, 3> emu::accessesOf(const Inst &inst) {
     if (inst.src1.present())
       read(inst.src1, "src1");
     write(inst.dst);
+    if (inst.accum.present())
+      a.push_back({&inst.accum, "accum", true});
     break;
   case Opcode::tensor_tensor:
     read(inst.src0, "src0");
@@ -223,6 +225,11 @@ static llvm::Error verifyActivation(const Inst &I, const MachineLimits &) {
     return fail("activation bias must be a [%lld, 1] column, not [%lld, %lld]",
                 (long long)I.dst.partCount, (long long)I.src1.partCount,
                 (long long)freeCount(I.src1));
+  if (I.accum.present() &&
+      (I.accum.partCount != I.dst.partCount || freeCount(I.accum) != 1))
+    return fail("activation accum must be a [%lld, 1] column, not [%lld, %lld]",
+                (long long)I.dst.partCount, (long long)I.accum.partCount,
+                (long long)freeCount(I.accum));
   return llvm::Error::success();
 }
 
@@ -595,14 +602,21 @@ static void execActivation(const Inst &I, Memories &mem) {
   Operand b = I.src1.present() ? resolve(mem, I.src1) : Operand();
   Rows &r = scratch();
   r.a.resize(size_t(n));
+  Operand acc = I.accum.present() ? resolve(mem, I.accum) : Operand();
   for (int64_t p = 0; p < I.dst.partCount; ++p) {
     float bias = 0.0f;
     if (b.ap)
       loadRow(b, p, &bias);
     loadRow(s, p, r.a.data());
-    for (float &x : r.a)
+    float sum = 0.0f; // fp32, in free-axis order
+    for (float &x : r.a) {
       x = applyActFunc(I.func, x * I.scale + bias);
+      sum += x;
+    }
     storeRow(d, p, r.a.data());
+    // The sum is of the fp32 results, before they are rounded to dst's type.
+    if (acc.ap)
+      storeRow(acc, p, &sum);
   }
 }
 

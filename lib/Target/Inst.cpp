@@ -101,7 +101,7 @@ bool sameBits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 bool Inst::operator==(const Inst &o) const {
   return opcode == o.opcode && queue == o.queue && waits == o.waits && signal == o.signal && dst == o.dst &&
-         src0 == o.src0 && src1 == o.src1 && func == o.func && op0 == o.op0 && op1 == o.op1 &&
+         src0 == o.src0 && src1 == o.src1 && accum == o.accum && func == o.func && op0 == o.op0 && op1 == o.op1 &&
          sameBits(scale, o.scale) && sameBits(imm0, o.imm0) && sameBits(imm1, o.imm1) && start == o.start &&
          base == o.base && pstep == o.pstep && fstep == o.fstep && debugId == o.debugId;
 }

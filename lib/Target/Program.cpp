@@ -76,6 +76,8 @@ void encodeInst(const isa::Inst &in, tnef::Instruction &out) {
     encodeAp(in.src0, *out.mutable_src0());
   if (!(in.src1 == absent))
     encodeAp(in.src1, *out.mutable_src1());
+  if (!(in.accum == absent))
+    encodeAp(in.accum, *out.mutable_accum());
   out.set_func(uint32_t(in.func));
   out.set_op0(uint32_t(in.op0));
   out.set_op1(uint32_t(in.op1));
@@ -265,6 +267,12 @@ bool Decoder::decodeInst(const tnef::Instruction &pb, const Twine &where, size_t
     return false;
   if (pb.has_src1() && !decodeAp(pb.src1(), what + ": src1", inst.src1))
     return false;
+  if (pb.has_accum()) {
+    if (inst.opcode != isa::Opcode::activation)
+      return fail(what, "only activation has an accum operand");
+    if (!decodeAp(pb.accum(), what + ": accum", inst.accum))
+      return false;
+  }
   Operands need = requiredOperands(inst.opcode);
   if (need.dst && !inst.dst.present())
     return fail(what, "missing operand dst");

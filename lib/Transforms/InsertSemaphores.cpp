@@ -51,13 +51,16 @@ SmallVector<Access> accessesOf(Operation *op) {
     auto ap = dyn_cast_or_null<AccessPatternAttr>(op->getInherentAttr(name).value_or(Attribute()));
     if (!ap)
       continue;
-    out.push_back({ap, name == "dst"});
+    out.push_back({ap, name == "dst" || name == "accum"});
   }
   // multiply_moving reads what load_stationary latched; PE order covers it.
-  if (llvm::isa<MultiplyMovingOp>(op) && !op->hasAttr("start"))
-    for (Access &a : out)
+  if (llvm::isa<MultiplyMovingOp>(op) && !op->hasAttr("start")) {
+    SmallVector<Access> reads; // accumulating reads its destination
+    for (const Access &a : out)
       if (a.write)
-        out.push_back({a.ap, false}); // accumulate reads its destination
+        reads.push_back({a.ap, false});
+    out.append(reads.begin(), reads.end());
+  }
   return out;
 }
 

@@ -58,6 +58,7 @@ struct Inst {
   bool signal = false;
 
   AccessPattern dst, src0, src1;
+  AccessPattern accum; // activation: per-partition sum of the result ([P, 1])
   ActFunc func = ActFunc::identity;
   AluOp op0 = AluOp::bypass, op1 = AluOp::bypass;
   float scale = 1.0f, imm0 = 0.0f, imm1 = 0.0f;

@@ -124,6 +124,24 @@ TEST(Activation, ScaleAndPerPartitionBias) {
   EXPECT_EQ(floats(r.outputs["z"]), (std::vector<float>{0, 0, 0, 0}));
 }
 
+TEST(Activation, AccumSumsEachPartitionsResults) {
+  OneOp t;
+  t.load("x", 2, 3, 0, {1, -2, 3, -4, 5, -6});
+  Inst a = inst(Opcode::activation, isa::kQueueACT);
+  a.func = ActFunc::relu;
+  a.scale = 2.0f;
+  a.dst = sbuf(0, 2, 128, DType::f32, 3);
+  a.src0 = sbuf(0, 2, 0, DType::f32, 3);
+  a.accum = sbuf(0, 2, 256, DType::f32, 1);
+  t.cb.add(a);
+  t.store("y", 2, 3, 128);
+  t.store("s", 2, 1, 256);
+  RunResult r = t.run();
+  // relu(2x): [2, 0, 6] and [0, 10, 0]; row sums 8 and 10.
+  EXPECT_EQ(floats(r.outputs["y"]), (std::vector<float>{2, 0, 6, 0, 10, 0}));
+  EXPECT_EQ(floats(r.outputs["s"]), (std::vector<float>{8, 10}));
+}
+
 TEST(Activation, FunctionTableMatchesKnownValues) {
   struct Case {
     ActFunc f;

@@ -67,6 +67,8 @@ Program everything() {
     i.dst = ap(Space::sbuf, 0, 128, 64, DType::bf16, {4, 512}, {1024, 1});
     i.src0 = ap(Space::hbm, 0, 128, 8192, DType::f8e4m3, {2, 3, 4, 5}, {-1, 0, 7, 1}, 512);
     i.src1 = ap(Space::psum, 32, 32, 2048, DType::f32, {16}, {2});
+    if (*op == Opcode::activation) // only activation has one
+      i.accum = ap(Space::sbuf, 64, 64, 4096, DType::f32, {1}, {1});
     i.func = ActFunc(raw % 16);
     i.op0 = AluOp(raw % 17);
     i.op1 = AluOp::abs_max;

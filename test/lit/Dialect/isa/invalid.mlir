@@ -56,6 +56,14 @@ isa.program @p attributes {hbm_size = 0 : i64} {
 
 // -----
 
+// Tests that an activation's accum is one value per partition.
+isa.program @p attributes {hbm_size = 0 : i64} {
+  // expected-error @+1 {{accum must be one value per partition}}
+  isa.activation act exp <sbuf[0+8] +0 f32 [[16,1]]>, <sbuf[0+8] +64 f32 [[16,1]]> accum <sbuf[0+8] +128 f32 [[2,1]]>
+}
+
+// -----
+
 // Tests that an activation bias is one value per partition.
 isa.program @p attributes {hbm_size = 0 : i64} {
   // expected-error @+1 {{bias must be one value per partition}}

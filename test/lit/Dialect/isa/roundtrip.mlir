@@ -16,6 +16,8 @@ isa.program @main attributes {hbm_size = 8192 : i64} {
   isa.multiply_moving pe signal <psum[0+16] +0 f32 [[16,1]]>, <sbuf[0+8] +0 f32 [[16,1]]> start
   // CHECK: isa.activation act wait [#isa.wait<pe, 1>] relu {{.*}} bias {{.*}} scale 5.000000e-01
   isa.activation act wait [#isa.wait<pe, 1>] relu <sbuf[0+16] +64 f32 [[16,1]]>, <psum[0+16] +0 f32 [[16,1]]> bias <sbuf[0+16] +128 f32 [[1,1]]> scale 0.5
+  // CHECK: isa.activation act exp {{.*}} accum <sbuf[0+16] +192 f32 {{\[\[}}1,1]]>
+  isa.activation act exp <sbuf[0+16] +64 f32 [[16,1]]>, <psum[0+16] +0 f32 [[16,1]]> accum <sbuf[0+16] +192 f32 [[1,1]]>
   // CHECK: isa.tensor_tensor dve add
   isa.tensor_tensor dve add <sbuf[0+8] +0 f32 [[16,1]]>, <sbuf[0+8] +64 f32 [[16,1]]>, <sbuf[0+8] +128 f32 [[16,1]]>
   // CHECK: isa.tensor_scalar pool mult 2.000000e+00, add 1.000000e+00

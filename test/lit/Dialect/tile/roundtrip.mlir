@@ -21,6 +21,8 @@ func.func @ops(%x: memref<8x128xf32, #tile.mem<hbm>>, %y: memref<8x128xf32, #til
   tile.memset %bs <[0+128] +0 [[1,1]]>, 1.0 : memref<128x1xf32, #tile.mem<sbuf>>
   // CHECK: tile.activation relu {{.*}} bias {{.*}} scale 2.000000e+00
   tile.activation relu %os <[0+128] +0 [[8,1]]>, %ps <[0+128] +0 [[8,1]]> bias %bs <[0+128] +0 [[1,1]]> scale 2.0 : memref<128x8xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<psum>>, memref<128x1xf32, #tile.mem<sbuf>>
+  // CHECK: tile.activation exp {{.*}} accum %{{[^ ]+}} <[0+128] +0 {{\[\[}}1,1]]> : {{.*}} accum memref<128x1xf32, #tile.mem<sbuf>>
+  tile.activation exp %os <[0+128] +0 [[8,1]]>, %ps <[0+128] +0 [[8,1]]> accum %bs <[0+128] +0 [[1,1]]> : memref<128x8xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<psum>> accum memref<128x1xf32, #tile.mem<sbuf>>
   // CHECK: tile.tensor_tensor add
   tile.tensor_tensor add %os <[0+128] +0 [[8,1]]>, %os <[0+128] +0 [[8,1]]>, %xs <[0+128] +0 [[8,1]]> : memref<128x8xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<sbuf>>
   // CHECK: tile.tensor_scalar mult 2.000000e+00, add 1.000000e+00
