@@ -70,3 +70,13 @@ func.func @bad_view(%d: memref<8x16xf32, #tile.mem<sbuf>>) {
   tile.memset %d <[0+8] +0 [[1,1],[1,1],[1,1],[1,1],[16,1]]>, 0.0 : memref<8x16xf32, #tile.mem<sbuf>>
   return
 }
+
+// -----
+
+// Tests that a matmul operand spans at most 128 partitions, even on a buffer
+// that came from outside (a function argument is not an alloc).
+func.func @matmul_129_partitions(%ps: memref<128x8xf32, #tile.mem<psum>>, %w: memref<129x128xf32, #tile.mem<sbuf>>, %x: memref<129x8xf32, #tile.mem<sbuf>>) {
+  // expected-error @+1 {{stationary uses 129 partitions; a tile has at most 128}}
+  tile.matmul %ps <[0+128] +0 [[8,1]]>, %w <[0+129] +0 [[128,1]]>, %x <[0+129] +0 [[8,1]]> start : memref<128x8xf32, #tile.mem<psum>>, memref<129x128xf32, #tile.mem<sbuf>>, memref<129x8xf32, #tile.mem<sbuf>>
+  return
+}
