@@ -184,16 +184,59 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
 // Element-wise ops
 //===----------------------------------------------------------------------===//
 
+/// The result type of a broadcasting element-wise op on `lhs` and `rhs`.
+static LogicalResult inferBroadcast(StringRef opName, std::optional<Location> loc, Value lhs,
+                                    Value rhs, SmallVectorImpl<Type> &results) {
+  auto a = rankedType(lhs), b = rankedType(rhs);
+  if (a.getElementType() != b.getElementType())
+    return emitOptionalError(loc, opName + ": operand element types differ");
+  auto shape = broadcastShapes(a.getShape(), b.getShape());
+  if (!shape)
+    return emitOptionalError(loc, opName + ": shapes do not broadcast");
+  results.push_back(RankedTensorType::get(*shape, a.getElementType()));
+  return success();
+}
+
 LogicalResult AddOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                       ValueRange operands, DictionaryAttr, OpaqueProperties,
                                       RegionRange, SmallVectorImpl<Type> &results) {
-  auto a = rankedType(operands[0]), b = rankedType(operands[1]);
-  if (a.getElementType() != b.getElementType())
-    return emitOptionalError(loc, "graph.add: operand element types differ");
-  auto shape = broadcastShapes(a.getShape(), b.getShape());
-  if (!shape)
-    return emitOptionalError(loc, "graph.add: shapes do not broadcast");
-  results.push_back(RankedTensorType::get(*shape, a.getElementType()));
+  return inferBroadcast("graph.add", loc, operands[0], operands[1], results);
+}
+
+LogicalResult BinaryOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                         RegionRange, SmallVectorImpl<Type> &results) {
+  return inferBroadcast("graph.binary", loc, operands[0], operands[1], results);
+}
+
+LogicalResult UnaryOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                        ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                        RegionRange, SmallVectorImpl<Type> &results) {
+  results.push_back(operands[0].getType());
+  return success();
+}
+
+unsigned UnaryOp::getNumParams(UnaryKind kind) {
+  switch (kind) {
+  case UnaryKind::leaky_relu:
+  case UnaryKind::elu:
+    return 1;
+  case UnaryKind::hard_sigmoid:
+  case UnaryKind::affine:
+    return 2;
+  default:
+    return 0;
+  }
+}
+
+LogicalResult UnaryOp::verify() {
+  unsigned n = getNumParams(getKind());
+  if (getAlpha().has_value() != (n >= 1))
+    return emitOpError("'") << stringifyUnaryKind(getKind()) << "' "
+                            << (n >= 1 ? "needs" : "takes no") << " alpha";
+  if (getBeta().has_value() != (n >= 2))
+    return emitOpError("'") << stringifyUnaryKind(getKind()) << "' "
+                            << (n >= 2 ? "needs" : "takes no") << " beta";
   return success();
 }
 

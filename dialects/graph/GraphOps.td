@@ -40,6 +40,42 @@ def Graph_ActivationAttr : EnumAttr<Graph_Dialect, Graph_Activation, "activation
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Graph_BinaryKind : I32EnumAttr<"BinaryKind", "element-wise binary operation", [
+    I32EnumAttrCase<"sub", 0>,
+    I32EnumAttrCase<"mul", 1>,
+    I32EnumAttrCase<"div", 2>,
+    I32EnumAttrCase<"max", 3>,
+    I32EnumAttrCase<"min", 4>,
+    I32EnumAttrCase<"pow", 5>
+  ]> {
+  let cppNamespace = "::trellis::graph";
+  let genSpecializedAttr = 0;
+}
+
+def Graph_BinaryKindAttr : EnumAttr<Graph_Dialect, Graph_BinaryKind, "binary_kind">;
+
+def Graph_UnaryKind : I32EnumAttr<"UnaryKind", "element-wise unary function", [
+    I32EnumAttrCase<"neg", 0>,
+    I32EnumAttrCase<"abs", 1>,
+    I32EnumAttrCase<"exp", 2>,
+    I32EnumAttrCase<"log", 3>,
+    I32EnumAttrCase<"sqrt", 4>,
+    I32EnumAttrCase<"reciprocal", 5>,
+    I32EnumAttrCase<"tanh", 6>,
+    I32EnumAttrCase<"sigmoid", 7>,
+    I32EnumAttrCase<"erf", 8>,
+    I32EnumAttrCase<"softplus", 9>,
+    I32EnumAttrCase<"leaky_relu", 10>,
+    I32EnumAttrCase<"elu", 11>,
+    I32EnumAttrCase<"hard_sigmoid", 12>,
+    I32EnumAttrCase<"affine", 13>
+  ]> {
+  let cppNamespace = "::trellis::graph";
+  let genSpecializedAttr = 0;
+}
+
+def Graph_UnaryKindAttr : EnumAttr<Graph_Dialect, Graph_UnaryKind, "unary_kind">;
+
 class Graph_Op<string mnemonic, list<Trait> traits = []> :
     Op<Graph_Dialect, mnemonic, traits # [Pure]>;
 
@@ -133,6 +169,52 @@ def Graph_ReluOp : Graph_Op<"relu", [DeclareOpInterfaceMethods<InferTypeOpInterf
   let arguments = (ins AnyStaticShapeTensor:$input);
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Graph_BinaryOp : Graph_Op<"binary", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "element-wise binary op with numpy broadcasting (ONNX Sub, Mul, Div, Max, Min, Pow)";
+  let description = [{
+    One op for every two-operand element-wise ONNX op but Add (which stays
+    `graph.add`, the form linear fusion matches). Variadic ONNX ops (Max, Min)
+    are imported as chains.
+
+    ```mlir
+    %c = graph.binary mul %a, %b : (tensor<3x4x5xf32>, tensor<5xf32>) -> tensor<3x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_BinaryKindAttr:$kind, AnyStaticShapeTensor:$lhs,
+                       AnyStaticShapeTensor:$rhs);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Graph_UnaryOp : Graph_Op<"unary", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "element-wise function of one tensor (ONNX Neg, Exp, Sigmoid, LeakyRelu, ...)";
+  let description = [{
+    `alpha` and `beta` are the function's parameters, present exactly when it
+    has them:
+
+    | kind | y |
+    |---|---|
+    | `neg`, `abs`, `exp`, `log`, `sqrt`, `reciprocal`, `tanh`, `sigmoid`, `erf`, `softplus` | as named |
+    | `leaky_relu` | x >= 0 ? x : alpha * x |
+    | `elu` | x > 0 ? x : alpha * (exp(x) - 1) |
+    | `hard_sigmoid` | max(0, min(1, alpha * x + beta)) |
+    | `affine` | alpha * x + beta |
+
+    ```mlir
+    %y = graph.unary leaky_relu %x {alpha = 0.1 : f32} : (tensor<3x4xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_UnaryKindAttr:$kind, AnyStaticShapeTensor:$input,
+                       OptionalAttr<F32Attr>:$alpha, OptionalAttr<F32Attr>:$beta);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// How many of alpha, beta a kind takes (alpha first).
+    static unsigned getNumParams(UnaryKind kind);
+  }];
 }
 
 #endif // TRELLIS_GRAPH_OPS

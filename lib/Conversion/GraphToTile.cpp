@@ -242,8 +242,101 @@ public:
     rec(0);
   }
 
+  /// dst = func(scale * src) on the activation engine, whole [np, n] tiles.
+  void emitActivation(Location loc, isa::ActFunc func, Value dst, Value src, int64_t np,
+                      int64_t n, float scale = 1.0f) {
+    tile::ActivationOp::create(b, loc, actFunc(func), dst, full(np, n), src, full(np, n),
+                               Value(), tile::ViewAttr(), b.getF32FloatAttr(scale), Value(),
+                               tile::ViewAttr());
+  }
+  /// dst = (src op0 imm0) op1 imm1 on the vector engine.
+  void emitTensorScalar(Location loc, isa::AluOp op0, float imm0, isa::AluOp op1, float imm1,
+                        Value dst, Value src, int64_t np, int64_t n) {
+    tile::TensorScalarOp::create(b, loc, alu(op0), b.getF32FloatAttr(imm0), alu(op1),
+                                 b.getF32FloatAttr(imm1), dst, full(np, n), src, full(np, n),
+                                 nullptr);
+  }
+
+  /// One tile of a graph.unary: a single activation-engine function where the
+  /// engine has it, otherwise a few vector-engine steps.
+  void emitUnary(Location loc, graph::UnaryOp op, Value dst, Value src, int64_t np, int64_t n,
+                 Type elt) {
+    using graph::UnaryKind;
+    using isa::ActFunc;
+    using isa::AluOp;
+    float alpha = op.getAlpha() ? op.getAlpha()->convertToFloat() : 0.0f;
+    float beta = op.getBeta() ? op.getBeta()->convertToFloat() : 0.0f;
+    switch (op.getKind()) {
+    case UnaryKind::neg:
+      return emitActivation(loc, ActFunc::identity, dst, src, np, n, -1.0f);
+    case UnaryKind::abs:
+      return emitActivation(loc, ActFunc::abs, dst, src, np, n);
+    case UnaryKind::exp:
+      return emitActivation(loc, ActFunc::exp, dst, src, np, n);
+    case UnaryKind::log:
+      return emitActivation(loc, ActFunc::log, dst, src, np, n);
+    case UnaryKind::sqrt:
+      return emitActivation(loc, ActFunc::sqrt, dst, src, np, n);
+    case UnaryKind::reciprocal:
+      return emitActivation(loc, ActFunc::reciprocal, dst, src, np, n);
+    case UnaryKind::tanh:
+      return emitActivation(loc, ActFunc::tanh, dst, src, np, n);
+    case UnaryKind::sigmoid:
+      return emitActivation(loc, ActFunc::sigmoid, dst, src, np, n);
+    case UnaryKind::erf:
+      return emitActivation(loc, ActFunc::erf, dst, src, np, n);
+    case UnaryKind::softplus:
+      return emitActivation(loc, ActFunc::softplus, dst, src, np, n);
+    case UnaryKind::leaky_relu: {
+      // relu(x) + alpha * min(x, 0): right for any alpha, unlike max(x, alpha x).
+      Value neg = alloc(loc, {np, n}, elt, Space::sbuf);
+      emitTensorScalar(loc, AluOp::min, 0.0f, AluOp::mult, alpha, neg, src, np, n);
+      emitActivation(loc, ActFunc::relu, dst, src, np, n);
+      tile::TensorTensorOp::create(b, loc, alu(AluOp::add), dst, full(np, n), dst, full(np, n),
+                                   neg, full(np, n), nullptr);
+      return;
+    }
+    case UnaryKind::elu: {
+      // relu(x) + alpha * (exp(min(x, 0)) - 1).
+      Value neg = alloc(loc, {np, n}, elt, Space::sbuf);
+      emitTensorScalar(loc, AluOp::min, 0.0f, AluOp::bypass, 0.0f, neg, src, np, n);
+      emitActivation(loc, ActFunc::exp, neg, neg, np, n);
+      emitTensorScalar(loc, AluOp::add, -1.0f, AluOp::mult, alpha, neg, neg, np, n);
+      emitActivation(loc, ActFunc::relu, dst, src, np, n);
+      tile::TensorTensorOp::create(b, loc, alu(AluOp::add), dst, full(np, n), dst, full(np, n),
+                                   neg, full(np, n), nullptr);
+      return;
+    }
+    case UnaryKind::hard_sigmoid:
+      emitTensorScalar(loc, AluOp::mult, alpha, AluOp::add, beta, dst, src, np, n);
+      emitTensorScalar(loc, AluOp::max, 0.0f, AluOp::min, 1.0f, dst, dst, np, n);
+      return;
+    case UnaryKind::affine:
+      return emitTensorScalar(loc, AluOp::mult, alpha, AluOp::add, beta, dst, src, np, n);
+    }
+  }
+
   OpBuilder &b;
 };
+
+/// The vector-engine ALU op computing a graph.binary.
+isa::AluOp aluFor(graph::BinaryKind kind) {
+  switch (kind) {
+  case graph::BinaryKind::sub:
+    return isa::AluOp::subtract;
+  case graph::BinaryKind::mul:
+    return isa::AluOp::mult;
+  case graph::BinaryKind::div:
+    return isa::AluOp::divide;
+  case graph::BinaryKind::max:
+    return isa::AluOp::max;
+  case graph::BinaryKind::min:
+    return isa::AluOp::min;
+  case graph::BinaryKind::pow:
+    return isa::AluOp::pow;
+  }
+  llvm_unreachable("unknown binary kind");
+}
 
 /// Location of a tile op: the graph op's location, tagged with its name, so
 /// that the artifact's debug table can name graph op and ONNX node.
@@ -390,23 +483,30 @@ struct ConvertGraphToTilePass
                        Strided{out, offO, {N, 1}}, M, K, N, 1.0f, 1.0f, graph::Activation::none,
                        elt);
         }
-      } else if (auto add = dyn_cast<graph::AddOp>(op)) {
+      } else if (llvm::isa<graph::AddOp, graph::BinaryOp>(op)) {
+        // Binary ops run on the vector engine; broadcast operands are read
+        // through zero-stride views.
+        isa::AluOp alu = isa::AluOp::add;
+        if (auto bin = dyn_cast<graph::BinaryOp>(op))
+          alu = aluFor(bin.getKind());
+        Value lhs = op.getOperand(0), rhs = op.getOperand(1);
         L.emitElementwise(loc, outShape,
-                          {broadcastTo(buf[add.getLhs()], shapeOf(add.getLhs()), outShape),
-                           broadcastTo(buf[add.getRhs()], shapeOf(add.getRhs()), outShape)},
+                          {broadcastTo(buf[lhs], shapeOf(lhs), outShape),
+                           broadcastTo(buf[rhs], shapeOf(rhs), outShape)},
                           outS, elt, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
-                            tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::add), dst,
-                                                         L.full(np, n), s[0], L.full(np, n), s[1],
+                            tile::TensorTensorOp::create(b, loc, L.alu(alu), dst, L.full(np, n),
+                                                         s[0], L.full(np, n), s[1],
                                                          L.full(np, n), nullptr);
                           });
       } else if (auto relu = dyn_cast<graph::ReluOp>(op)) {
         L.emitElementwise(loc, outShape, {rowMajor(relu.getInput())}, outS, elt,
                           [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
-                            tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::relu), dst,
-                                                       L.full(np, n), s[0], L.full(np, n),
-                                                       Value(), tile::ViewAttr(),
-                                                       b.getF32FloatAttr(1), Value(),
-                                                       tile::ViewAttr());
+                            L.emitActivation(loc, isa::ActFunc::relu, dst, s[0], np, n);
+                          });
+      } else if (auto un = dyn_cast<graph::UnaryOp>(op)) {
+        L.emitElementwise(loc, outShape, {rowMajor(un.getInput())}, outS, elt,
+                          [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+                            L.emitUnary(loc, un, dst, s[0], np, n, elt);
                           });
       } else if (auto tr = dyn_cast<graph::TransposeOp>(op)) {
         // out[i] = in[perm^-1 applied]: out dim d reads input dim perm[d].

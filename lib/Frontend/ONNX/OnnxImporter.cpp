@@ -88,6 +88,8 @@ private:
   /// input from one produced out of topological order.
   llvm::StringMap<std::string> producers;
   bool hadError = false;
+  /// The model's default-domain opset.
+  int64_t opset = 0;
 
   Location fileLoc() { return FileLineColLoc::get(&ctx, origin, 0, 0); }
   Location nameLoc(StringRef name) {
@@ -133,6 +135,13 @@ private:
   LogicalResult importGemm(const NodeContext &n);
   LogicalResult importAdd(const NodeContext &n);
   LogicalResult importRelu(const NodeContext &n);
+  LogicalResult importBinary(const NodeContext &n, graph::BinaryKind kind);
+  LogicalResult importVariadic(const NodeContext &n);
+  LogicalResult importUnary(const NodeContext &n, graph::UnaryKind kind);
+  LogicalResult importParamUnary(const NodeContext &n);
+  LogicalResult importClip(const NodeContext &n);
+  FailureOr<Value> buildBroadcast(const NodeContext &n, Value a, Value b,
+                                  std::optional<graph::BinaryKind> kind);
   LogicalResult importIdentity(const NodeContext &n);
   LogicalResult importConstant(const NodeContext &n);
 };
@@ -160,6 +169,8 @@ LogicalResult OnnxImporter::checkVersions(const onnx::ModelProto &model) {
     }
     opset = entry.version();
   }
+  if (opset)
+    this->opset = *opset;
   if (!opset) {
     emitError(fileLoc()) << "model imports no default-domain (ai.onnx) opset";
     return failure();
@@ -335,20 +346,57 @@ void OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
 
   using Importer = LogicalResult (OnnxImporter::*)(const NodeContext &);
   Importer importer = nullptr;
-  if (node.domain().empty() || node.domain() == "ai.onnx")
+  bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+  if (defaultDomain) {
+    // The element-wise ops that map one to one onto a graph.binary or
+    // graph.unary kind.
+    std::optional<graph::BinaryKind> binary =
+        llvm::StringSwitch<std::optional<graph::BinaryKind>>(node.op_type())
+            .Case("Sub", graph::BinaryKind::sub)
+            .Case("Mul", graph::BinaryKind::mul)
+            .Case("Div", graph::BinaryKind::div)
+            .Case("Pow", graph::BinaryKind::pow)
+            .Default(std::nullopt);
+    if (binary) {
+      if (failed(importBinary(n, *binary)))
+        poisonOutputs(node);
+      return;
+    }
+    std::optional<graph::UnaryKind> unary =
+        llvm::StringSwitch<std::optional<graph::UnaryKind>>(node.op_type())
+            .Case("Neg", graph::UnaryKind::neg)
+            .Case("Abs", graph::UnaryKind::abs)
+            .Case("Exp", graph::UnaryKind::exp)
+            .Case("Log", graph::UnaryKind::log)
+            .Case("Sqrt", graph::UnaryKind::sqrt)
+            .Case("Reciprocal", graph::UnaryKind::reciprocal)
+            .Case("Tanh", graph::UnaryKind::tanh)
+            .Case("Sigmoid", graph::UnaryKind::sigmoid)
+            .Case("Erf", graph::UnaryKind::erf)
+            .Case("Softplus", graph::UnaryKind::softplus)
+            .Default(std::nullopt);
+    if (unary) {
+      if (failed(importUnary(n, *unary)))
+        poisonOutputs(node);
+      return;
+    }
     importer = llvm::StringSwitch<Importer>(node.op_type())
                    .Case("MatMul", &OnnxImporter::importMatMul)
                    .Case("Gemm", &OnnxImporter::importGemm)
                    .Case("Add", &OnnxImporter::importAdd)
                    .Case("Relu", &OnnxImporter::importRelu)
+                   .Cases({"Max", "Min", "Sum", "Mean"}, &OnnxImporter::importVariadic)
+                   .Cases({"LeakyRelu", "Elu", "HardSigmoid"}, &OnnxImporter::importParamUnary)
+                   .Case("Clip", &OnnxImporter::importClip)
                    .Case("Identity", &OnnxImporter::importIdentity)
                    .Case("Constant", &OnnxImporter::importConstant)
                    .Default(nullptr);
+  }
   if (!importer) {
     // Reported whatever the state of the inputs, so that one run lists every
     // operator the model needs.
     auto diag = emitError(n) << "unsupported operator";
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
+    if (!defaultDomain)
       diag << " (domain '" << node.domain() << "')";
     poisonOutputs(node);
     return;
@@ -650,23 +698,170 @@ LogicalResult OnnxImporter::importGemm(const NodeContext &n) {
   return success();
 }
 
+/// a + b (no kind) or `kind`(a, b), broadcasting, after checking the shapes.
+FailureOr<Value> OnnxImporter::buildBroadcast(const NodeContext &n, Value a, Value b,
+                                              std::optional<graph::BinaryKind> kind) {
+  auto aType = cast<RankedTensorType>(a.getType()), bType = cast<RankedTensorType>(b.getType());
+  if (!graph::broadcastShapes(aType.getShape(), bType.getShape())) {
+    emitError(n) << "shapes " << shapeStr(aType) << " and " << shapeStr(bType)
+                 << " do not broadcast";
+    return failure();
+  }
+  SmallVector<Value, 2> operands = {a, b};
+  if (!kind) {
+    FailureOr<Type> type = inferResultType<graph::AddOp>(n, operands);
+    if (failed(type))
+      return failure();
+    return graph::AddOp::create(builder, n.loc, *type, a, b).getResult();
+  }
+  FailureOr<Type> type = inferResultType<graph::BinaryOp>(n, operands);
+  if (failed(type))
+    return failure();
+  return graph::BinaryOp::create(builder, n.loc, *type, *kind, a, b).getResult();
+}
+
 LogicalResult OnnxImporter::importAdd(const NodeContext &n) {
   if (failed(checkArity(n, 2, 2)) || failed(checkAttributes(n, {})))
     return failure();
   FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1);
   if (failed(a) || failed(b) || failed(requireFloat(n, *a, 0)) || failed(requireFloat(n, *b, 1)))
     return failure();
-  auto aType = cast<RankedTensorType>(a->getType()), bType = cast<RankedTensorType>(b->getType());
-  if (!graph::broadcastShapes(aType.getShape(), bType.getShape())) {
-    emitError(n) << "shapes " << shapeStr(aType) << " and " << shapeStr(bType)
-                 << " do not broadcast";
+  FailureOr<Value> sum = buildBroadcast(n, *a, *b, std::nullopt);
+  if (failed(sum))
     return failure();
+  define(n, *sum);
+  return success();
+}
+
+LogicalResult OnnxImporter::importBinary(const NodeContext &n, graph::BinaryKind kind) {
+  if (failed(checkArity(n, 2, 2)) || failed(checkAttributes(n, {})))
+    return failure();
+  FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1);
+  if (failed(a) || failed(b) || failed(requireFloat(n, *a, 0)) || failed(requireFloat(n, *b, 1)))
+    return failure();
+  FailureOr<Value> result = buildBroadcast(n, *a, *b, kind);
+  if (failed(result))
+    return failure();
+  define(n, *result);
+  return success();
+}
+
+/// Max, Min, Sum and Mean take one or more inputs, all broadcast together:
+/// a left fold of binary ops (Mean then scales by 1/count).
+LogicalResult OnnxImporter::importVariadic(const NodeContext &n) {
+  if (failed(checkArity(n, 1, INT_MAX)) || failed(checkAttributes(n, {})))
+    return failure();
+  StringRef opType = n.node.op_type();
+  std::optional<graph::BinaryKind> kind;
+  if (opType == "Max")
+    kind = graph::BinaryKind::max;
+  else if (opType == "Min")
+    kind = graph::BinaryKind::min;
+  SmallVector<Value> inputs;
+  for (int i = 0, e = n.node.input_size(); i < e; ++i) {
+    FailureOr<Value> v = getInput(n, i);
+    if (failed(v) || failed(requireFloat(n, *v, i)))
+      return failure();
+    inputs.push_back(*v);
   }
-  SmallVector<Value, 2> operands = {*a, *b};
-  FailureOr<Type> type = inferResultType<graph::AddOp>(n, operands);
-  if (failed(type))
+  Value acc = inputs.front();
+  for (Value v : ArrayRef(inputs).drop_front()) {
+    FailureOr<Value> next = buildBroadcast(n, acc, v, kind);
+    if (failed(next))
+      return failure();
+    acc = *next;
+  }
+  if (opType == "Mean" && inputs.size() > 1)
+    acc = graph::UnaryOp::create(builder, n.loc, acc.getType(), graph::UnaryKind::affine, acc,
+                                 builder.getF32FloatAttr(1.0f / float(inputs.size())),
+                                 builder.getF32FloatAttr(0.0f));
+  define(n, acc);
+  return success();
+}
+
+LogicalResult OnnxImporter::importUnary(const NodeContext &n, graph::UnaryKind kind) {
+  if (failed(checkArity(n, 1, 1)) || failed(checkAttributes(n, {})))
     return failure();
-  define(n, graph::AddOp::create(builder, n.loc, *type, *a, *b));
+  FailureOr<Value> x = getInput(n, 0);
+  if (failed(x) || failed(requireFloat(n, *x, 0)))
+    return failure();
+  define(n, graph::UnaryOp::create(builder, n.loc, x->getType(), kind, *x, FloatAttr(),
+                                   FloatAttr()));
+  return success();
+}
+
+/// LeakyRelu, Elu and HardSigmoid: unary functions with float attributes
+/// (defaults from the ONNX spec).
+LogicalResult OnnxImporter::importParamUnary(const NodeContext &n) {
+  StringRef opType = n.node.op_type();
+  bool hardSigmoid = opType == "HardSigmoid";
+  if (failed(checkArity(n, 1, 1)) ||
+      failed(checkAttributes(n, hardSigmoid ? ArrayRef<StringRef>{"alpha", "beta"}
+                                            : ArrayRef<StringRef>{"alpha"})))
+    return failure();
+  graph::UnaryKind kind = hardSigmoid         ? graph::UnaryKind::hard_sigmoid
+                          : opType == "Elu"   ? graph::UnaryKind::elu
+                                              : graph::UnaryKind::leaky_relu;
+  float defaultAlpha = hardSigmoid ? 0.2f : kind == graph::UnaryKind::elu ? 1.0f : 0.01f;
+  FailureOr<float> alpha = getFloatAttr(n, "alpha", defaultAlpha);
+  FailureOr<float> beta = getFloatAttr(n, "beta", 0.5f);
+  FailureOr<Value> x = getInput(n, 0);
+  if (failed(alpha) || failed(beta) || failed(x) || failed(requireFloat(n, *x, 0)))
+    return failure();
+  define(n, graph::UnaryOp::create(builder, n.loc, x->getType(), kind, *x,
+                                   builder.getF32FloatAttr(*alpha),
+                                   hardSigmoid ? builder.getF32FloatAttr(*beta) : FloatAttr()));
+  return success();
+}
+
+/// Clip: max(x, min) then min(., max). From opset 11 the bounds are optional
+/// scalar inputs (any tensor, broadcast like a scalar); before, attributes.
+LogicalResult OnnxImporter::importClip(const NodeContext &n) {
+  bool boundsAreInputs = opset >= 11;
+  if (failed(checkArity(n, 1, boundsAreInputs ? 3 : 1)) ||
+      failed(checkAttributes(n, boundsAreInputs ? ArrayRef<StringRef>{}
+                                                : ArrayRef<StringRef>{"min", "max"})))
+    return failure();
+  FailureOr<Value> x = getInput(n, 0);
+  if (failed(x) || failed(requireFloat(n, *x, 0)))
+    return failure();
+  Type elt = cast<RankedTensorType>(x->getType()).getElementType();
+  Value bounds[2];
+  for (int i = 0; i < 2; ++i) {
+    if (boundsAreInputs) {
+      FailureOr<Value> bound = getOptionalInput(n, i + 1);
+      if (failed(bound) || (*bound && failed(requireFloat(n, *bound, i + 1))))
+        return failure();
+      auto boundType = *bound ? cast<RankedTensorType>(bound->getType()) : RankedTensorType();
+      if (boundType && (boundType.getNumElements() != 1 ||
+                        boundType.getRank() > cast<RankedTensorType>(x->getType()).getRank())) {
+        emitError(n) << "input " << i + 1 << " ('" << n.node.input(i + 1)
+                     << "') must be a scalar";
+        return failure();
+      }
+      bounds[i] = *bound;
+      continue;
+    }
+    if (!findAttr(n.node, i ? "max" : "min"))
+      continue;
+    FailureOr<float> value = getFloatAttr(n, i ? "max" : "min", 0.0f);
+    if (failed(value))
+      return failure();
+    auto type = RankedTensorType::get({}, elt);
+    bounds[i] = graph::ConstantOp::create(
+        builder, n.loc, DenseElementsAttr::get(type, builder.getFloatAttr(elt, *value)));
+  }
+  Value result = *x;
+  for (int i = 0; i < 2; ++i) {
+    if (!bounds[i])
+      continue;
+    FailureOr<Value> next =
+        buildBroadcast(n, result, bounds[i], i ? graph::BinaryKind::min : graph::BinaryKind::max);
+    if (failed(next))
+      return failure();
+    result = *next;
+  }
+  define(n, result);
   return success();
 }
 

@@ -91,3 +91,43 @@ func.func @batched(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<2x3x5
   %m = graph.matmul %a, %b : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
   return %m : tensor<2x3x5xf32>
 }
+
+// -----
+
+// Tests that a graph.binary runs as one vector-engine tensor_tensor with its
+// ALU op, the [4, 1] operand broadcast along both free axes by zero strides.
+// CHECK-LABEL: func.func @sub_bcast
+// CHECK-SAME:    (%[[A:.+]]: memref<3x4x5xf32, #tile.mem<hbm>> {{.*}}, %[[B:.+]]: memref<4x1xf32, #tile.mem<hbm>> {{.*}}, %[[C:.+]]: memref<3x4x5xf32, #tile.mem<hbm>>
+// CHECK:         tile.load %[[AS:[^ ]+]] <[0+3] +0 {{\[\[}}20,1]]>, %[[A]] <[0+3 x 20] +0 {{\[\[}}4,5],[5,1]]>
+// CHECK:         tile.load %[[BS:[^ ]+]] <[0+3] +0 {{\[\[}}20,1]]>, %[[B]] <[0+3] +0 {{\[\[}}4,1],[5,0]]>
+// CHECK:         tile.tensor_tensor subtract %[[D:[^ ]+]] {{.*}}, %[[AS]] {{.*}}, %[[BS]]
+// CHECK:         tile.store %[[C]] <[0+3 x 20] +0 {{\[\[}}4,5],[5,1]]>, %[[D]]
+func.func @sub_bcast(%a: tensor<3x4x5xf32>, %b: tensor<4x1xf32>) -> tensor<3x4x5xf32> {
+  %s = graph.binary sub %a, %b : (tensor<3x4x5xf32>, tensor<4x1xf32>) -> tensor<3x4x5xf32>
+  return %s : tensor<3x4x5xf32>
+}
+
+// -----
+
+// Tests that a unary function the activation engine has is one activation
+// (neg: identity with scale -1), and that the others become vector-engine
+// steps: leaky_relu = relu(x) + alpha * min(x, 0), hard_sigmoid =
+// clamp(alpha * x + beta, 0, 1).
+// CHECK-LABEL: func.func @unary
+// CHECK:         tile.activation identity %{{[^ ]+}} {{.*}}, %{{[^ ]+}} {{.*}} scale -1.000000e+00
+// CHECK:         tile.load %[[X:[^ ]+]] <
+// CHECK:         %[[R:.+]] = tile.alloc : memref<2x3xf32, #tile.mem<sbuf>>
+// CHECK:         %[[N:.+]] = tile.alloc : memref<2x3xf32, #tile.mem<sbuf>>
+// CHECK:         tile.tensor_scalar min 0.000000e+00, mult 1.000000e-01 %[[N]] {{.*}}, %[[X]]
+// CHECK:         tile.activation relu %[[R]] {{.*}}, %[[X]]
+// CHECK:         tile.tensor_tensor add %[[R]] {{.*}}, %[[R]] {{.*}}, %[[N]]
+// CHECK:         tile.tensor_scalar mult 2.000000e-01, add 5.000000e-01 %[[H:[^ ]+]]
+// CHECK:         tile.tensor_scalar max 0.000000e+00, min 1.000000e+00 %[[H]] {{.*}}, %[[H]]
+// CHECK:         tile.activation exp
+func.func @unary(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %n = graph.unary neg %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %l = graph.unary leaky_relu %n {alpha = 0.1 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %h = graph.unary hard_sigmoid %l {alpha = 0.2 : f32, beta = 0.5 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %e = graph.unary exp %h : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %e : tensor<2x3xf32>
+}

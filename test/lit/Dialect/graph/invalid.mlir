@@ -45,3 +45,31 @@ func.func @linear_bias(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<3x
   %l = graph.linear %x, %w, %b : (tensor<8x16xf32>, tensor<16x4xf32>, tensor<3xf32>) -> tensor<8x4xf32>
   return
 }
+
+// -----
+
+// Tests that graph.binary rejects shapes that do not broadcast.
+func.func @binary_bcast(%a: tensor<3x4xf32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{graph.binary: shapes do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %s = graph.binary mul %a, %b : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a parameterised unary function needs its parameters.
+func.func @unary_missing_alpha(%a: tensor<3xf32>) {
+  // expected-error @+1 {{'leaky_relu' needs alpha}}
+  %l = graph.unary leaky_relu %a : (tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+// Tests that a unary function without parameters takes none.
+func.func @unary_extra_beta(%a: tensor<3xf32>) {
+  // expected-error @+1 {{'elu' takes no beta}}
+  %l = graph.unary elu %a {alpha = 1.0 : f32, beta = 0.5 : f32} : (tensor<3xf32>) -> tensor<3xf32>
+  return
+}

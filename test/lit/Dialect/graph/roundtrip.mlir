@@ -25,3 +25,18 @@ func.func @batched(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) -> tensor<2x3x5xf
   %m = graph.matmul %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
   return %m : tensor<2x3x5xf32>
 }
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%a: tensor<3x4xf32>, %b: tensor<4xf32>) -> tensor<3x4xf32> {
+  // CHECK: graph.binary sub %{{.+}}, %{{.+}} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  %s = graph.binary sub %a, %b : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  // CHECK: graph.binary pow
+  %p = graph.binary pow %s, %b : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  // CHECK: graph.unary sigmoid %{{.+}} : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  %g = graph.unary sigmoid %p : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  // CHECK: graph.unary leaky_relu %{{.+}} {alpha = 1.000000e-01 : f32}
+  %l = graph.unary leaky_relu %g {alpha = 0.1 : f32} : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  // CHECK: graph.unary hard_sigmoid %{{.+}} {alpha = 2.000000e-01 : f32, beta = 5.000000e-01 : f32}
+  %h = graph.unary hard_sigmoid %l {alpha = 0.2 : f32, beta = 0.5 : f32} : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %h : tensor<3x4xf32>
+}
