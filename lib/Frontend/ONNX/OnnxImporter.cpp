@@ -44,7 +44,11 @@ std::string nodeName(const onnx::NodeProto &node, int index) {
 }
 
 /// The default-domain opsets whose semantics of the supported ops we follow.
-constexpr int64_t kMinOpset = 7;
+/// Old opsets are accepted because the op importers reject what changed
+/// meaning since: legacy attributes (`consumed_inputs`, `broadcast`/`axis`)
+/// fail checkAttributes, and what remains (e.g. same-shape element-wise ops)
+/// is a subset of today's semantics. A new importer must keep that true.
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 22;
 constexpr int64_t kMinIrVersion = 3;
 

@@ -379,10 +379,10 @@ TEST_F(OnnxImporterTest, MissingFile) {
 }
 
 TEST_F(OnnxImporterTest, OpsetTooOld) {
-  onnx::ModelProto model = makeModel(6);
+  onnx::ModelProto model = makeModel(0);
   EXPECT_FALSE(importModel(model));
   std::string msg = onlyDiag();
-  EXPECT_NE(msg.find("opset 6"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("opset 0"), std::string::npos) << msg;
 }
 
 TEST_F(OnnxImporterTest, OpsetTooNew) {
