@@ -33,6 +33,7 @@ struct RangeAllocator {
   int64_t capacity;
   std::map<int64_t, int64_t> used; // start -> size
   int64_t cursor = 0;
+  int64_t peak = 0; // highest byte ever allocated, per partition
 
   std::optional<int64_t> allocate(int64_t size, int64_t align) {
     if (auto at = firstFitFrom(cursor, capacity, size, align))
@@ -47,6 +48,7 @@ private:
   int64_t take(int64_t at, int64_t size) {
     used[at] = size;
     cursor = at + size;
+    peak = std::max(peak, cursor);
     return at;
   }
   /// The first aligned gap of `size` bytes in [from, end).
@@ -176,6 +178,9 @@ struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<Convert
             psum.release(address[a]);
         }
     }
+    // Reported by trellis-cc's summary line.
+    program->setAttr("trellis.sbuf_peak_bytes", b.getI64IntegerAttr(sbuf.peak));
+    program->setAttr("trellis.psum_peak_bytes", b.getI64IntegerAttr(psum.peak));
     f.erase();
     return success();
   }

@@ -26,6 +26,12 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include <chrono>
+#include <map>
 
 using namespace mlir;
 using namespace trellis;
@@ -57,6 +63,75 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Tnef, "tnef", "the binary artifact (default)")),
     cl::init(Emit::Tnef), cl::cat(category));
 
+static cl::opt<bool> verbose("verbose",
+                             cl::desc("Print each pipeline stage with its wall time as it runs"),
+                             cl::cat(category));
+static cl::opt<std::string> logFile(
+    "logfile",
+    cl::desc("Also write the full log (stages, times, diagnostics, summary) to this file"),
+    cl::value_desc("file"), cl::cat(category));
+
+namespace {
+/// Where progress and the summary go: stderr with --verbose, the --logfile
+/// file, both or neither.
+class CompileLog {
+public:
+  llvm::Error open() {
+    if (logFile.empty())
+      return llvm::Error::success();
+    std::error_code ec;
+    file = std::make_unique<llvm::raw_fd_ostream>(logFile, ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return llvm::createStringError(ec, "cannot write log file '%s': %s", logFile.c_str(),
+                                     ec.message().c_str());
+    return llvm::Error::success();
+  }
+  /// A line for --verbose and the log file.
+  void progress(const Twine &line) {
+    if (verbose)
+      llvm::errs() << line << "\n";
+    toFile(line);
+  }
+  /// A line for stderr always, and the log file.
+  void always(const Twine &line) {
+    llvm::errs() << line << "\n";
+    toFile(line);
+  }
+  void toFile(const Twine &line) {
+    if (file) {
+      *file << line << "\n";
+      file->flush();
+    }
+  }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+private:
+  std::unique_ptr<llvm::raw_fd_ostream> file;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+/// Reports each pass with its wall time as the pipeline runs.
+struct StageTimer : public PassInstrumentation {
+  CompileLog &log;
+  std::chrono::steady_clock::time_point began;
+  explicit StageTimer(CompileLog &log) : log(log) {}
+  // Nested-pipeline adaptors have no command-line argument; report only the
+  // passes themselves.
+  void runBeforePass(Pass *pass, Operation *) override {
+    if (!pass->getArgument().empty())
+      began = std::chrono::steady_clock::now();
+  }
+  void runAfterPass(Pass *pass, Operation *) override {
+    if (pass->getArgument().empty())
+      return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    log.progress(llvm::formatv("[{0,7:f2}s] {1,-28} {2,8:f3} s", log.elapsed(), pass->getName(), s));
+  }
+};
+} // namespace
+
 static int fail(const Twine &msg) {
   llvm::errs() << "trellis-cc: error: " << msg << "\n";
   return 1;
@@ -68,6 +143,9 @@ static std::string optionsString() {
 }
 
 static int compile() {
+  CompileLog log;
+  if (llvm::Error e = log.open())
+    return fail(llvm::toString(std::move(e)));
   auto arch = loadArchConfig(targetName);
   if (!arch)
     return fail(llvm::toString(arch.takeError()));
@@ -78,6 +156,16 @@ static int compile() {
   ctx.loadAllAvailableDialects();
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
+  // Registered last, so it runs first: copies every diagnostic to the log
+  // and lets the SourceMgr handler print it.
+  ScopedDiagnosticHandler logHandler(&ctx, [&](Diagnostic &diag) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << diag.getLocation() << ": " << diag;
+    log.toFile(text);
+    return failure();
+  });
+  log.progress(llvm::formatv("[{0,7:f2}s] import {1}", log.elapsed(), inputFile));
 
   OwningOpRef<ModuleOp> module;
   if (StringRef(inputFile).ends_with(".mlir")) {
@@ -87,6 +175,12 @@ static int compile() {
   }
   if (!module)
     return fail("could not import '" + inputFile + "'");
+  int64_t graphOps = 0;
+  module->walk([&](Operation *op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "graph")
+      ++graphOps;
+  });
+  log.progress(llvm::formatv("[{0,7:f2}s] imported: {1} graph ops", log.elapsed(), graphOps));
 
   PassManager pm(&ctx);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -95,6 +189,7 @@ static int compile() {
   applyDefaultTimingManagerCLOptions(tm);
   TimingScope timing = tm.getRootScope();
   pm.enableTiming(timing);
+  pm.addInstrumentation(std::make_unique<StageTimer>(log));
   PipelineOptions opts;
   opts.target = targetName;
   opts.optLevel = (int)optLevel;
@@ -125,9 +220,12 @@ static int compile() {
   auto programs = llvm::to_vector(module->getOps<isa::ProgramOp>());
   if (programs.size() != 1)
     return fail("expected one program, got " + Twine(programs.size()));
-  FailureOr<Program> program = encodeIsaProgram(programs.front(), *arch, optionsString());
+  isa::ProgramOp programOp = programs.front();
+  FailureOr<Program> program = encodeIsaProgram(programOp, *arch, optionsString());
   if (failed(program))
     return fail("encoding failed");
+  log.progress(llvm::formatv("[{0,7:f2}s] encoded {1} instructions", log.elapsed(),
+                             program->instructions.size()));
   if (emit == Emit::Asm) {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -135,7 +233,28 @@ static int compile() {
       return fail("disassembly failed");
     return write(text);
   }
-  return write(encodeProgram(*program));
+  std::string bytes = encodeProgram(*program);
+  if (int rc = write(bytes))
+    return rc;
+
+  // One summary line: what was compiled and how big it came out.
+  std::map<std::string, int64_t> perEngine;
+  for (const isa::Inst &in : program->instructions)
+    ++perEngine[in.queue >= isa::kFirstDmaQueue ? "dma" : isa::queueName(in.queue)];
+  std::string engines;
+  for (auto &[name, n] : perEngine)
+    engines += (engines.empty() ? "" : ", ") + name + " " + std::to_string(n);
+  auto peak = [&](StringRef name) {
+    auto a = programOp->getAttrOfType<IntegerAttr>(name);
+    return a ? a.getInt() : 0;
+  };
+  log.always(llvm::formatv(
+      "trellis-cc: {0}: {1} graph ops -> {2} instructions ({3}); artifact {4} bytes; "
+      "SBUF peak {5} of {6} bytes/partition, PSUM peak {7} of {8}; {9:f2} s",
+      out, graphOps, program->instructions.size(), engines, bytes.size(),
+      peak("trellis.sbuf_peak_bytes"), arch->sbufBytesPerPartition,
+      peak("trellis.psum_peak_bytes"), arch->psumBytesPerPartition, log.elapsed()));
+  return 0;
 }
 
 int main(int argc, char **argv) {

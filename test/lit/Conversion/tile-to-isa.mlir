@@ -4,7 +4,7 @@
 // Tests HBM placement (inputs, outputs, constants; 64-byte aligned), SBUF
 // and PSUM addresses, queue assignment and the matmul split into
 // load_stationary + multiply_moving.
-// CHECK-LABEL: isa.program @main attributes {hbm_size = 960 : i64}
+// CHECK-LABEL: isa.program @main attributes {hbm_size = 960 : i64, trellis.psum_peak_bytes = 2048 : i64, trellis.sbuf_peak_bytes = 224 : i64}
 // CHECK:         isa.tensor @arg0 input 0 : tensor<8x16xf32> name "x"
 // CHECK:         isa.tensor @arg1 output 512 : tensor<8x4xf32> name "y"
 // CHECK:         isa.tensor @cst0 constant 640 : tensor<16x4xf32>
