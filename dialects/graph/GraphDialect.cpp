@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include <cstring>
 
 using namespace mlir;
 using namespace trellis::graph;
@@ -152,32 +153,42 @@ LogicalResult TransposeOp::verify() {
 OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
     return getInput();
-  // Constant operand: permute the elements at compile time.
+  // Constant operand: permute the elements at compile time, moving raw bytes
+  // (weights are often hundreds of MB; going through Attribute is too slow).
   auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput());
-  if (!dense || dense.getNumElements() > (1 << 24))
+  if (!dense)
     return {};
-  auto inType = rankedType(getInput());
-  auto outType = rankedType(getResult());
-  ArrayRef<int64_t> inShape = inType.getShape();
+  auto outType = cast<RankedTensorType>(getResult().getType());
+  if (dense.isSplat())
+    return dense.reshape(outType);
+  unsigned bits = dense.getElementType().isIntOrFloat() ? dense.getElementType().getIntOrFloatBitWidth() : 0;
+  if (!dense.getElementType().isIntOrFloat() || bits % 8 != 0)
+    return {};
+  int64_t eb = bits / 8;
+  ArrayRef<int64_t> inShape = cast<RankedTensorType>(getInput().getType()).getShape();
   int64_t rank = inShape.size();
   SmallVector<int64_t> inStrides(rank, 1);
   for (int64_t i = rank - 2; i >= 0; --i)
     inStrides[i] = inStrides[i + 1] * inShape[i + 1];
-  SmallVector<Attribute> in(dense.getValues<Attribute>());
-  SmallVector<Attribute> out(in.size());
+  // Output dim d walks input dim perm[d].
+  SmallVector<int64_t> srcStride(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    srcStride[d] = inStrides[getPerm()[d]];
+  ArrayRef<char> in = dense.getRawData();
+  std::vector<char> out(in.size());
   SmallVector<int64_t> idx(rank, 0);
-  for (int64_t linear = 0, n = in.size(); linear < n; ++linear) {
-    int64_t src = 0;
-    for (int64_t d = 0; d < rank; ++d)
-      src += idx[d] * inStrides[getPerm()[d]];
-    out[linear] = in[src];
+  int64_t src = 0;
+  for (int64_t linear = 0, n = outType.getNumElements(); linear < n; ++linear) {
+    std::memcpy(out.data() + linear * eb, in.data() + src * eb, eb);
     for (int64_t d = rank - 1; d >= 0; --d) {
+      src += srcStride[d];
       if (++idx[d] < outType.getDimSize(d))
         break;
+      src -= srcStride[d] * idx[d];
       idx[d] = 0;
     }
   }
-  return DenseElementsAttr::get(outType, out);
+  return DenseElementsAttr::getFromRawBuffer(outType, out);
 }
 
 //===----------------------------------------------------------------------===//
