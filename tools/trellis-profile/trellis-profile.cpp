@@ -1,12 +1,15 @@
 //===- trellis-profile.cpp - Summarise a trellis-run --profile trace ------===//
 //
 //   trellis-profile summary TRACE.json [--json] [--top N] [--stalls N]
+//   trellis-profile diff A.json B.json [--json] [--top N]
 //
 //===----------------------------------------------------------------------===//
 
+#include "trellis/Profile/Diff.h"
 #include "trellis/Profile/Summary.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -14,10 +17,8 @@ using namespace trellis;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("trellis-profile options");
-static cl::opt<std::string> command(cl::Positional, cl::desc("<command>"), cl::Required,
-                                    cl::cat(category));
-static cl::opt<std::string> traceFile(cl::Positional, cl::desc("<trace.json>"), cl::Required,
-                                      cl::cat(category));
+static cl::list<std::string> positional(cl::Positional, cl::desc("<command> <trace.json>..."),
+                                        cl::OneOrMore, cl::cat(category));
 static cl::opt<bool> asJson("json",
                             cl::desc("Print the summary as one JSON object (device_time_us, "
                                      "roofline_time_us, roofline_ratio, pe_utilization, engines, "
@@ -43,25 +44,46 @@ int main(int argc, char **argv) {
       "  summary <trace.json>   device time, busy time per engine and DMA queue, PE "
       "utilisation,\n"
       "                         achieved vs roofline, top stalls, time per ONNX node and graph "
-      "op\n\n"
+      "op\n"
+      "  diff <a.json> <b.json> the same figures of two runs side by side with deltas "
+      "(B - A);\n"
+      "                         rows of nodes, graph ops and stalls by largest change\n\n"
       "The trace itself opens in https://ui.perfetto.dev or chrome://tracing "
       "(docs/profiling.md).\n");
-  if (command != "summary") {
-    llvm::errs() << "trellis-profile: error: unknown command '" << command
-                 << "' (expected 'summary')\n";
+  auto error = [](const llvm::Twine &msg) {
+    llvm::errs() << "trellis-profile: error: " << msg << "\n";
     return 1;
+  };
+  std::string command = positional[0];
+  size_t files = positional.size() - 1;
+  if (command != "summary" && command != "diff")
+    return error("unknown command '" + command + "' (expected 'summary' or 'diff')");
+  if (command == "summary" && files != 1)
+    return error("'summary' takes one trace file, got " + llvm::Twine(files));
+  if (command == "diff" && files != 2)
+    return error("'diff' takes two trace files, got " + llvm::Twine(files));
+
+  std::vector<profile::Summary> summaries;
+  for (size_t i = 1; i < positional.size(); ++i) {
+    auto summary = profile::summarizeFile(positional[i]);
+    if (!summary)
+      return error(llvm::toString(summary.takeError()));
+    summaries.push_back(std::move(*summary));
   }
-  auto summary = profile::summarizeFile(traceFile);
-  if (!summary) {
-    llvm::errs() << "trellis-profile: error: " << llvm::toString(summary.takeError()) << "\n";
-    return 1;
+  if (command == "diff") {
+    profile::SummaryDiff d = profile::diffSummaries(summaries[0], summaries[1]);
+    if (asJson)
+      llvm::outs() << llvm::formatv("{0:2}", profile::diffToJson(d, topNodes)) << "\n";
+    else
+      profile::printDiffText(d, llvm::outs(), topNodes);
+    return 0;
   }
   profile::PrintOptions options;
   options.topNodes = topNodes;
   options.topStalls = topStalls;
   if (asJson)
-    profile::printSummaryJson(*summary, llvm::outs(), options);
+    profile::printSummaryJson(summaries[0], llvm::outs(), options);
   else
-    profile::printSummaryText(*summary, llvm::outs(), options);
+    profile::printSummaryText(summaries[0], llvm::outs(), options);
   return 0;
 }
