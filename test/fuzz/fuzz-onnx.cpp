@@ -27,6 +27,13 @@
 using namespace mlir;
 using namespace trellis;
 
+/// MLIR's inline BumpPtrAllocator code poisons a slab under ASan and
+/// unpoisons each allocation it makes; the uninstrumented libMLIR.so
+/// allocates from the same slabs without unpoisoning, a false
+/// use-after-poison. Manual poisoning is therefore off; ASan's own checks
+/// (heap, stack, globals, leaks) stay on.
+extern "C" const char *__asan_default_options() { return "allow_user_poisoning=0"; }
+
 namespace {
 const DialectRegistry &registry() {
   static DialectRegistry *r = [] {
