@@ -63,6 +63,11 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Tnef, "tnef", "the binary artifact (default)")),
     cl::init(Emit::Tnef), cl::cat(category));
 
+static cl::opt<bool> opStats(
+    "op-stats",
+    cl::desc("Print the model's op histogram, marking each unsupported op with its node names, "
+             "and exit (1 if any op is unsupported); nothing is compiled"),
+    cl::cat(category));
 static cl::opt<bool> verbose("verbose",
                              cl::desc("Print each pipeline stage with its wall time as it runs"),
                              cl::cat(category));
@@ -142,7 +147,36 @@ static std::string optionsString() {
   return s;
 }
 
+/// --op-stats: what a model is made of, and what stands in the way.
+static int printOpStats() {
+  auto stats = collectOnnxOpStats(inputFile);
+  if (!stats)
+    return fail(llvm::toString(stats.takeError()));
+  int64_t nodes = 0, unsupported = 0;
+  for (const OnnxOpStat &s : *stats)
+    nodes += s.count;
+  llvm::outs() << llvm::formatv("{0}: {1} nodes, {2} op types\n", inputFile, nodes, stats->size());
+  for (const OnnxOpStat &s : *stats) {
+    std::string op = s.domain.empty() ? s.opType : s.domain + "." + s.opType;
+    llvm::outs() << llvm::formatv("  {0,6}  {1,-24} {2}", s.count, op,
+                                  s.supported ? "" : "not supported");
+    if (!s.supported) {
+      unsupported += s.count;
+      llvm::outs() << ":";
+      for (size_t i = 0; i < s.nodes.size() && i < 8; ++i)
+        llvm::outs() << " " << s.nodes[i];
+      if (s.nodes.size() > 8)
+        llvm::outs() << " ... (" << s.nodes.size() - 8 << " more)";
+    }
+    llvm::outs() << "\n";
+  }
+  llvm::outs() << llvm::formatv("{0} of {1} nodes unsupported\n", unsupported, nodes);
+  return unsupported ? 1 : 0;
+}
+
 static int compile() {
+  if (opStats)
+    return printOpStats();
   CompileLog log;
   if (llvm::Error e = log.open())
     return fail(llvm::toString(std::move(e)));

@@ -12,6 +12,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <string>
+#include <vector>
 
 namespace mlir {
 class MLIRContext;
@@ -37,6 +40,21 @@ mlir::OwningOpRef<mlir::ModuleOp> importOnnxModel(llvm::StringRef path, mlir::ML
 
 /// Same as importOnnxModel, for a serialised onnx.ModelProto held in memory;
 /// `origin` names it in diagnostics and locations.
+/// The default-domain ONNX op types the importer supports, sorted.
+std::vector<std::string> supportedOnnxOps();
+
+/// One row of a model's op histogram.
+struct OnnxOpStat {
+  std::string domain, opType;
+  int64_t count = 0;
+  bool supported = false;
+  std::vector<std::string> nodes; // node names ("<op_type>#<index>" if unnamed)
+};
+
+/// The op histogram of a model file, most frequent first, without importing
+/// it (so it works on models the importer rejects).
+llvm::Expected<std::vector<OnnxOpStat>> collectOnnxOpStats(llvm::StringRef path);
+
 mlir::OwningOpRef<mlir::ModuleOp> importOnnxModelFromBytes(llvm::StringRef bytes,
                                                            llvm::StringRef origin,
                                                            mlir::MLIRContext &ctx,

@@ -25,7 +25,10 @@
 #include "llvm/ADT/ScopedHashTable.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
+#include <functional>
+#include <map>
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "onnx/onnx_pb.h"
@@ -148,6 +151,12 @@ private:
                                   std::optional<graph::BinaryKind> kind);
   LogicalResult importIdentity(const NodeContext &n);
   LogicalResult importConstant(const NodeContext &n);
+
+public:
+  using NodeImporter = std::function<LogicalResult(OnnxImporter &, const NodeContext &)>;
+  /// Every supported default-domain op type and its importer: the one list
+  /// the dispatch, `trellis-cc --op-stats` and the docs are derived from.
+  static const llvm::StringMap<NodeImporter> &nodeImporters();
 };
 
 } // namespace
@@ -348,53 +357,12 @@ void OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
   std::string name = nodeName(node, index);
   NodeContext n{node, name, nameLoc(name)};
 
-  using Importer = LogicalResult (OnnxImporter::*)(const NodeContext &);
-  Importer importer = nullptr;
+  const NodeImporter *importer = nullptr;
   bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
   if (defaultDomain) {
-    // The element-wise ops that map one to one onto a graph.binary or
-    // graph.unary kind.
-    std::optional<graph::BinaryKind> binary =
-        llvm::StringSwitch<std::optional<graph::BinaryKind>>(node.op_type())
-            .Case("Sub", graph::BinaryKind::sub)
-            .Case("Mul", graph::BinaryKind::mul)
-            .Case("Div", graph::BinaryKind::div)
-            .Case("Pow", graph::BinaryKind::pow)
-            .Default(std::nullopt);
-    if (binary) {
-      if (failed(importBinary(n, *binary)))
-        poisonOutputs(node);
-      return;
-    }
-    std::optional<graph::UnaryKind> unary =
-        llvm::StringSwitch<std::optional<graph::UnaryKind>>(node.op_type())
-            .Case("Neg", graph::UnaryKind::neg)
-            .Case("Abs", graph::UnaryKind::abs)
-            .Case("Exp", graph::UnaryKind::exp)
-            .Case("Log", graph::UnaryKind::log)
-            .Case("Sqrt", graph::UnaryKind::sqrt)
-            .Case("Reciprocal", graph::UnaryKind::reciprocal)
-            .Case("Tanh", graph::UnaryKind::tanh)
-            .Case("Sigmoid", graph::UnaryKind::sigmoid)
-            .Case("Erf", graph::UnaryKind::erf)
-            .Case("Softplus", graph::UnaryKind::softplus)
-            .Default(std::nullopt);
-    if (unary) {
-      if (failed(importUnary(n, *unary)))
-        poisonOutputs(node);
-      return;
-    }
-    importer = llvm::StringSwitch<Importer>(node.op_type())
-                   .Case("MatMul", &OnnxImporter::importMatMul)
-                   .Case("Gemm", &OnnxImporter::importGemm)
-                   .Case("Add", &OnnxImporter::importAdd)
-                   .Case("Relu", &OnnxImporter::importRelu)
-                   .Cases({"Max", "Min", "Sum", "Mean"}, &OnnxImporter::importVariadic)
-                   .Cases({"LeakyRelu", "Elu", "HardSigmoid"}, &OnnxImporter::importParamUnary)
-                   .Case("Clip", &OnnxImporter::importClip)
-                   .Case("Identity", &OnnxImporter::importIdentity)
-                   .Case("Constant", &OnnxImporter::importConstant)
-                   .Default(nullptr);
+    auto it = nodeImporters().find(node.op_type());
+    if (it != nodeImporters().end())
+      importer = &it->second;
   }
   if (!importer) {
     // Reported whatever the state of the inputs, so that one run lists every
@@ -405,8 +373,55 @@ void OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
     poisonOutputs(node);
     return;
   }
-  if (failed((this->*importer)(n)))
+  if (failed((*importer)(*this, n)))
     poisonOutputs(node);
+}
+
+const llvm::StringMap<OnnxImporter::NodeImporter> &OnnxImporter::nodeImporters() {
+  static const llvm::StringMap<NodeImporter> table = [] {
+    llvm::StringMap<NodeImporter> t;
+    auto member = [&](StringRef op, LogicalResult (OnnxImporter::*fn)(const NodeContext &)) {
+      t[op] = [fn](OnnxImporter &self, const NodeContext &n) { return (self.*fn)(n); };
+    };
+    // Element-wise ops that map one to one onto a graph.binary / graph.unary kind.
+    auto binary = [&](StringRef op, graph::BinaryKind kind) {
+      t[op] = [kind](OnnxImporter &self, const NodeContext &n) {
+        return self.importBinary(n, kind);
+      };
+    };
+    auto unary = [&](StringRef op, graph::UnaryKind kind) {
+      t[op] = [kind](OnnxImporter &self, const NodeContext &n) {
+        return self.importUnary(n, kind);
+      };
+    };
+    member("MatMul", &OnnxImporter::importMatMul);
+    member("Gemm", &OnnxImporter::importGemm);
+    member("Add", &OnnxImporter::importAdd);
+    member("Relu", &OnnxImporter::importRelu);
+    binary("Sub", graph::BinaryKind::sub);
+    binary("Mul", graph::BinaryKind::mul);
+    binary("Div", graph::BinaryKind::div);
+    binary("Pow", graph::BinaryKind::pow);
+    for (StringRef op : {"Max", "Min", "Sum", "Mean"})
+      member(op, &OnnxImporter::importVariadic);
+    unary("Neg", graph::UnaryKind::neg);
+    unary("Abs", graph::UnaryKind::abs);
+    unary("Exp", graph::UnaryKind::exp);
+    unary("Log", graph::UnaryKind::log);
+    unary("Sqrt", graph::UnaryKind::sqrt);
+    unary("Reciprocal", graph::UnaryKind::reciprocal);
+    unary("Tanh", graph::UnaryKind::tanh);
+    unary("Sigmoid", graph::UnaryKind::sigmoid);
+    unary("Erf", graph::UnaryKind::erf);
+    unary("Softplus", graph::UnaryKind::softplus);
+    for (StringRef op : {"LeakyRelu", "Elu", "HardSigmoid"})
+      member(op, &OnnxImporter::importParamUnary);
+    member("Clip", &OnnxImporter::importClip);
+    member("Identity", &OnnxImporter::importIdentity);
+    member("Constant", &OnnxImporter::importConstant);
+    return t;
+  }();
+  return table;
 }
 
 void OnnxImporter::poisonOutputs(const onnx::NodeProto &node) {
@@ -977,4 +992,45 @@ OwningOpRef<ModuleOp> trellis::importOnnxModel(StringRef path, MLIRContext &ctx,
     return nullptr;
   }
   return importOnnxModelFromBytes((*buffer)->getBuffer(), path, ctx, opts);
+}
+
+std::vector<std::string> trellis::supportedOnnxOps() {
+  std::vector<std::string> ops;
+  for (const auto &entry : OnnxImporter::nodeImporters())
+    ops.push_back(entry.getKey().str());
+  llvm::sort(ops);
+  return ops;
+}
+
+llvm::Expected<std::vector<OnnxOpStat>> trellis::collectOnnxOpStats(StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(), "cannot read ONNX model '%s': %s",
+                                   path.str().c_str(), buffer.getError().message().c_str());
+  StringRef bytes = (*buffer)->getBuffer();
+  onnx::ModelProto model;
+  if (bytes.empty() || bytes.size() > size_t(INT_MAX) ||
+      !model.ParseFromArray(bytes.data(), int(bytes.size())))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "'%s' is not a valid ONNX model", path.str().c_str());
+  std::map<std::pair<std::string, std::string>, OnnxOpStat> stats;
+  const auto &importers = OnnxImporter::nodeImporters();
+  for (int i = 0; i < model.graph().node_size(); ++i) {
+    const onnx::NodeProto &node = model.graph().node(i);
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    OnnxOpStat &s = stats[{node.domain(), node.op_type()}];
+    s.domain = node.domain();
+    s.opType = node.op_type();
+    s.supported = defaultDomain && importers.count(node.op_type());
+    ++s.count;
+    s.nodes.push_back(nodeName(node, i));
+  }
+  std::vector<OnnxOpStat> out;
+  for (auto &entry : stats)
+    out.push_back(std::move(entry.second));
+  llvm::sort(out, [](const OnnxOpStat &a, const OnnxOpStat &b) {
+    return a.count != b.count ? a.count > b.count : a.opType < b.opType;
+  });
+  return out;
 }
