@@ -13,6 +13,7 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libprotobuf-dev protobuf-compiler libonnx-dev libfmt-dev libgtest-dev
   libonnx-testdata python3-onnx python3-numpy python3-torch
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -25,6 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core for the browser test of the HTML profile report
+# (test/browser); skipped when there is no node/npm.
+if command -v npm >/dev/null && [ ! -d "$root/test/browser/node_modules/playwright-core" ]; then
+  (cd "$root/test/browser" && npm install --ignore-scripts --no-audit --no-fund)
 fi
 
 if [ ! -f "$build/build.ninja" ]; then

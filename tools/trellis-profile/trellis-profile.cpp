@@ -2,10 +2,12 @@
 //
 //   trellis-profile summary TRACE.json [--json] [--top N] [--stalls N]
 //   trellis-profile diff A.json B.json [--json] [--top N]
+//   trellis-profile html TRACE.json -o REPORT.html
 //
 //===----------------------------------------------------------------------===//
 
 #include "trellis/Profile/Diff.h"
+#include "trellis/Profile/Html.h"
 #include "trellis/Profile/Summary.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -28,6 +30,9 @@ static cl::opt<unsigned> topNodes("top",
                                   cl::desc("Rows of the per-ONNX-node and per-graph-op tables "
                                            "(default 10)"),
                                   cl::init(10), cl::value_desc("N"), cl::cat(category));
+static cl::opt<std::string> outputFile("o",
+                                       cl::desc("'html': the report file to write"),
+                                       cl::value_desc("report.html"), cl::cat(category));
 static cl::opt<unsigned> topStalls("stalls",
                                    cl::desc("Rows of the stall table: (waiting engine, awaited "
                                             "queue) pairs by total wait (default 5)"),
@@ -47,7 +52,11 @@ int main(int argc, char **argv) {
       "op\n"
       "  diff <a.json> <b.json> the same figures of two runs side by side with deltas "
       "(B - A);\n"
-      "                         rows of nodes, graph ops and stalls by largest change\n\n"
+      "                         rows of nodes, graph ops and stalls by largest change\n"
+      "  html <trace.json> -o <report.html>\n"
+      "                         one self-contained HTML file: zoomable timeline per engine "
+      "and\n"
+      "                         DMA queue, summary, sortable time per ONNX node / graph op\n\n"
       "The trace itself opens in https://ui.perfetto.dev or chrome://tracing "
       "(docs/profiling.md).\n");
   auto error = [](const llvm::Twine &msg) {
@@ -56,12 +65,21 @@ int main(int argc, char **argv) {
   };
   std::string command = positional[0];
   size_t files = positional.size() - 1;
-  if (command != "summary" && command != "diff")
-    return error("unknown command '" + command + "' (expected 'summary' or 'diff')");
+  if (command != "summary" && command != "diff" && command != "html")
+    return error("unknown command '" + command + "' (expected 'summary', 'diff' or 'html')");
   if (command == "summary" && files != 1)
     return error("'summary' takes one trace file, got " + llvm::Twine(files));
   if (command == "diff" && files != 2)
     return error("'diff' takes two trace files, got " + llvm::Twine(files));
+  if (command == "html") {
+    if (files != 1)
+      return error("'html' takes one trace file, got " + llvm::Twine(files));
+    if (outputFile.empty())
+      return error("'html' needs -o <report.html>");
+    if (llvm::Error e = profile::writeHtmlReport(positional[1], outputFile))
+      return error(llvm::toString(std::move(e)));
+    return 0;
+  }
 
   std::vector<profile::Summary> summaries;
   for (size_t i = 1; i < positional.size(); ++i) {

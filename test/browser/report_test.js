@@ -1,0 +1,140 @@
+// Opens a `trellis-profile html` report in headless Chromium and checks it:
+//   node report_test.js TRACE.json REPORT.html SCREENSHOT.png
+// - no console errors or uncaught exceptions, and no network requests;
+// - one lane per track of the trace that has instructions, and each lane
+//   has coloured pixels on the canvas;
+// - hovering an instruction of every lane shows a tooltip with its opcode,
+//   ops, ONNX node, start and duration (and the wait, where it waited);
+// - the wheel zooms in; clicking a node row zooms to that node's span;
+// - saves a screenshot.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [tracePath, reportPath, shotPath] = process.argv.slice(2);
+let failures = 0;
+function check(ok, what) {
+  console.log((ok ? 'ok   ' : 'FAIL ') + what);
+  if (!ok) failures++;
+}
+
+// The lanes the report must draw: tracks that hold at least one instruction.
+const trace = JSON.parse(fs.readFileSync(tracePath, 'utf8'));
+const trackName = new Map(), used = new Set(), waited = new Set();
+for (const ev of trace.traceEvents) {
+  if (ev.ph === 'M' && ev.name === 'thread_name') trackName.set(ev.tid, ev.args.name);
+  if (ev.ph === 'X') {
+    used.add(ev.tid);
+    if (ev.args.waited_on) waited.add(ev.tid);
+  }
+}
+const expectedLanes = [...used].map(tid => trackName.get(tid)).sort();
+
+(async () => {
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: process.env.TRELLIS_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    const errors = [], requests = [];
+    page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', e => errors.push(String(e)));
+    await page.route('**/*', route => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      requests.push(url);
+      return route.abort();
+    });
+    await page.goto('file://' + path.resolve(reportPath));
+    await page.waitForFunction(() => window.trellisReport !== undefined, null, { timeout: 10000 });
+
+    const lanes = await page.evaluate(() => window.trellisReport.lanes);
+    check(JSON.stringify([...lanes].sort()) === JSON.stringify(expectedLanes),
+          'lanes ' + lanes.join(',') + ' are the trace\'s tracks ' + expectedLanes.join(','));
+    // Every lane drawn: non-background pixels in its bar row.
+    const drawn = await page.evaluate(() => {
+      const r = window.trellisReport, canvas = document.getElementById('timeline');
+      const ctx = canvas.getContext('2d'), k = canvas.width / canvas.clientWidth;
+      return r.lanes.map((name, li) => {
+        const b = r.laneBox(name);
+        const img = ctx.getImageData(Math.round(b.x * k), Math.round(b.y * k),
+                                     Math.round(b.w * k), Math.round(b.h * k)).data;
+        let coloured = 0;
+        for (let p = 0; p < img.length; p += 4) {
+          const [red, green, blue] = [img[p], img[p + 1], img[p + 2]];
+          if (Math.max(red, green, blue) - Math.min(red, green, blue) > 40) coloured++;
+        }
+        return { name, coloured, rects: r.laneRects[li] };
+      });
+    });
+    for (const l of drawn)
+      check(l.coloured > 0 && l.rects > 0, 'lane ' + l.name + ' drawn (' + l.rects + ' rects, ' +
+            l.coloured + ' coloured pixels)');
+
+    // Hover the widest instruction of every lane.
+    let sawWait = false;
+    for (const name of lanes) {
+      const p = await page.evaluate(n => window.trellisReport.hoverPoint(n), name);
+      await page.mouse.move(p.x, p.y);
+      const tip = page.locator('#tooltip');
+      const visible = await tip.isVisible();
+      const text = visible ? await tip.innerText() : '';
+      const fields = ['ops', 'node', 'start', 'duration'].every(f => text.includes(f));
+      check(visible && text.startsWith(p.opcode) && fields && (!p.node || text.includes(p.node)),
+            'tooltip on ' + name + ': ' + text.split('\n')[0]);
+      sawWait = sawWait || /waited\s+\S+ \S+ on /.test(text);
+    }
+    check(sawWait || waited.size === 0, 'a tooltip shows what an instruction waited for');
+    await page.mouse.move(5, 5);
+
+    // Wheel zoom in the middle of the plot.
+    const before = await page.evaluate(() => window.trellisReport.view);
+    const box = await page.locator('#timeline').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + 60);
+    await page.mouse.wheel(0, -400);
+    await page.waitForTimeout(100);
+    const after = await page.evaluate(() => window.trellisReport.view);
+    check(after.t1 - after.t0 < (before.t1 - before.t0) / 2, 'the wheel zooms in');
+
+    // Clicking a node row zooms to its span: first start to last end of its
+    // instructions (plus 5% padding).
+    const row = page.locator('#nodes tbody tr').first();
+    const node = await row.getAttribute('data-name');
+    let s0 = Infinity, s1 = 0;
+    for (const ev of trace.traceEvents) {
+      if (ev.ph !== 'X' || (ev.args.node || '(none)') !== node) continue;
+      s0 = Math.min(s0, ev.ts * 1000);
+      s1 = Math.max(s1, (ev.ts + ev.dur) * 1000);
+    }
+    await row.click();
+    const v = await page.evaluate(() => window.trellisReport.view);
+    check(v.t0 <= s0 + 1e-6 && v.t1 >= s1 - 1e-6 && v.t1 - v.t0 <= (s1 - s0) * 1.11 + 1,
+          'clicking node ' + node + ' zooms to its span ' + s0.toFixed(1) + '..' + s1.toFixed(1) +
+          ' ns (view ' + v.t0.toFixed(1) + '..' + v.t1.toFixed(1) + ')');
+
+    await page.click('#reset');
+    await page.mouse.move(5, 5);
+    await page.screenshot({ path: shotPath, fullPage: true });
+    console.log('screenshot: ' + shotPath);
+
+    check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') : ''));
+    check(requests.length === 0, 'no network requests' + (requests.length ? ': ' + requests.join(' ') : ''));
+  } finally {
+    await context.close();
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  }
+  if (failures) {
+    console.log(failures + ' check(s) failed');
+    process.exit(1);
+  }
+})().catch(e => {
+  console.log('FAIL ' + (e && e.stack || e));
+  process.exit(1);
+});
