@@ -59,15 +59,29 @@ private:
 
 int64_t toPs(double us) { return static_cast<int64_t>(std::llround(us * 1e6)); }
 
-/// Replaces every "</" by "<\/" so that no string in the data can close the
-/// <script> element it is embedded in (JSON allows "\/" in strings, and "</"
-/// cannot occur outside one).
-std::string escapeForScript(llvm::StringRef json) {
+/// The data as the text of a <script> element: every '<' becomes \u003c
+/// (the same JSON string), so no node name can end the element or open a
+/// comment in it.
+std::string escapeJsonForScript(llvm::StringRef json) {
   std::string out;
   out.reserve(json.size());
-  for (size_t i = 0; i < json.size(); ++i) {
-    out += json[i];
-    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/')
+  for (char c : json) {
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
+  }
+  return out;
+}
+
+/// The script as the text of a <script> element: "</" becomes "<\/" (the
+/// same string in a JS string literal, where report.js has them).
+std::string escapeJsForScript(llvm::StringRef js) {
+  std::string out;
+  out.reserve(js.size());
+  for (size_t i = 0; i < js.size(); ++i) {
+    out += js[i];
+    if (js[i] == '<' && i + 1 < js.size() && js[i + 1] == '/')
       out += '\\';
   }
   return out;
@@ -221,8 +235,8 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
   llvm::raw_string_ostream(json) << Value(std::move(data));
 
   return fillTemplate(kReportHtml, {{"TITLE", escapeHtml(title)},
-                                    {"DATA", escapeForScript(json)},
-                                    {"SCRIPT", escapeForScript(kReportJs)}});
+                                    {"DATA", escapeJsonForScript(json)},
+                                    {"SCRIPT", escapeJsForScript(kReportJs)}});
 }
 
 llvm::Error profile::writeHtmlReport(llvm::StringRef tracePath, llvm::StringRef outPath) {

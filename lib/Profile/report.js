@@ -116,7 +116,8 @@
     let rects = 0, lastCol = -1, waitX = -Infinity, fill = '';
     for (let k = firstReaching(lane, view.t0); k < insts.length; k++) {
       const i = insts[k];
-      if (start[i] - wait[i] > view.t1 && start[i] > view.t1) break;
+      // Past the view, only the first instruction's wait can reach into it.
+      if (start[i] - wait[i] > view.t1) break;
       if (wait[i] > 0) { // semaphore wait: ready (start - wait) .. start
         const wa = Math.max(xOf(start[i] - wait[i]), waitX), wb = xOf(start[i]);
         if (wb - wa >= 0.5) {
