@@ -91,11 +91,20 @@ std::string escapeHtml(llvm::StringRef s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '&': out += "&amp;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -103,15 +112,13 @@ std::string escapeHtml(llvm::StringRef s) {
 
 /// Replaces each {{NAME}} in `page` by values[NAME], in one pass, so that
 /// substituted text is never searched for markers.
-std::string fillTemplate(llvm::StringRef page,
-                         const std::map<std::string, std::string> &values) {
+std::string fillTemplate(llvm::StringRef page, const std::map<std::string, std::string> &values) {
   std::string out;
   while (!page.empty()) {
     size_t open = page.find("{{");
     size_t close = open == llvm::StringRef::npos ? open : page.find("}}", open);
-    auto it = close == llvm::StringRef::npos
-                  ? values.end()
-                  : values.find(page.slice(open + 2, close).str());
+    auto it = close == llvm::StringRef::npos ? values.end()
+                                             : values.find(page.slice(open + 2, close).str());
     if (it == values.end()) {
       size_t upto = open == llvm::StringRef::npos ? page.size() : open + 2;
       out += page.take_front(upto);
@@ -174,7 +181,8 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
     instTid.push_back(tid);
     ts.push_back(toPs(*ev->getNumber("ts")));
     dur.push_back(toPs(*ev->getNumber("dur")));
-    wait.push_back(static_cast<int64_t>(std::llround(args->getNumber("wait_ns").value_or(0) * 1000)));
+    wait.push_back(
+        static_cast<int64_t>(std::llround(args->getNumber("wait_ns").value_or(0) * 1000)));
     auto str = [&](const Object *o, llvm::StringRef key) {
       return strings.intern(o->getString(key).value_or(""));
     };

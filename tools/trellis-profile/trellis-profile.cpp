@@ -30,8 +30,7 @@ static cl::opt<unsigned> topNodes("top",
                                   cl::desc("Rows of the per-ONNX-node and per-graph-op tables "
                                            "(default 10)"),
                                   cl::init(10), cl::value_desc("N"), cl::cat(category));
-static cl::opt<std::string> outputFile("o",
-                                       cl::desc("'html': the report file to write"),
+static cl::opt<std::string> outputFile("o", cl::desc("'html': the report file to write"),
                                        cl::value_desc("report.html"), cl::cat(category));
 static cl::opt<unsigned> topStalls("stalls",
                                    cl::desc("Rows of the stall table: (waiting engine, awaited "
