@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
       "                         one self-contained HTML file: zoomable timeline per engine "
       "and\n"
       "                         DMA queue, summary, sortable time per ONNX node / graph op\n\n"
-      "The trace itself opens in https://ui.perfetto.dev or chrome://tracing "
+      "The trace itself opens in https://ui.perfetto.dev, or offline with `html` "
       "(docs/profiling.md).\n");
   auto error = [](const llvm::Twine &msg) {
     llvm::errs() << "trellis-profile: error: " << msg << "\n";

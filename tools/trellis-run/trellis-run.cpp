@@ -59,7 +59,7 @@ static cl::opt<bool> timingOnly("timing-only", cl::desc("Skip arithmetic; report
 static cl::opt<std::string> profileFile(
     "profile",
     cl::desc("Write the instruction-level timeline as a Chrome/Perfetto trace (JSON) for "
-             "trellis-profile, ui.perfetto.dev or chrome://tracing (docs/profiling.md)"),
+             "trellis-profile (summary, diff, html) or ui.perfetto.dev (docs/profiling.md)"),
     cl::value_desc("TRACE.json"), cl::cat(category));
 static cl::opt<cl::boolOrDefault> checkHazards(
     "check-hazards",
