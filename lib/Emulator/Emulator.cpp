@@ -251,10 +251,12 @@ llvm::Error Runner::setUpMemories(const std::map<std::string, HostTensor> &input
         return llvm::createStringError("missing input '%s' (%s %s)", t.name.c_str(),
                                        isa::stringifyDType(t.dtype).str().c_str(),
                                        shapeString(t.shape).c_str());
-    for (const auto &[name, tensor] : inputs)
+    for (const auto &entry : inputs) {
+      const std::string &name = entry.first; // not a structured binding: lambdas capture it
       if (llvm::none_of(program.inputs, [&](const TensorInfo &t) { return t.name == name; }))
         return llvm::createStringError("unexpected input '%s': the program has no such input",
                                        name.c_str());
+    }
   }
   if (options.timingOnly)
     return llvm::Error::success();
