@@ -66,6 +66,11 @@ static cl::opt<cl::boolOrDefault> checkHazards(
     cl::desc("Report two engines touching the same bytes with no semaphore between them "
              "(default: on, except with --timing-only, where it costs more than the run)"),
     cl::cat(category));
+static cl::opt<uint64_t> maxInstructions(
+    "max-instructions",
+    cl::desc("Stop with an error after executing this many instructions (0: no limit); a "
+             "guard against runaway or hostile programs"),
+    cl::init(0), cl::value_desc("N"), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and check results"),
                            cl::cat(category));
 
@@ -185,6 +190,7 @@ int main(int argc, char **argv) {
 
   emu::RunOptions options;
   options.timingOnly = timingOnly;
+  options.maxInstructions = maxInstructions;
   options.checkHazards = checkHazards == cl::BOU_UNSET ? !timingOnly : checkHazards == cl::BOU_TRUE;
   auto result = emu::run(*program, *arch, feeds, options);
   if (!result)
