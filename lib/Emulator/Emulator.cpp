@@ -34,22 +34,15 @@ namespace {
 
 /// The host type an HBM tensor of `t` is read back as (and may be given as).
 HostDType hostTypeFor(DType t) {
+  if (std::optional<HostDType> exact = toHostDType(t))
+    return *exact;
+  // No host type of its own: widen.
   switch (t) {
-  case DType::bf16:
-    return HostDType::bf16;
-  case DType::f16:
-    return HostDType::f16;
-  case DType::i32:
   case DType::i16:
     return HostDType::i32;
-  case DType::i8:
-    return HostDType::i8;
-  case DType::u8:
-    return HostDType::u8;
   case DType::u32:
-  case DType::i64:
     return HostDType::i64;
-  default: // f32 and the fp8 types (no host fp8)
+  default: // the fp8 types
     return HostDType::f32;
   }
 }

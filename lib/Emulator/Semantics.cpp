@@ -28,18 +28,6 @@ template <typename... Ts> static llvm::Error fail(const char *fmt, const Ts &...
   return llvm::createStringError(fmt, vals...);
 }
 
-static const char *spaceName(Space s) {
-  switch (s) {
-  case Space::hbm:
-    return "hbm";
-  case Space::sbuf:
-    return "sbuf";
-  case Space::psum:
-    return "psum";
-  }
-  return "?";
-}
-
 //===----------------------------------------------------------------------===//
 // Operands
 //===----------------------------------------------------------------------===//
@@ -113,7 +101,7 @@ static llvm::Error checkOperand(const AccessPattern &ap, const char *role,
   if (!freeOffsetRange(ap, lo, hi) || __builtin_mul_overflow(lo, eb, &lo) ||
       __builtin_mul_overflow(hi, eb, &hi))
     return fail("%s free-axis strides overflow", role);
-  const char *space = spaceName(ap.space);
+  std::string space = isa::stringifySpace(ap.space).str();
 
   if (ap.space == Space::hbm) {
     int64_t span, plo = 0, phi = 0;
@@ -131,12 +119,12 @@ static llvm::Error checkOperand(const AccessPattern &ap, const char *role,
   int64_t partBytes =
       ap.space == Space::sbuf ? arch.sbufBytesPerPartition : arch.psumBytesPerPartition;
   if (ap.partStart < 0 || ap.partStart > arch.partitions - ap.partCount)
-    return fail("%s %s partitions [%lld, %lld) outside the %lld partitions", role, space,
+    return fail("%s %s partitions [%lld, %lld) outside the %lld partitions", role, space.c_str(),
                 (long long)ap.partStart, (long long)(ap.partStart + ap.partCount),
                 (long long)arch.partitions);
   int64_t first = ap.offset + lo, last = ap.offset + hi + eb;
   if (first < 0 || last > partBytes)
-    return fail("%s %s bytes [%lld, %lld) outside the %lld-byte partition", role, space,
+    return fail("%s %s bytes [%lld, %lld) outside the %lld-byte partition", role, space.c_str(),
                 (long long)first, (long long)last, (long long)partBytes);
   return llvm::Error::success();
 }
@@ -146,7 +134,8 @@ static llvm::Error requireSpace(const AccessPattern &ap, const char *role,
   for (Space s : allowed)
     if (ap.space == s)
       return llvm::Error::success();
-  return fail("%s may not have its %s in %s", opname, role, spaceName(ap.space));
+  return fail("%s may not have its %s in %s", opname, role,
+              isa::stringifySpace(ap.space).str().c_str());
 }
 
 static llvm::Error requireSameShape(const AccessPattern &a, const char *ra,
