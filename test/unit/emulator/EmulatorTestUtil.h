@@ -52,6 +52,16 @@ inline ArchConfig testArch() {
 }
 
 /// An operand with free axes given as {size, stride} pairs.
+/// The bundled trn2 target (testArch() with a test failure if it cannot load).
+inline ArchConfig trn2() {
+  auto arch = loadArchConfig("trn2");
+  if (!arch) {
+    ADD_FAILURE() << llvm::toString(arch.takeError());
+    return testArch();
+  }
+  return std::move(*arch);
+}
+
 inline AccessPattern ap(Space space, int64_t partStart, int64_t partCount, int64_t offset,
                         DType dtype, std::initializer_list<std::pair<int64_t, int64_t>> dims,
                         int64_t partStride = 0) {

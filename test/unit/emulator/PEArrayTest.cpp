@@ -193,15 +193,6 @@ TEST(PEArray, MatchesEmulatorRun) {
 // Timing cross-check
 //===----------------------------------------------------------------------===//
 
-ArchConfig trn2() {
-  auto arch = loadArchConfig("trn2");
-  if (!arch) {
-    ADD_FAILURE() << llvm::toString(arch.takeError());
-    return testArch();
-  }
-  return std::move(*arch);
-}
-
 /// The fast model's cost of one LoadStationary + MultiplyMoving (bf16) on an
 /// idle array, in PE cycles: ceil(max(M, 64) / 4) + max(N, 64) + fill.
 int64_t fastCycles(const ArchConfig &arch, Shape sh) {

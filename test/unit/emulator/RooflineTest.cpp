@@ -177,15 +177,6 @@ struct GemmRun {
   double ratio() const { return result.deviceTimeNs / bound.ns(); }
 };
 
-ArchConfig trn2() {
-  auto arch = loadArchConfig("trn2");
-  if (!arch) {
-    ADD_FAILURE() << llvm::toString(arch.takeError());
-    return testArch();
-  }
-  return std::move(*arch);
-}
-
 GemmRun runGemm(const GemmPlan &plan, const ArchConfig &arch) {
   GemmRun r{RunResult(), roofline(plan, arch), GemmBuilder(plan, arch)};
   Program p = r.builder.build();
