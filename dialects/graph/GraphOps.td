@@ -217,4 +217,9 @@ def Graph_UnaryOp : Graph_Op<"unary", [DeclareOpInterfaceMethods<InferTypeOpInte
   }];
 }
 
+// Op families in files of their own.
+include "graph/GraphShapeOps.td"
+include "graph/GraphConvOps.td"
+include "graph/GraphNormOps.td"
+
 #endif // TRELLIS_GRAPH_OPS

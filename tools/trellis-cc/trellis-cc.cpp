@@ -76,6 +76,57 @@ static cl::opt<std::string> logFile(
     cl::desc("Also write the full log (stages, times, diagnostics, summary) to this file"),
     cl::value_desc("file"), cl::cat(category));
 
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Pin a graph input's shape, NAME=DxDx..., e.g. input=1x3x224x224 (needed for "
+             "inputs with dynamic dimensions; repeatable)"),
+    cl::value_desc("name=shape"), cl::cat(category));
+static cl::list<std::string> constantInputs(
+    "constant-input",
+    cl::desc("Bind a graph input to the value in an ONNX TensorProto .pb file, compiling it in "
+             "as a constant (for inputs a static compiler must know, such as a Reshape's target "
+             "shape); the input is no longer an input of the artifact (repeatable)"),
+    cl::value_desc("name=file.pb"), cl::cat(category));
+
+/// NAME=VALUE, split at the last '=' (ONNX names may contain '=').
+static std::optional<std::pair<std::string, std::string>> splitBinding(StringRef arg) {
+  size_t eq = arg.rfind('=');
+  if (eq == StringRef::npos || eq == 0 || eq + 1 == arg.size())
+    return std::nullopt;
+  return std::pair{arg.take_front(eq).str(), arg.drop_front(eq + 1).str()};
+}
+
+/// The import options from --input-shape and --constant-input.
+static llvm::Expected<OnnxImportOptions> importOptions() {
+  OnnxImportOptions opts;
+  for (const std::string &arg : inputShapes) {
+    auto binding = splitBinding(arg);
+    if (!binding)
+      return llvm::createStringError("--input-shape '%s': expected NAME=DxDx...", arg.c_str());
+    std::vector<int64_t> dims;
+    SmallVector<StringRef> parts;
+    StringRef(binding->second).split(parts, 'x');
+    for (StringRef part : parts) {
+      int64_t d;
+      if (part.getAsInteger(10, d) || d < 0 || d > (int64_t(1) << 40))
+        return llvm::createStringError("--input-shape '%s': '%s' is not a dimension", arg.c_str(),
+                                       part.str().c_str());
+      dims.push_back(d);
+    }
+    if (!opts.inputShapes.emplace(binding->first, dims).second)
+      return llvm::createStringError("--input-shape names '%s' twice", binding->first.c_str());
+  }
+  for (const std::string &arg : constantInputs) {
+    auto binding = splitBinding(arg);
+    if (!binding)
+      return llvm::createStringError("--constant-input '%s': expected NAME=FILE.pb", arg.c_str());
+    if (!opts.constantInputs.emplace(binding->first, binding->second).second)
+      return llvm::createStringError("--constant-input names '%s' twice",
+                                     binding->first.c_str());
+  }
+  return opts;
+}
+
 namespace {
 /// Where progress and the summary go: stderr with --verbose, the --logfile
 /// file, both or neither.
@@ -205,7 +256,10 @@ static int compile() {
   if (StringRef(inputFile).ends_with(".mlir")) {
     module = parseSourceFile<ModuleOp>(inputFile, sourceMgr, ParserConfig(&ctx));
   } else {
-    module = importOnnxModel(inputFile, ctx);
+    llvm::Expected<OnnxImportOptions> importOpts = importOptions();
+    if (!importOpts)
+      return fail(llvm::toString(importOpts.takeError()));
+    module = importOnnxModel(inputFile, ctx, *importOpts);
   }
   if (!module)
     return fail("could not import '" + inputFile + "'");

@@ -13,6 +13,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,15 @@ class MLIRContext;
 namespace trellis {
 
 struct OnnxImportOptions {
-  // Room for --input-shape overrides of dynamic dimensions later.
+  /// --input-shape: static shapes for graph inputs, by name. Required for
+  /// inputs with dynamic (dim_param) dimensions; must agree with the
+  /// dimensions the model does fix.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// --constant-input: graph inputs bound to compile-time values, by name:
+  /// the path of an ONNX TensorProto (.pb) file. For inputs that a static
+  /// compiler must know, such as a Reshape's target shape. A bound input is
+  /// no longer an input of the compiled function.
+  std::map<std::string, std::string> constantInputs;
 };
 
 /// Imports the ONNX model file at `path`. The result is a module holding
@@ -38,10 +47,24 @@ struct OnnxImportOptions {
 mlir::OwningOpRef<mlir::ModuleOp> importOnnxModel(llvm::StringRef path, mlir::MLIRContext &ctx,
                                                   const OnnxImportOptions &opts = {});
 
-/// Same as importOnnxModel, for a serialised onnx.ModelProto held in memory;
-/// `origin` names it in diagnostics and locations.
 /// The default-domain ONNX op types the importer supports, sorted.
 std::vector<std::string> supportedOnnxOps();
+
+/// What docs/supported-ops.md says of one supported op type.
+struct OnnxOpSupport {
+  std::string opType;
+  /// Element types, as users read them: "f32, bf16, f16".
+  std::string types;
+  /// Limitations beyond the ONNX spec; empty when there are none.
+  std::string notes;
+};
+
+/// Every supported op type with its types and limitations, sorted by name.
+std::vector<OnnxOpSupport> supportedOnnxOpTable();
+
+/// The opsets whose default-domain models the importer accepts.
+int64_t minSupportedOnnxOpset();
+int64_t maxSupportedOnnxOpset();
 
 /// One row of a model's op histogram.
 struct OnnxOpStat {
@@ -55,6 +78,8 @@ struct OnnxOpStat {
 /// it (so it works on models the importer rejects).
 llvm::Expected<std::vector<OnnxOpStat>> collectOnnxOpStats(llvm::StringRef path);
 
+/// Same as importOnnxModel, for a serialised onnx.ModelProto held in memory;
+/// `origin` names it in diagnostics and locations.
 mlir::OwningOpRef<mlir::ModuleOp> importOnnxModelFromBytes(llvm::StringRef bytes,
                                                            llvm::StringRef origin,
                                                            mlir::MLIRContext &ctx,

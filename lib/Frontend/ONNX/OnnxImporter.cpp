@@ -2,7 +2,8 @@
 //
 // Shaped after Toy's MLIRGen: one class holding an OpBuilder and a scoped
 // symbol table from ONNX value names to SSA values, one import function per
-// ONNX op, and a location for everything so each diagnostic names the node.
+// ONNX op (in the Import*.cpp family files), and a location for everything
+// so each diagnostic names the node.
 //
 // Errors do not stop the walk: a node that fails "poisons" its outputs, and
 // nodes reading a poisoned value are skipped silently. That way one import
@@ -13,6 +14,7 @@
 
 #include "trellis/Frontend/OnnxImporter.h"
 
+#include "Importer.h"
 #include "OnnxTypes.h"
 #include "trellis/Dialect/Graph.h"
 
@@ -22,18 +24,13 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
-#include "llvm/ADT/ScopedHashTable.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSwitch.h"
-#include <functional>
-#include <map>
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "onnx/onnx_pb.h"
 
 #include <climits>
+#include <map>
 
 using namespace mlir;
 using namespace trellis;
@@ -55,111 +52,16 @@ constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 22;
 constexpr int64_t kMinIrVersion = 3;
 
-/// The node being imported, with what its diagnostics need.
-struct NodeContext {
-  const onnx::NodeProto &node;
-  /// The node name, or "<op_type>#<index>" when the node is unnamed.
-  std::string name;
-  Location loc;
-
-  /// An error at the node, prefixed with its name and op type.
-  InFlightDiagnostic emitError() const {
-    return mlir::emitError(loc) << "node '" << name << "' (op type " << node.op_type() << "): ";
-  }
-};
-
-class OnnxImporter {
-public:
-  OnnxImporter(MLIRContext &ctx, StringRef origin) : ctx(ctx), builder(&ctx), origin(origin) {}
-
-  OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model);
-
-private:
-  MLIRContext &ctx;
-  OpBuilder builder;
-  std::string origin;
-
-  /// ONNX value name -> SSA value. Scoped so that subgraphs (If/Loop bodies)
-  /// can see the values of the enclosing graph once they are supported. The
-  /// keys point into the ModelProto, which outlives the import.
-  llvm::ScopedHashTable<StringRef, Value> symbolTable;
-  /// Initializers, turned into graph.constant on first use only: unused
-  /// weights cost nothing.
-  llvm::StringMap<const onnx::TensorProto *> initializers;
-  /// Every name defined so far (inputs, initializers, node outputs), to
-  /// reject redefinitions: ONNX graphs are in SSA form.
-  llvm::StringSet<> definedNames;
-  /// Names whose definition failed and was already reported.
-  llvm::StringSet<> poisoned;
-  /// Node output name -> the first node producing it, to tell a dangling
-  /// input from one produced out of topological order.
-  llvm::StringMap<std::string> producers;
-  bool hadError = false;
-  /// The model's default-domain opset.
-  int64_t opset = 0;
-
-  Location fileLoc() { return FileLineColLoc::get(&ctx, origin, 0, 0); }
-  Location nameLoc(StringRef name) {
-    return NameLoc::get(StringAttr::get(&ctx, name), fileLoc());
-  }
-  InFlightDiagnostic emitError(Location loc) {
-    hadError = true;
-    return mlir::emitError(loc);
-  }
-  InFlightDiagnostic emitError(const NodeContext &n) {
-    hadError = true;
-    return n.emitError();
-  }
-
-  LogicalResult checkVersions(const onnx::ModelProto &model);
-  void importInputs(const onnx::GraphProto &graph, SmallVectorImpl<Type> &argTypes,
-                    SmallVectorImpl<StringRef> &argNames);
-  void importNode(const onnx::NodeProto &node, int index);
-  void importOutputs(const onnx::GraphProto &graph, SmallVectorImpl<Value> &results,
-                     SmallVectorImpl<StringRef> &resultNames);
-
-  // Value plumbing.
-  Value lookup(const NodeContext &n, StringRef name, int inputIndex);
-  Value lookupInitializer(StringRef name);
-  FailureOr<Value> getInput(const NodeContext &n, int index);
-  FailureOr<Value> getOptionalInput(const NodeContext &n, int index);
-  bool claimName(StringRef name, Location loc, const Twine &what);
-  void define(const NodeContext &n, Value value);
-  void poisonOutputs(const onnx::NodeProto &node);
-
-  // Node-shape checks shared by the op importers.
-  LogicalResult checkArity(const NodeContext &n, int minInputs, int maxInputs);
-  LogicalResult checkAttributes(const NodeContext &n, ArrayRef<StringRef> known);
-  FailureOr<float> getFloatAttr(const NodeContext &n, StringRef name, float defaultValue);
-  FailureOr<int64_t> getIntAttr(const NodeContext &n, StringRef name, int64_t defaultValue);
-  LogicalResult requireFloat(const NodeContext &n, Value value, int inputIndex);
-  template <typename OpT>
-  FailureOr<Type> inferResultType(const NodeContext &n, ValueRange operands,
-                                  OpaqueProperties properties = nullptr);
-
-  // One importer per ONNX op.
-  LogicalResult importMatMul(const NodeContext &n);
-  LogicalResult importGemm(const NodeContext &n);
-  LogicalResult importAdd(const NodeContext &n);
-  LogicalResult importRelu(const NodeContext &n);
-  LogicalResult importBinary(const NodeContext &n, graph::BinaryKind kind);
-  LogicalResult importVariadic(const NodeContext &n);
-  LogicalResult importUnary(const NodeContext &n, graph::UnaryKind kind);
-  LogicalResult importParamUnary(const NodeContext &n);
-  LogicalResult importClip(const NodeContext &n);
-  FailureOr<Value> buildBroadcast(const NodeContext &n, Value a, Value b,
-                                  std::optional<graph::BinaryKind> kind);
-  LogicalResult importIdentity(const NodeContext &n);
-  LogicalResult importConstant(const NodeContext &n);
-
-public:
-  using NodeImporter = std::function<LogicalResult(OnnxImporter &, const NodeContext &)>;
-  /// Every supported default-domain op type and its importer: the one list
-  /// the dispatch, `trellis-cc --op-stats` and the docs are derived from.
-  static const llvm::StringMap<NodeImporter> &nodeImporters();
-};
-
 } // namespace
+
+InFlightDiagnostic NodeContext::emitError() const {
+  return mlir::emitError(loc) << "node '" << name << "' (op type " << node.op_type() << "): ";
+}
+
+Location OnnxImporter::fileLoc() { return FileLineColLoc::get(&ctx, origin, 0, 0); }
+Location OnnxImporter::nameLoc(StringRef name) {
+  return NameLoc::get(StringAttr::get(&ctx, name), fileLoc());
+}
 
 //===----------------------------------------------------------------------===//
 // Model, inputs, outputs
@@ -204,8 +106,10 @@ bool OnnxImporter::claimName(StringRef name, Location loc, const Twine &what) {
   return false;
 }
 
-void OnnxImporter::importInputs(const onnx::GraphProto &graph, SmallVectorImpl<Type> &argTypes,
-                                SmallVectorImpl<StringRef> &argNames) {
+void OnnxImporter::importInputs(
+    const onnx::GraphProto &graph, SmallVectorImpl<Type> &argTypes,
+    SmallVectorImpl<StringRef> &argNames,
+    SmallVectorImpl<std::pair<StringRef, DenseElementsAttr>> &boundInputs) {
   for (const onnx::ValueInfoProto &input : graph.input()) {
     const std::string &name = input.name();
     // An initializer may also be listed as an input (pre-IR-4 style, or to
@@ -219,10 +123,26 @@ void OnnxImporter::importInputs(const onnx::GraphProto &graph, SmallVectorImpl<T
     }
     if (!claimName(name, loc, "graph input '" + name + "'"))
       continue;
-    FailureOr<RankedTensorType> type = importStaticTensorType(
-        input.type(), ctx, [&] { return emitError(loc) << "graph input '" << name << "' "; });
+    auto error = [&] { return emitError(loc) << "graph input '" << name << "' "; };
+    std::optional<ArrayRef<int64_t>> pinned;
+    if (auto it = options.inputShapes.find(name); it != options.inputShapes.end())
+      pinned = it->second;
+    FailureOr<RankedTensorType> type = importStaticTensorType(input.type(), ctx, error, pinned);
     if (failed(type)) {
       poisoned.insert(name);
+      continue;
+    }
+    if (auto it = options.constantInputs.find(name); it != options.constantInputs.end()) {
+      FailureOr<DenseElementsAttr> value = readTensorFile(it->second, ctx, error);
+      if (succeeded(value) && value->getType() != *type) {
+        error() << "is declared as " << *type << " but --constant-input '" << it->second
+                << "' holds " << value->getType();
+        value = failure();
+      }
+      if (failed(value))
+        poisoned.insert(name);
+      else
+        boundInputs.push_back({name, *value});
       continue;
     }
     argTypes.push_back(*type);
@@ -314,7 +234,20 @@ OwningOpRef<ModuleOp> OnnxImporter::importModel(const onnx::ModelProto &model) {
 
   SmallVector<Type> argTypes;
   SmallVector<StringRef> argNames; // Into the ModelProto, like every name key.
-  importInputs(graph, argTypes, argNames);
+  SmallVector<std::pair<StringRef, DenseElementsAttr>> boundInputs;
+  importInputs(graph, argTypes, argNames, boundInputs);
+  for (const auto &entry : options.inputShapes)
+    if (!llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &input) {
+          return input.name() == entry.first;
+        }))
+      emitError(fileLoc()) << "--input-shape names '" << entry.first
+                           << "', which is not a graph input";
+  for (const auto &entry : options.constantInputs)
+    if (!llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &input) {
+          return input.name() == entry.first;
+        }))
+      emitError(fileLoc()) << "--constant-input names '" << entry.first
+                           << "', which is not a graph input";
 
   builder.setInsertionPointToEnd(module->getBody());
   auto func = func::FuncOp::create(builder, fileLoc(), "main", builder.getFunctionType(argTypes, {}));
@@ -324,6 +257,8 @@ OwningOpRef<ModuleOp> OnnxImporter::importModel(const onnx::ModelProto &model) {
     symbolTable.insert(name, arg);
   }
   builder.setInsertionPointToEnd(entry);
+  for (auto [name, value] : boundInputs)
+    symbolTable.insert(name, graph::ConstantOp::create(builder, nameLoc(name), value));
 
   for (int i = 0, e = graph.node_size(); i < e; ++i)
     importNode(graph.node(i), i);
@@ -362,7 +297,7 @@ void OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
   if (defaultDomain) {
     auto it = nodeImporters().find(node.op_type());
     if (it != nodeImporters().end())
-      importer = &it->second;
+      importer = &it->second.import;
   }
   if (!importer) {
     // Reported whatever the state of the inputs, so that one run lists every
@@ -377,48 +312,15 @@ void OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
     poisonOutputs(node);
 }
 
-const llvm::StringMap<OnnxImporter::NodeImporter> &OnnxImporter::nodeImporters() {
-  static const llvm::StringMap<NodeImporter> table = [] {
-    llvm::StringMap<NodeImporter> t;
-    auto member = [&](StringRef op, LogicalResult (OnnxImporter::*fn)(const NodeContext &)) {
-      t[op] = [fn](OnnxImporter &self, const NodeContext &n) { return (self.*fn)(n); };
-    };
-    // Element-wise ops that map one to one onto a graph.binary / graph.unary kind.
-    auto binary = [&](StringRef op, graph::BinaryKind kind) {
-      t[op] = [kind](OnnxImporter &self, const NodeContext &n) {
-        return self.importBinary(n, kind);
-      };
-    };
-    auto unary = [&](StringRef op, graph::UnaryKind kind) {
-      t[op] = [kind](OnnxImporter &self, const NodeContext &n) {
-        return self.importUnary(n, kind);
-      };
-    };
-    member("MatMul", &OnnxImporter::importMatMul);
-    member("Gemm", &OnnxImporter::importGemm);
-    member("Add", &OnnxImporter::importAdd);
-    member("Relu", &OnnxImporter::importRelu);
-    binary("Sub", graph::BinaryKind::sub);
-    binary("Mul", graph::BinaryKind::mul);
-    binary("Div", graph::BinaryKind::div);
-    binary("Pow", graph::BinaryKind::pow);
-    for (StringRef op : {"Max", "Min", "Sum", "Mean"})
-      member(op, &OnnxImporter::importVariadic);
-    unary("Neg", graph::UnaryKind::neg);
-    unary("Abs", graph::UnaryKind::abs);
-    unary("Exp", graph::UnaryKind::exp);
-    unary("Log", graph::UnaryKind::log);
-    unary("Sqrt", graph::UnaryKind::sqrt);
-    unary("Reciprocal", graph::UnaryKind::reciprocal);
-    unary("Tanh", graph::UnaryKind::tanh);
-    unary("Sigmoid", graph::UnaryKind::sigmoid);
-    unary("Erf", graph::UnaryKind::erf);
-    unary("Softplus", graph::UnaryKind::softplus);
-    for (StringRef op : {"LeakyRelu", "Elu", "HardSigmoid"})
-      member(op, &OnnxImporter::importParamUnary);
-    member("Clip", &OnnxImporter::importClip);
-    member("Identity", &OnnxImporter::importIdentity);
-    member("Constant", &OnnxImporter::importConstant);
+
+const ImporterTable &trellis::onnx_import::nodeImporters() {
+  static const ImporterTable table = [] {
+    ImporterTable t;
+    registerElementwiseImporters(t);
+    registerLinearImporters(t);
+    registerShapeImporters(t);
+    registerConvImporters(t);
+    registerNormImporters(t);
     return t;
   }();
   return table;
@@ -491,8 +393,8 @@ FailureOr<Value> OnnxImporter::getOptionalInput(const NodeContext &n, int index)
   return getInput(n, index);
 }
 
-void OnnxImporter::define(const NodeContext &n, Value value) {
-  const std::string &name = n.node.output(0);
+void OnnxImporter::define(const NodeContext &n, Value value, int outputIndex) {
+  const std::string &name = n.node.output(outputIndex);
   if (name.empty())
     return; // The result is unused.
   if (claimName(name, n.loc, "node '" + n.name + "' (op type " + n.node.op_type() + ")"))
@@ -501,7 +403,8 @@ void OnnxImporter::define(const NodeContext &n, Value value) {
     poisoned.insert(name);
 }
 
-LogicalResult OnnxImporter::checkArity(const NodeContext &n, int minInputs, int maxInputs) {
+LogicalResult OnnxImporter::checkArity(const NodeContext &n, int minInputs, int maxInputs,
+                                       int minOutputs, int maxOutputs) {
   int numInputs = n.node.input_size();
   if (numInputs < minInputs || numInputs > maxInputs) {
     auto diag = emitError(n) << "expected ";
@@ -512,9 +415,14 @@ LogicalResult OnnxImporter::checkArity(const NodeContext &n, int minInputs, int 
     diag << " inputs, got " << numInputs;
     return failure();
   }
-  // Every op here has exactly one output.
-  if (n.node.output_size() != 1) {
-    emitError(n) << "expected 1 output, got " << n.node.output_size();
+  int numOutputs = n.node.output_size();
+  if (numOutputs < minOutputs || numOutputs > maxOutputs) {
+    auto diag = emitError(n) << "expected ";
+    if (minOutputs == maxOutputs)
+      diag << minOutputs;
+    else
+      diag << minOutputs << " to " << maxOutputs;
+    diag << " output" << (maxOutputs == 1 ? "" : "s") << ", got " << numOutputs;
     return failure();
   }
   return success();
@@ -536,7 +444,7 @@ LogicalResult OnnxImporter::checkAttributes(const NodeContext &n, ArrayRef<Strin
   return result;
 }
 
-static const onnx::AttributeProto *findAttr(const onnx::NodeProto &node, StringRef name) {
+const onnx::AttributeProto *OnnxImporter::findAttr(const onnx::NodeProto &node, StringRef name) {
   for (const onnx::AttributeProto &attr : node.attribute())
     if (attr.name() == name)
       return &attr;
@@ -587,26 +495,8 @@ LogicalResult OnnxImporter::requireFloat(const NodeContext &n, Value value, int 
   return success();
 }
 
-/// Runs the graph op's own shape inference before the op is built: its
-/// builders abort on an inference failure, and the model is untrusted. The
-/// importers check operands first to give ONNX-level messages; this is the
-/// backstop.
-template <typename OpT>
-FailureOr<Type> OnnxImporter::inferResultType(const NodeContext &n, ValueRange operands,
-                                              OpaqueProperties properties) {
-  SmallVector<Type, 1> types;
-  if (succeeded(OpT::inferReturnTypes(&ctx, std::nullopt, operands, DictionaryAttr(), properties,
-                                      RegionRange(), types)) &&
-      types.size() == 1)
-    return types.front();
-  auto diag = emitError(n) << "invalid operand types for " << OpT::getOperationName() << ": (";
-  llvm::interleaveComma(operands.getTypes(), diag);
-  diag << ")";
-  return failure();
-}
-
 /// Prints a shape as ONNX users read it: [2, 3, 4].
-static std::string shapeStr(RankedTensorType type) {
+std::string trellis::onnx_import::shapeStr(RankedTensorType type) {
   std::string s = "[";
   llvm::raw_string_ostream os(s);
   llvm::interleaveComma(type.getShape(), os);
@@ -614,110 +504,6 @@ static std::string shapeStr(RankedTensorType type) {
   return s;
 }
 
-//===----------------------------------------------------------------------===//
-// Op importers
-//===----------------------------------------------------------------------===//
-
-LogicalResult OnnxImporter::importMatMul(const NodeContext &n) {
-  if (failed(checkArity(n, 2, 2)) || failed(checkAttributes(n, {})))
-    return failure();
-  FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1);
-  if (failed(a) || failed(b) || failed(requireFloat(n, *a, 0)) || failed(requireFloat(n, *b, 1)))
-    return failure();
-  auto aType = cast<RankedTensorType>(a->getType()), bType = cast<RankedTensorType>(b->getType());
-  if (aType.getRank() < 2 || bType.getRank() < 2) {
-    emitError(n) << "operands of rank < 2 (shapes " << shapeStr(aType) << " and "
-                 << shapeStr(bType) << ") are not supported yet";
-    return failure();
-  }
-  int64_t k = aType.getShape().back(), k2 = bType.getShape().end()[-2];
-  if (k != k2) {
-    emitError(n) << "cannot multiply " << shapeStr(aType) << " by " << shapeStr(bType)
-                 << ": inner dimensions differ (" << k << " vs " << k2 << ")";
-    return failure();
-  }
-  if (!graph::broadcastShapes(aType.getShape().drop_back(2), bType.getShape().drop_back(2))) {
-    emitError(n) << "batch dimensions of " << shapeStr(aType) << " and " << shapeStr(bType)
-                 << " do not broadcast";
-    return failure();
-  }
-  SmallVector<Value, 2> operands = {*a, *b};
-  FailureOr<Type> type = inferResultType<graph::MatMulOp>(n, operands);
-  if (failed(type))
-    return failure();
-  define(n, graph::MatMulOp::create(builder, n.loc, *type, *a, *b));
-  return success();
-}
-
-LogicalResult OnnxImporter::importGemm(const NodeContext &n) {
-  if (failed(checkArity(n, 2, 3)) ||
-      failed(checkAttributes(n, {"alpha", "beta", "transA", "transB"})))
-    return failure();
-  FailureOr<float> alpha = getFloatAttr(n, "alpha", 1.0f), beta = getFloatAttr(n, "beta", 1.0f);
-  FailureOr<int64_t> transA = getIntAttr(n, "transA", 0), transB = getIntAttr(n, "transB", 0);
-  if (failed(alpha) || failed(beta) || failed(transA) || failed(transB))
-    return failure();
-  for (auto [attrName, value] : {std::pair{"transA", *transA}, std::pair{"transB", *transB}})
-    if (value != 0 && value != 1) {
-      emitError(n) << "attribute '" << attrName << "' must be 0 or 1, got " << value;
-      return failure();
-    }
-
-  FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1), c = getOptionalInput(n, 2);
-  if (failed(a) || failed(b) || failed(c) || failed(requireFloat(n, *a, 0)) ||
-      failed(requireFloat(n, *b, 1)) || (*c && failed(requireFloat(n, *c, 2))))
-    return failure();
-  auto aType = cast<RankedTensorType>(a->getType()), bType = cast<RankedTensorType>(b->getType());
-  if (aType.getRank() != 2 || bType.getRank() != 2) {
-    emitError(n) << "A and B must be rank 2, got shapes " << shapeStr(aType) << " and "
-                 << shapeStr(bType);
-    return failure();
-  }
-
-  // Transposes become explicit ops; on constant weights they fold away.
-  auto transpose = [&](Value v) -> Value {
-    auto type = cast<RankedTensorType>(v.getType());
-    auto resultType = RankedTensorType::get({type.getDimSize(1), type.getDimSize(0)},
-                                            type.getElementType());
-    return graph::TransposeOp::create(builder, n.loc, resultType, v,
-                                      builder.getDenseI64ArrayAttr({1, 0}));
-  };
-  int64_t m = aType.getDimSize(*transA ? 1 : 0), k = aType.getDimSize(*transA ? 0 : 1);
-  int64_t k2 = bType.getDimSize(*transB ? 1 : 0), nDim = bType.getDimSize(*transB ? 0 : 1);
-  if (k != k2) {
-    emitError(n) << "cannot multiply A " << shapeStr(aType) << (*transA ? " (transposed)" : "")
-                 << " by B " << shapeStr(bType) << (*transB ? " (transposed)" : "")
-                 << ": inner dimensions differ (" << k << " vs " << k2 << ")";
-    return failure();
-  }
-  if (*c) {
-    // Gemm's C broadcasts one way only, to [M, N].
-    auto cType = cast<RankedTensorType>(c->getType());
-    SmallVector<int64_t> mn = {m, nDim};
-    auto shape = graph::broadcastShapes(cType.getShape(), mn);
-    if (cType.getRank() > 2 || !shape || ArrayRef<int64_t>(*shape) != ArrayRef<int64_t>(mn)) {
-      emitError(n) << "C of shape " << shapeStr(cType) << " does not broadcast to [" << m << ", "
-                   << nDim << "]";
-      return failure();
-    }
-  }
-
-  Value x = *transA ? transpose(*a) : *a;
-  Value w = *transB ? transpose(*b) : *b;
-  SmallVector<Value, 3> operands = {x, w};
-  if (*c)
-    operands.push_back(*c);
-  FailureOr<Type> type = inferResultType<graph::LinearOp>(n, operands);
-  if (failed(type))
-    return failure();
-  // Without C, beta multiplies nothing: keep the canonical default.
-  float betaValue = *c ? *beta : 1.0f;
-  define(n, graph::LinearOp::create(builder, n.loc, *type, x, w, *c, llvm::APFloat(*alpha),
-                                    llvm::APFloat(betaValue), graph::Activation::none));
-  return success();
-}
-
-/// a + b (no kind) or `kind`(a, b), broadcasting, after checking the shapes.
 FailureOr<Value> OnnxImporter::buildBroadcast(const NodeContext &n, Value a, Value b,
                                               std::optional<graph::BinaryKind> kind) {
   auto aType = cast<RankedTensorType>(a.getType()), bType = cast<RankedTensorType>(b.getType());
@@ -739,219 +525,45 @@ FailureOr<Value> OnnxImporter::buildBroadcast(const NodeContext &n, Value a, Val
   return graph::BinaryOp::create(builder, n.loc, *type, *kind, a, b).getResult();
 }
 
-LogicalResult OnnxImporter::importAdd(const NodeContext &n) {
-  if (failed(checkArity(n, 2, 2)) || failed(checkAttributes(n, {})))
-    return failure();
-  FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1);
-  if (failed(a) || failed(b) || failed(requireFloat(n, *a, 0)) || failed(requireFloat(n, *b, 1)))
-    return failure();
-  FailureOr<Value> sum = buildBroadcast(n, *a, *b, std::nullopt);
-  if (failed(sum))
-    return failure();
-  define(n, *sum);
-  return success();
+FailureOr<SmallVector<int64_t>> OnnxImporter::getIntsAttr(const NodeContext &n, StringRef name,
+                                                         ArrayRef<int64_t> defaultValue) {
+  const onnx::AttributeProto *attr = findAttr(n.node, name);
+  if (!attr)
+    return SmallVector<int64_t>(defaultValue);
+  if (attr->type() == onnx::AttributeProto::INTS ||
+      (attr->type() == onnx::AttributeProto::UNDEFINED && attr->ints_size() > 0))
+    return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+  emitError(n) << "attribute '" << name << "' must be a list of ints";
+  return failure();
 }
 
-LogicalResult OnnxImporter::importBinary(const NodeContext &n, graph::BinaryKind kind) {
-  if (failed(checkArity(n, 2, 2)) || failed(checkAttributes(n, {})))
-    return failure();
-  FailureOr<Value> a = getInput(n, 0), b = getInput(n, 1);
-  if (failed(a) || failed(b) || failed(requireFloat(n, *a, 0)) || failed(requireFloat(n, *b, 1)))
-    return failure();
-  FailureOr<Value> result = buildBroadcast(n, *a, *b, kind);
-  if (failed(result))
-    return failure();
-  define(n, *result);
-  return success();
+FailureOr<std::string> OnnxImporter::getStringAttr(const NodeContext &n, StringRef name,
+                                                   StringRef defaultValue) {
+  const onnx::AttributeProto *attr = findAttr(n.node, name);
+  if (!attr)
+    return defaultValue.str();
+  if (attr->type() == onnx::AttributeProto::STRING ||
+      (attr->type() == onnx::AttributeProto::UNDEFINED && attr->has_s()))
+    return attr->s();
+  emitError(n) << "attribute '" << name << "' must be a string";
+  return failure();
 }
 
-/// Max, Min, Sum and Mean take one or more inputs, all broadcast together:
-/// a left fold of binary ops (Mean then scales by 1/count).
-LogicalResult OnnxImporter::importVariadic(const NodeContext &n) {
-  if (failed(checkArity(n, 1, INT_MAX)) || failed(checkAttributes(n, {})))
+FailureOr<DenseElementsAttr> OnnxImporter::getConstantInput(const NodeContext &n, int index,
+                                                            StringRef what) {
+  FailureOr<Value> value = getInput(n, index);
+  if (failed(value))
     return failure();
-  StringRef opType = n.node.op_type();
-  std::optional<graph::BinaryKind> kind;
-  if (opType == "Max")
-    kind = graph::BinaryKind::max;
-  else if (opType == "Min")
-    kind = graph::BinaryKind::min;
-  SmallVector<Value> inputs;
-  for (int i = 0, e = n.node.input_size(); i < e; ++i) {
-    FailureOr<Value> v = getInput(n, i);
-    if (failed(v) || failed(requireFloat(n, *v, i)))
-      return failure();
-    inputs.push_back(*v);
-  }
-  Value acc = inputs.front();
-  for (Value v : ArrayRef(inputs).drop_front()) {
-    FailureOr<Value> next = buildBroadcast(n, acc, v, kind);
-    if (failed(next))
-      return failure();
-    acc = *next;
-  }
-  if (opType == "Mean" && inputs.size() > 1)
-    acc = graph::UnaryOp::create(builder, n.loc, acc.getType(), graph::UnaryKind::affine, acc,
-                                 builder.getF32FloatAttr(1.0f / float(inputs.size())),
-                                 builder.getF32FloatAttr(0.0f));
-  define(n, acc);
-  return success();
-}
-
-LogicalResult OnnxImporter::importUnary(const NodeContext &n, graph::UnaryKind kind) {
-  if (failed(checkArity(n, 1, 1)) || failed(checkAttributes(n, {})))
-    return failure();
-  FailureOr<Value> x = getInput(n, 0);
-  if (failed(x) || failed(requireFloat(n, *x, 0)))
-    return failure();
-  define(n, graph::UnaryOp::create(builder, n.loc, x->getType(), kind, *x, FloatAttr(),
-                                   FloatAttr()));
-  return success();
-}
-
-/// LeakyRelu, Elu and HardSigmoid: unary functions with float attributes
-/// (defaults from the ONNX spec).
-LogicalResult OnnxImporter::importParamUnary(const NodeContext &n) {
-  StringRef opType = n.node.op_type();
-  bool hardSigmoid = opType == "HardSigmoid";
-  if (failed(checkArity(n, 1, 1)) ||
-      failed(checkAttributes(n, hardSigmoid ? ArrayRef<StringRef>{"alpha", "beta"}
-                                            : ArrayRef<StringRef>{"alpha"})))
-    return failure();
-  graph::UnaryKind kind = hardSigmoid         ? graph::UnaryKind::hard_sigmoid
-                          : opType == "Elu"   ? graph::UnaryKind::elu
-                                              : graph::UnaryKind::leaky_relu;
-  float defaultAlpha = hardSigmoid ? 0.2f : kind == graph::UnaryKind::elu ? 1.0f : 0.01f;
-  FailureOr<float> alpha = getFloatAttr(n, "alpha", defaultAlpha);
-  FailureOr<float> beta = getFloatAttr(n, "beta", 0.5f);
-  FailureOr<Value> x = getInput(n, 0);
-  if (failed(alpha) || failed(beta) || failed(x) || failed(requireFloat(n, *x, 0)))
-    return failure();
-  define(n, graph::UnaryOp::create(builder, n.loc, x->getType(), kind, *x,
-                                   builder.getF32FloatAttr(*alpha),
-                                   hardSigmoid ? builder.getF32FloatAttr(*beta) : FloatAttr()));
-  return success();
-}
-
-/// Clip: max(x, min) then min(., max). From opset 11 the bounds are optional
-/// scalar inputs (any tensor, broadcast like a scalar); before, attributes.
-LogicalResult OnnxImporter::importClip(const NodeContext &n) {
-  bool boundsAreInputs = opset >= 11;
-  if (failed(checkArity(n, 1, boundsAreInputs ? 3 : 1)) ||
-      failed(checkAttributes(n, boundsAreInputs ? ArrayRef<StringRef>{}
-                                                : ArrayRef<StringRef>{"min", "max"})))
-    return failure();
-  FailureOr<Value> x = getInput(n, 0);
-  if (failed(x) || failed(requireFloat(n, *x, 0)))
-    return failure();
-  Type elt = cast<RankedTensorType>(x->getType()).getElementType();
-  Value bounds[2];
-  for (int i = 0; i < 2; ++i) {
-    if (boundsAreInputs) {
-      FailureOr<Value> bound = getOptionalInput(n, i + 1);
-      if (failed(bound) || (*bound && failed(requireFloat(n, *bound, i + 1))))
-        return failure();
-      auto boundType = *bound ? cast<RankedTensorType>(bound->getType()) : RankedTensorType();
-      if (boundType && (boundType.getNumElements() != 1 ||
-                        boundType.getRank() > cast<RankedTensorType>(x->getType()).getRank())) {
-        emitError(n) << "input " << i + 1 << " ('" << n.node.input(i + 1)
-                     << "') must be a scalar";
-        return failure();
-      }
-      bounds[i] = *bound;
-      continue;
-    }
-    if (!findAttr(n.node, i ? "max" : "min"))
-      continue;
-    FailureOr<float> value = getFloatAttr(n, i ? "max" : "min", 0.0f);
-    if (failed(value))
-      return failure();
-    auto type = RankedTensorType::get({}, elt);
-    bounds[i] = graph::ConstantOp::create(
-        builder, n.loc, DenseElementsAttr::get(type, builder.getFloatAttr(elt, *value)));
-  }
-  Value result = *x;
-  for (int i = 0; i < 2; ++i) {
-    if (!bounds[i])
-      continue;
-    FailureOr<Value> next =
-        buildBroadcast(n, result, bounds[i], i ? graph::BinaryKind::min : graph::BinaryKind::max);
-    if (failed(next))
-      return failure();
-    result = *next;
-  }
-  define(n, result);
-  return success();
-}
-
-LogicalResult OnnxImporter::importRelu(const NodeContext &n) {
-  if (failed(checkArity(n, 1, 1)) || failed(checkAttributes(n, {})))
-    return failure();
-  FailureOr<Value> x = getInput(n, 0);
-  if (failed(x) || failed(requireFloat(n, *x, 0)))
-    return failure();
-  define(n, graph::ReluOp::create(builder, n.loc, x->getType(), *x));
-  return success();
-}
-
-LogicalResult OnnxImporter::importIdentity(const NodeContext &n) {
-  if (failed(checkArity(n, 1, 1)) || failed(checkAttributes(n, {})))
-    return failure();
-  FailureOr<Value> x = getInput(n, 0);
-  if (failed(x))
-    return failure();
-  define(n, *x);
-  return success();
-}
-
-LogicalResult OnnxImporter::importConstant(const NodeContext &n) {
-  if (failed(checkArity(n, 0, 0)) ||
-      failed(checkAttributes(n, {"value", "value_float", "value_floats", "value_int", "value_ints",
-                                 "sparse_value", "value_string", "value_strings"})))
-    return failure();
-  if (n.node.attribute_size() != 1) {
-    emitError(n) << "expected exactly one value attribute, got " << n.node.attribute_size();
+  DenseElementsAttr attr;
+  if (auto constant = value->getDefiningOp<graph::ConstantOp>())
+    attr = dyn_cast<DenseElementsAttr>(constant.getValue());
+  if (!attr) {
+    emitError(n) << "input " << index << " ('" << n.node.input(index) << "', " << what
+                 << ") must be known at compile time; if it is a graph input, bind it with "
+                    "--constant-input";
     return failure();
   }
-  const onnx::AttributeProto &attr = n.node.attribute(0);
-  auto wrongType = [&]() {
-    emitError(n) << "attribute '" << attr.name() << "' has the wrong type";
-    return failure();
-  };
-  DenseElementsAttr value;
-  Type f32 = builder.getF32Type(), i64 = builder.getI64Type();
-  if (attr.name() == "value") {
-    if (!attr.has_t())
-      return wrongType();
-    FailureOr<DenseElementsAttr> tensor = importTensor(
-        attr.t(), ctx, [&] { return emitError(n) << "attribute 'value' "; });
-    if (failed(tensor))
-      return failure();
-    value = *tensor;
-  } else if (attr.name() == "value_float") {
-    if (attr.type() != onnx::AttributeProto::FLOAT)
-      return wrongType();
-    value = DenseElementsAttr::get(RankedTensorType::get({}, f32), attr.f());
-  } else if (attr.name() == "value_floats") {
-    if (attr.type() != onnx::AttributeProto::FLOATS)
-      return wrongType();
-    value = DenseElementsAttr::get(RankedTensorType::get({attr.floats_size()}, f32),
-                                   ArrayRef<float>(attr.floats().data(), attr.floats_size()));
-  } else if (attr.name() == "value_int") {
-    if (attr.type() != onnx::AttributeProto::INT)
-      return wrongType();
-    value = DenseElementsAttr::get(RankedTensorType::get({}, i64), attr.i());
-  } else if (attr.name() == "value_ints") {
-    if (attr.type() != onnx::AttributeProto::INTS)
-      return wrongType();
-    value = DenseElementsAttr::get(RankedTensorType::get({attr.ints_size()}, i64),
-                                   ArrayRef<int64_t>(attr.ints().data(), attr.ints_size()));
-  } else {
-    emitError(n) << "attribute '" << attr.name() << "' is not supported yet";
-    return failure();
-  }
-  define(n, graph::ConstantOp::create(builder, n.loc, value));
-  return success();
+  return attr;
 }
 
 //===----------------------------------------------------------------------===//
@@ -960,7 +572,7 @@ LogicalResult OnnxImporter::importConstant(const NodeContext &n) {
 
 OwningOpRef<ModuleOp> trellis::importOnnxModelFromBytes(StringRef bytes, StringRef origin,
                                                         MLIRContext &ctx,
-                                                        const OnnxImportOptions &) {
+                                                        const OnnxImportOptions &opts) {
   Location loc = FileLineColLoc::get(&ctx, origin, 0, 0);
   // protobuf reads at most INT_MAX bytes in one message.
   if (bytes.size() > size_t(INT_MAX)) {
@@ -978,7 +590,7 @@ OwningOpRef<ModuleOp> trellis::importOnnxModelFromBytes(StringRef bytes, StringR
     emitError(loc) << "'" << origin << "' is not a valid ONNX model (protobuf parsing failed)";
     return nullptr;
   }
-  return OnnxImporter(ctx, origin).importModel(model);
+  return OnnxImporter(ctx, origin, opts).importModel(model);
 }
 
 OwningOpRef<ModuleOp> trellis::importOnnxModel(StringRef path, MLIRContext &ctx,
@@ -996,11 +608,22 @@ OwningOpRef<ModuleOp> trellis::importOnnxModel(StringRef path, MLIRContext &ctx,
 
 std::vector<std::string> trellis::supportedOnnxOps() {
   std::vector<std::string> ops;
-  for (const auto &entry : OnnxImporter::nodeImporters())
+  for (const auto &entry : nodeImporters())
     ops.push_back(entry.getKey().str());
   llvm::sort(ops);
   return ops;
 }
+
+std::vector<OnnxOpSupport> trellis::supportedOnnxOpTable() {
+  std::vector<OnnxOpSupport> ops;
+  for (const auto &entry : nodeImporters())
+    ops.push_back({entry.getKey().str(), entry.getValue().types, entry.getValue().notes});
+  llvm::sort(ops, [](const OnnxOpSupport &a, const OnnxOpSupport &b) { return a.opType < b.opType; });
+  return ops;
+}
+
+int64_t trellis::minSupportedOnnxOpset() { return kMinOpset; }
+int64_t trellis::maxSupportedOnnxOpset() { return kMaxOpset; }
 
 llvm::Expected<std::vector<OnnxOpStat>> trellis::collectOnnxOpStats(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
@@ -1015,7 +638,7 @@ llvm::Expected<std::vector<OnnxOpStat>> trellis::collectOnnxOpStats(StringRef pa
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "'%s' is not a valid ONNX model", path.str().c_str());
   std::map<std::pair<std::string, std::string>, OnnxOpStat> stats;
-  const auto &importers = OnnxImporter::nodeImporters();
+  const auto &importers = nodeImporters();
   for (int i = 0; i < model.graph().node_size(); ++i) {
     const onnx::NodeProto &node = model.graph().node(i);
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
@@ -1034,3 +657,4 @@ llvm::Expected<std::vector<OnnxOpStat>> trellis::collectOnnxOpStats(StringRef pa
   });
   return out;
 }
+

@@ -7,6 +7,8 @@
 #include "llvm/Support/SwapByteOrder.h"
 
 #include "onnx/onnx_pb.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <climits>
 
 using namespace mlir;
 using namespace trellis::onnx_import;
@@ -56,7 +58,8 @@ Type trellis::onnx_import::convertDataType(int32_t dataType, MLIRContext &ctx) {
 
 FailureOr<RankedTensorType>
 trellis::onnx_import::importStaticTensorType(const onnx::TypeProto &type, MLIRContext &ctx,
-                                             ErrorEmitter emitError) {
+                                             ErrorEmitter emitError,
+                                             std::optional<ArrayRef<int64_t>> pinned) {
   if (!type.has_tensor_type())
     return emitError() << "is not a tensor (sequence, map, optional and sparse types are not "
                           "supported)";
@@ -64,20 +67,32 @@ trellis::onnx_import::importStaticTensorType(const onnx::TypeProto &type, MLIRCo
   Type elementType = convertDataType(tensorType.elem_type(), ctx);
   if (!elementType)
     return emitError() << "has unsupported element type " << dataTypeName(tensorType.elem_type());
-  if (!tensorType.has_shape())
-    return emitError() << "has no shape; only static shapes are supported";
+  if (!tensorType.has_shape()) {
+    if (pinned)
+      return RankedTensorType::get(*pinned, elementType);
+    return emitError() << "has no shape; give one with --input-shape";
+  }
+  int rank = tensorType.shape().dim_size();
+  if (pinned && int64_t(pinned->size()) != rank)
+    return emitError() << "has rank " << rank << " but --input-shape gives " << pinned->size()
+                       << " dimensions";
   SmallVector<int64_t> shape;
-  for (int i = 0, e = tensorType.shape().dim_size(); i < e; ++i) {
+  for (int i = 0; i < rank; ++i) {
     const onnx::TensorShapeProto::Dimension &dim = tensorType.shape().dim(i);
     if (dim.has_dim_value()) {
       if (dim.dim_value() < 0)
         return emitError() << "has negative dimension " << i << " (" << dim.dim_value() << ")";
+      if (pinned && (*pinned)[i] != dim.dim_value())
+        return emitError() << "has static dimension " << i << " = " << dim.dim_value()
+                           << " but --input-shape gives " << (*pinned)[i];
       shape.push_back(dim.dim_value());
+    } else if (pinned) {
+      shape.push_back((*pinned)[i]);
     } else if (dim.has_dim_param()) {
       return emitError() << "has dynamic dimension " << i << " ('" << dim.dim_param()
-                         << "'); only static shapes are supported";
+                         << "'); pin it with --input-shape";
     } else {
-      return emitError() << "has unknown dimension " << i << "; only static shapes are supported";
+      return emitError() << "has unknown dimension " << i << "; pin it with --input-shape";
     }
   }
   return RankedTensorType::get(shape, elementType);
@@ -208,4 +223,18 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::Tens
         type, llvm::ArrayRef<char>(reinterpret_cast<const char *>(bits.data()), bits.size() * 2));
   }
   }
+}
+
+FailureOr<DenseElementsAttr> trellis::onnx_import::readTensorFile(StringRef path,
+                                                                  MLIRContext &ctx,
+                                                                  ErrorEmitter emitError) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return emitError() << "cannot read '" << path << "': " << buffer.getError().message();
+  StringRef bytes = (*buffer)->getBuffer();
+  onnx::TensorProto tensor;
+  if (bytes.size() > size_t(INT_MAX) || !tensor.ParseFromArray(bytes.data(), int(bytes.size())))
+    return emitError() << "'" << path << "' is not a serialised ONNX TensorProto";
+  return importTensor(tensor, ctx, emitError);
 }

@@ -14,6 +14,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
+#include <optional>
 #include <string>
 
 namespace onnx {
@@ -34,10 +35,12 @@ std::string dataTypeName(int32_t dataType);
 mlir::Type convertDataType(int32_t dataType, mlir::MLIRContext &ctx);
 
 /// The static tensor type declared by a graph input: a tensor with a known
-/// element type and every dimension a dim_value.
-mlir::FailureOr<mlir::RankedTensorType> importStaticTensorType(const onnx::TypeProto &type,
-                                                               mlir::MLIRContext &ctx,
-                                                               ErrorEmitter emitError);
+/// element type and every dimension a dim_value, or pinned by `pinned`
+/// (--input-shape), which must agree with the dimensions that are static.
+mlir::FailureOr<mlir::RankedTensorType>
+importStaticTensorType(const onnx::TypeProto &type, mlir::MLIRContext &ctx,
+                       ErrorEmitter emitError,
+                       std::optional<llvm::ArrayRef<int64_t>> pinned = std::nullopt);
 
 /// Decodes a TensorProto (initializer or Constant value) into a dense
 /// attribute. Supports FLOAT, FLOAT16, BFLOAT16, INT32 and INT64, from
@@ -45,6 +48,12 @@ mlir::FailureOr<mlir::RankedTensorType> importStaticTensorType(const onnx::TypeP
 mlir::FailureOr<mlir::DenseElementsAttr> importTensor(const onnx::TensorProto &tensor,
                                                       mlir::MLIRContext &ctx,
                                                       ErrorEmitter emitError);
+
+/// Reads a serialised TensorProto file (the ONNX test-data .pb format) and
+/// decodes it like importTensor.
+mlir::FailureOr<mlir::DenseElementsAttr> readTensorFile(llvm::StringRef path,
+                                                        mlir::MLIRContext &ctx,
+                                                        ErrorEmitter emitError);
 
 } // namespace trellis::onnx_import
 

@@ -1,0 +1,137 @@
+//===- GraphToTile.cpp - Tile graph ops onto the machine ------------------===//
+//
+// A direct walk rather than a DialectConversion: every graph value becomes an
+// HBM buffer, and each op emits the tile ops that compute its buffer from its
+// operands' buffers (destination-passing style). The per-op lowerings live
+// in the Lower*.cpp family files; see Passes.td for the mapping of matmuls
+// onto the PE array.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+#include "trellis/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/STLExtras.h"
+
+namespace trellis {
+#define GEN_PASS_DEF_CONVERTGRAPHTOTILE
+#include "trellis/Transforms/Passes.h.inc"
+} // namespace trellis
+
+using namespace mlir;
+using namespace trellis;
+using namespace trellis::lowering;
+
+namespace {
+
+const LoweringTable &loweringTable() {
+  static const LoweringTable table = [] {
+    LoweringTable t;
+    registerLinearLowerings(t);
+    registerElementwiseLowerings(t);
+    registerShapeLowerings(t);
+    registerConvLowerings(t);
+    registerNormLowerings(t);
+    return t;
+  }();
+  return table;
+}
+
+struct ConvertGraphToTilePass
+    : public trellis::impl::ConvertGraphToTileBase<ConvertGraphToTilePass> {
+  void runOnOperation() override {
+    SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
+    for (func::FuncOp f : funcs)
+      if (failed(convertFunc(f)))
+        return signalPassFailure();
+  }
+
+  LogicalResult convertFunc(func::FuncOp f) {
+    MLIRContext *ctx = f.getContext();
+    OpBuilder b(ctx);
+    GraphLowering L(b);
+    FunctionType type = f.getFunctionType();
+    SmallVector<Type> argTypes;
+    for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults())) {
+      auto rt = dyn_cast<RankedTensorType>(t);
+      if (!rt || !rt.hasStaticShape())
+        return f.emitOpError("needs statically shaped tensors, got ") << t;
+      argTypes.push_back(L.hbmType(rt.getShape(), rt.getElementType()));
+    }
+    auto newFunc = func::FuncOp::create(b, f.getLoc(), f.getName(),
+                                        FunctionType::get(ctx, argTypes, {}));
+    Block *entry = newFunc.addEntryBlock();
+    unsigned nIn = type.getNumInputs();
+    for (unsigned i = 0; i < nIn; ++i) {
+      auto name = f.getArgAttrOfType<StringAttr>(i, "trellis.name");
+      newFunc.setArgAttr(i, "trellis.input", name ? name : b.getStringAttr("input" + Twine(i)));
+    }
+    for (unsigned i = 0; i < type.getNumResults(); ++i) {
+      auto name = f.getResultAttrOfType<StringAttr>(i, "trellis.name");
+      newFunc.setArgAttr(nIn + i, "trellis.output",
+                         name ? name : b.getStringAttr("output" + Twine(i)));
+    }
+    b.setInsertionPointToStart(entry);
+
+    for (unsigned i = 0; i < nIn; ++i)
+      L.setBuffer(f.getArgument(i), entry->getArgument(i));
+
+    bool failed = false;
+    for (Operation &op : f.getBody().front()) {
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+          Value outArg = entry->getArgument(nIn + i);
+          Value src = L.buffer(v);
+          auto srcAlloc = src.getDefiningOp<tile::AllocOp>();
+          if (srcAlloc && !llvm::is_contained(ret.getOperands().take_front(i), v)) {
+            // Compute the result directly into the output buffer.
+            srcAlloc.getResult().replaceAllUsesWith(outArg);
+            srcAlloc.erase();
+            L.setBuffer(v, outArg);
+            continue;
+          }
+          // An input, a constant or a repeated result: copy it out.
+          L.emitCopy(tagLoc(&op), L.shapeOf(v), L.rowMajor(v),
+                     Strided{outArg, 0, rowMajorStrides(L.shapeOf(v))}, L.eltOf(v));
+        }
+        continue;
+      }
+      Location loc = tagLoc(&op);
+      if (auto c = dyn_cast<graph::ConstantOp>(op)) {
+        auto t = cast<RankedTensorType>(c.getType());
+        L.setBuffer(c, tile::ConstantOp::create(b, loc, L.hbmType(t.getShape(), t.getElementType()),
+                                                c.getValue()));
+        continue;
+      }
+      for (Value operand : op.getOperands())
+        if (!L.buffer(operand)) {
+          op.emitOpError("operand is not available in HBM");
+          return failure();
+        }
+      auto it = loweringTable().find(op.getName().getTypeID());
+      if (it == loweringTable().end()) {
+        op.emitOpError("cannot be tiled yet");
+        failed = true;
+        continue;
+      }
+      if (mlir::failed(it->second(&op, L))) {
+        failed = true;
+        continue;
+      }
+      for (OpResult result : op.getResults())
+        if (!L.buffer(result)) {
+          op.emitOpError("lowering left result ") << result.getResultNumber() << " without a buffer";
+          return failure();
+        }
+    }
+    if (failed)
+      return failure();
+    func::ReturnOp::create(b, f.getLoc());
+    f->getBlock()->getOperations().insert(Block::iterator(f), newFunc.getOperation());
+    f.erase();
+    return success();
+  }
+};
+
+} // namespace

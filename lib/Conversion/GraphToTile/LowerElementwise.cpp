@@ -1,0 +1,157 @@
+//===- LowerElementwise.cpp - Element-wise graph ops onto DVE and ACT -----===//
+//
+// Binary ops run on the vector engine with broadcast operands read through
+// zero-stride views; unary functions use one activation-engine instruction
+// where the function table has them, otherwise a few vector-engine steps.
+// Transposes are layout moves: a strided DMA read and a copy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+using namespace mlir;
+using namespace trellis;
+using namespace trellis::lowering;
+using isa::Space;
+
+namespace {
+
+/// The vector-engine ALU op computing a graph.binary.
+isa::AluOp aluFor(graph::BinaryKind kind) {
+  switch (kind) {
+  case graph::BinaryKind::sub:
+    return isa::AluOp::subtract;
+  case graph::BinaryKind::mul:
+    return isa::AluOp::mult;
+  case graph::BinaryKind::div:
+    return isa::AluOp::divide;
+  case graph::BinaryKind::max:
+    return isa::AluOp::max;
+  case graph::BinaryKind::min:
+    return isa::AluOp::min;
+  case graph::BinaryKind::pow:
+    return isa::AluOp::pow;
+  }
+  llvm_unreachable("unknown binary kind");
+}
+
+/// One tile of a graph.unary: a single activation-engine function where the
+/// engine has it, otherwise a few vector-engine steps.
+static void emitUnary(GraphLowering &L, Location loc, graph::UnaryOp op, Value dst, Value src,
+                      int64_t np, int64_t n, Type elt) {
+  using graph::UnaryKind;
+  using isa::ActFunc;
+  using isa::AluOp;
+  float alpha = op.getAlpha() ? op.getAlpha()->convertToFloat() : 0.0f;
+  float beta = op.getBeta() ? op.getBeta()->convertToFloat() : 0.0f;
+  if (op.getKind() == UnaryKind::neg)
+    return L.emitActivation(loc, ActFunc::identity, dst, src, np, n, -1.0f);
+  // Functions the activation engine's table has: one instruction.
+  std::optional<ActFunc> direct;
+  switch (op.getKind()) {
+  case UnaryKind::abs: direct = ActFunc::abs; break;
+  case UnaryKind::exp: direct = ActFunc::exp; break;
+  case UnaryKind::log: direct = ActFunc::log; break;
+  case UnaryKind::sqrt: direct = ActFunc::sqrt; break;
+  case UnaryKind::reciprocal: direct = ActFunc::reciprocal; break;
+  case UnaryKind::tanh: direct = ActFunc::tanh; break;
+  case UnaryKind::sigmoid: direct = ActFunc::sigmoid; break;
+  case UnaryKind::erf: direct = ActFunc::erf; break;
+  case UnaryKind::softplus: direct = ActFunc::softplus; break;
+  default: break;
+  }
+  if (direct)
+    return L.emitActivation(loc, *direct, dst, src, np, n);
+  switch (op.getKind()) {
+  case UnaryKind::leaky_relu: {
+    // relu(x) + alpha * min(x, 0): right for any alpha, unlike max(x, alpha x).
+    Value neg = L.alloc(loc, {np, n}, elt, Space::sbuf);
+    L.emitTensorScalar(loc, AluOp::min, 0.0f, AluOp::mult, alpha, neg, src, np, n);
+    L.emitActivation(loc, ActFunc::relu, dst, src, np, n);
+    tile::TensorTensorOp::create(L.b, loc, L.alu(AluOp::add), dst, L.full(np, n), dst, L.full(np, n),
+                                 neg, L.full(np, n), nullptr);
+    return;
+  }
+  case UnaryKind::elu: {
+    // relu(x) + alpha * (exp(min(x, 0)) - 1).
+    Value neg = L.alloc(loc, {np, n}, elt, Space::sbuf);
+    L.emitTensorScalar(loc, AluOp::min, 0.0f, AluOp::bypass, 0.0f, neg, src, np, n);
+    L.emitActivation(loc, ActFunc::exp, neg, neg, np, n);
+    L.emitTensorScalar(loc, AluOp::add, -1.0f, AluOp::mult, alpha, neg, neg, np, n);
+    L.emitActivation(loc, ActFunc::relu, dst, src, np, n);
+    tile::TensorTensorOp::create(L.b, loc, L.alu(AluOp::add), dst, L.full(np, n), dst, L.full(np, n),
+                                 neg, L.full(np, n), nullptr);
+    return;
+  }
+  case UnaryKind::hard_sigmoid:
+    L.emitTensorScalar(loc, AluOp::mult, alpha, AluOp::add, beta, dst, src, np, n);
+    L.emitTensorScalar(loc, AluOp::max, 0.0f, AluOp::min, 1.0f, dst, dst, np, n);
+    return;
+  case UnaryKind::affine:
+    return L.emitTensorScalar(loc, AluOp::mult, alpha, AluOp::add, beta, dst, src, np, n);
+  default:
+    llvm_unreachable("handled by the activation-engine cases above");
+  }
+}
+
+
+} // namespace
+
+void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
+  auto binary = [](Operation *op, isa::AluOp alu, GraphLowering &L) -> LogicalResult {
+    Value lhs = op->getOperand(0), rhs = op->getOperand(1), result = op->getResult(0);
+    if (failed(L.requireFloat(op, result)))
+      return failure();
+    Location loc = tagLoc(op);
+    auto outShape = L.shapeOf(result);
+    Strided out = L.defineResult(loc, result);
+    L.emitElementwise(loc, outShape,
+                      {broadcastTo(L.buffer(lhs), L.shapeOf(lhs), outShape),
+                       broadcastTo(L.buffer(rhs), L.shapeOf(rhs), outShape)},
+                      out, L.eltOf(result), [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+                        L.emitTensorTensor(loc, alu, dst, s[0], s[1], np, n);
+                      });
+    return success();
+  };
+  addLowering<graph::AddOp>(t, [binary](graph::AddOp op, GraphLowering &L) {
+    return binary(op, isa::AluOp::add, L);
+  });
+  addLowering<graph::BinaryOp>(t, [binary](graph::BinaryOp op, GraphLowering &L) {
+    return binary(op, aluFor(op.getKind()), L);
+  });
+  addLowering<graph::ReluOp>(t, [](graph::ReluOp op, GraphLowering &L) -> LogicalResult {
+    if (failed(L.requireFloat(op, op.getResult())))
+      return failure();
+    Location loc = tagLoc(op);
+    Strided out = L.defineResult(loc, op.getResult());
+    L.emitElementwise(loc, L.shapeOf(op.getResult()), {L.rowMajor(op.getInput())}, out,
+                      L.eltOf(op.getResult()),
+                      [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+                        L.emitActivation(loc, isa::ActFunc::relu, dst, s[0], np, n);
+                      });
+    return success();
+  });
+  addLowering<graph::UnaryOp>(t, [](graph::UnaryOp op, GraphLowering &L) -> LogicalResult {
+    if (failed(L.requireFloat(op, op.getResult())))
+      return failure();
+    Location loc = tagLoc(op);
+    Type elt = L.eltOf(op.getResult());
+    Strided out = L.defineResult(loc, op.getResult());
+    L.emitElementwise(loc, L.shapeOf(op.getResult()), {L.rowMajor(op.getInput())}, out, elt,
+                      [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+                        emitUnary(L, loc, op, dst, s[0], np, n, elt);
+                      });
+    return success();
+  });
+  addLowering<graph::TransposeOp>(t, [](graph::TransposeOp op, GraphLowering &L) -> LogicalResult {
+    // Output dim d reads input dim perm[d]: permute the input's strides.
+    Location loc = tagLoc(op);
+    Strided in = L.rowMajor(op.getInput());
+    Strided permuted{in.buffer, 0, {}};
+    for (int64_t p : op.getPerm())
+      permuted.strides.push_back(in.strides[p]);
+    Strided out = L.defineResult(loc, op.getResult());
+    L.emitCopy(loc, L.shapeOf(op.getResult()), permuted, out, L.eltOf(op.getResult()));
+    return success();
+  });
+}

@@ -1,0 +1,162 @@
+//===- Lowering.h - Shared machinery of --convert-graph-to-tile -*- C++ -*-===//
+//
+// Private to the graph-to-tile conversion. GraphToTile.cpp walks a function
+// and keeps every graph value's HBM buffer; each op family lives in its own
+// Lower*.cpp and registers one OpLowering per graph op in the LoweringTable.
+// The tile-emitting building blocks every family uses (the blocked PE
+// matmul, the element-wise tile walk) live on GraphLowering.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRELLIS_LIB_CONVERSION_GRAPHTOTILE_LOWERING_H
+#define TRELLIS_LIB_CONVERSION_GRAPHTOTILE_LOWERING_H
+
+#include "trellis/Dialect/Graph.h"
+#include "trellis/Dialect/Isa.h"
+#include "trellis/Dialect/Tile.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <functional>
+
+namespace trellis::lowering {
+
+using mlir::ArrayRef;
+using mlir::Location;
+using mlir::LogicalResult;
+using mlir::SmallVector;
+using mlir::Type;
+using mlir::Value;
+
+constexpr int64_t kPartitions = 128;
+constexpr int64_t kMovingMax = 512;  // one PSUM bank of fp32
+constexpr int64_t kFreeChunk = 2048; // element-wise tile width per partition
+/// SBUF bytes per partition the moving tiles of one row block may take when
+/// hoisted out of the weight loop (a quarter of trn2's 224 KiB: the rest
+/// holds weight, bias and output tiles in flight).
+constexpr int64_t kHoistBytesPerPartition = 56 * 1024;
+
+/// A strided view of an HBM buffer as an N-D array: element (i0, ..) lives at
+/// offset + sum(i_d * strides[d]) (elements). Broadcast dims have stride 0.
+struct Strided {
+  Value buffer;
+  int64_t offset = 0;
+  SmallVector<int64_t> strides;
+};
+
+SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape);
+
+/// `buffer` (of shape `from`) broadcast to `to`, numpy style.
+Strided broadcastTo(Value buffer, ArrayRef<int64_t> from, ArrayRef<int64_t> to);
+
+/// Location of a tile op: the graph op's location, tagged with its name, so
+/// that the artifact's debug table can name graph op and ONNX node.
+Location tagLoc(mlir::Operation *op);
+
+class GraphLowering {
+public:
+  explicit GraphLowering(mlir::OpBuilder &b) : b(b) {}
+
+  mlir::OpBuilder &b;
+
+  //===--------------------------------------------------------------------===//
+  // Graph values and their HBM buffers
+  //===--------------------------------------------------------------------===//
+
+  static ArrayRef<int64_t> shapeOf(Value tensor) {
+    return mlir::cast<mlir::RankedTensorType>(tensor.getType()).getShape();
+  }
+  static Type eltOf(Value tensor) {
+    return mlir::cast<mlir::RankedTensorType>(tensor.getType()).getElementType();
+  }
+  /// The HBM buffer holding a graph value (null before it is computed).
+  Value buffer(Value tensor) const { return buffers.lookup(tensor); }
+  void setBuffer(Value tensor, Value buffer) { buffers[tensor] = buffer; }
+  /// A graph value's buffer viewed row-major.
+  Strided rowMajor(Value tensor) const {
+    return Strided{buffer(tensor), 0, rowMajorStrides(shapeOf(tensor))};
+  }
+  /// Allocates the HBM buffer of an op result and returns it row-major.
+  Strided defineResult(Location loc, Value result);
+  /// Fails, with an error at `op`, unless `value` is f32, bf16 or f16.
+  LogicalResult requireFloat(mlir::Operation *op, Value value);
+
+  //===--------------------------------------------------------------------===//
+  // Tile-op building blocks
+  //===--------------------------------------------------------------------===//
+
+  mlir::MemRefType hbmType(ArrayRef<int64_t> shape, Type elt) {
+    return tile::getBufferType(shape, elt, isa::Space::hbm);
+  }
+  Value alloc(Location loc, ArrayRef<int64_t> shape, Type elt, isa::Space space) {
+    return tile::AllocOp::create(b, loc, tile::getBufferType(shape, elt, space));
+  }
+  tile::ViewAttr view(int64_t p0, int64_t np, int64_t ps, int64_t off, ArrayRef<int64_t> sizes,
+                      ArrayRef<int64_t> strides) {
+    return tile::ViewAttr::get(b.getContext(), p0, np, ps, off, sizes, strides);
+  }
+  tile::AluOpAttr alu(isa::AluOp op) { return tile::AluOpAttr::get(b.getContext(), op); }
+  tile::ActFuncAttr actFunc(isa::ActFunc f) { return tile::ActFuncAttr::get(b.getContext(), f); }
+  /// A whole [np, n] on-chip tile, contiguous per partition.
+  tile::ViewAttr full(int64_t np, int64_t n) { return view(0, np, 0, 0, {n}, {1}); }
+
+  /// y[M,N] = act(alpha * x[M,K] @ w[K,N] + beta * bias) with all operands
+  /// given as strided 2-D views of HBM buffers. `bias` may be null. Weight
+  /// stationary: w tiles [128 x 128] sit in the PE array, x^T tiles stream
+  /// through, K accumulates in PSUM, bias and activation ride on the
+  /// PSUM-evicting activation instruction.
+  void emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
+                  int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt);
+
+  /// How an element-wise op produces one tile from its loaded inputs.
+  using TileBody =
+      llvm::function_ref<void(Value dst, ArrayRef<Value> srcs, int64_t np, int64_t n)>;
+
+  /// Walks `shape` in tiles (partition axis: dim 0 of rank >= 2, chunks of
+  /// 128; free axes: the rest, innermost in chunks of kFreeChunk), loads
+  /// every input through its strided view, runs `body` and stores the result.
+  void emitElementwise(Location loc, ArrayRef<int64_t> shape, ArrayRef<Strided> inputs,
+                       Strided out, Type elt, TileBody body);
+
+  /// dst = func(scale * src) on the activation engine, whole [np, n] tiles.
+  void emitActivation(Location loc, isa::ActFunc func, Value dst, Value src, int64_t np,
+                      int64_t n, float scale = 1.0f);
+  /// dst = (src op0 imm0) op1 imm1 on the vector engine.
+  void emitTensorScalar(Location loc, isa::AluOp op0, float imm0, isa::AluOp op1, float imm1,
+                        Value dst, Value src, int64_t np, int64_t n);
+  /// dst = lhs op rhs on the vector engine, whole [np, n] tiles.
+  void emitTensorTensor(Location loc, isa::AluOp op, Value dst, Value lhs, Value rhs, int64_t np,
+                        int64_t n);
+  /// Copies `src` (any strided view) into `out` through SBUF: layout moves.
+  void emitCopy(Location loc, ArrayRef<int64_t> shape, Strided src, Strided out, Type elt);
+
+private:
+  llvm::DenseMap<Value, Value> buffers;
+};
+
+/// Emits the tile ops computing one graph op's results (after
+/// GraphLowering::defineResult) from its operands' buffers. On failure it
+/// has reported why at the op.
+using OpLowering = std::function<LogicalResult(mlir::Operation *, GraphLowering &)>;
+using LoweringTable = llvm::DenseMap<mlir::TypeID, OpLowering>;
+
+/// Registers `fn` as the lowering of graph op OpT.
+template <typename OpT>
+void addLowering(LoweringTable &table, std::function<LogicalResult(OpT, GraphLowering &)> fn) {
+  table[mlir::TypeID::get<OpT>()] = [fn](mlir::Operation *op, GraphLowering &L) {
+    return fn(mlir::cast<OpT>(op), L);
+  };
+}
+
+// One registration function per op family (Lower<Family>.cpp).
+void registerLinearLowerings(LoweringTable &table);
+void registerElementwiseLowerings(LoweringTable &table);
+void registerShapeLowerings(LoweringTable &table);
+void registerConvLowerings(LoweringTable &table);
+void registerNormLowerings(LoweringTable &table);
+
+} // namespace trellis::lowering
+
+#endif // TRELLIS_LIB_CONVERSION_GRAPHTOTILE_LOWERING_H
