@@ -175,6 +175,16 @@ int main(int argc, char **argv) {
       }
     };
     if (llvm::Error e = readSet("input", program->inputs, [&](std::string name, HostTensor t) {
+          // An input compiled in with trellis-cc --constant-input is no
+          // longer an input of the artifact: its test-data file is unused.
+          if (llvm::none_of(program->inputs,
+                            [&](const TensorInfo &info) { return info.name == name; })) {
+            if (!quiet)
+              llvm::errs() << "note: test-data input '" << name
+                           << "' is not an input of the artifact (compiled in with "
+                              "--constant-input?); not used\n";
+            return;
+          }
           feeds[name] = std::move(t);
         }))
       return fail(llvm::toString(std::move(e)));
