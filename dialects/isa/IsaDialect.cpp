@@ -93,6 +93,10 @@ std::optional<DType> trellis::isa::dtypeFromType(Type t) {
   if (t.isF16()) return DType::f16;
   if (llvm::isa<Float8E4M3FNType>(t)) return DType::f8e4m3;
   if (llvm::isa<Float8E5M2Type>(t)) return DType::f8e5m2;
+  // Booleans are stored one byte each, 0 or 1.
+  if (t.isInteger(1)) return DType::u8;
+  if (t.isUnsignedInteger(8)) return DType::u8;
+  if (t.isUnsignedInteger(32)) return DType::u32;
   if (t.isInteger(64)) return DType::i64;
   if (t.isInteger(32)) return DType::i32;
   if (t.isInteger(16)) return DType::i16;
