@@ -52,6 +52,8 @@ Value foldAtImport(OpBuilder &builder, Operation *op) {
     folded = graph::ConstantOp::create(builder, op->getLoc(), elements);
   } else {
     folded = cast<Value>(results.front());
+    if (folded == op->getResult(0))
+      return folded; // Updated in place.
   }
   op->erase();
   return folded;
@@ -466,8 +468,8 @@ LogicalResult importConcat(OnnxImporter &im, const NodeContext &n) {
     for (int64_t d = 0; ok && d < t.getRank(); ++d)
       ok = d == *a || t.getDimSize(d) == first.getDimSize(d);
     if (!ok) {
-      im.emitError(n) << "input " << i << " (" << t << ") does not match input 0 (" << first
-                      << ") outside axis " << *a;
+      im.emitError(n) << "input " << i << " ('" << n.node.input(i) << "') has type " << t
+                      << ", which does not match input 0 (" << first << ") outside axis " << *a;
       return failure();
     }
   }
