@@ -64,6 +64,14 @@ struct Numbers {
 
 static bool isBool(Type t) { return t.isInteger(1); }
 
+/// Results larger than this are left to run time: folding keeps a few index
+/// and value arrays of the result's size in memory.
+static constexpr int64_t kMaxFoldElements = int64_t(1) << 25;
+
+static bool withinFoldLimit(Type t) {
+  return cast<ShapedType>(t).getNumElements() <= kMaxFoldElements;
+}
+
 /// Whether the evaluator handles constants of this element type.
 static bool foldableType(Type t) {
   if (auto i = dyn_cast<IntegerType>(t))
@@ -283,6 +291,10 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   if (!dense)
     return {};
   auto out = cast<RankedTensorType>(getType());
+  if (dense.isSplat())
+    return DenseElementsAttr::get(out, dense.getSplatValue<Attribute>());
+  if (!withinFoldLimit(out))
+    return {};
   ArrayRef<int64_t> from = rankedType(getInput()).getShape();
   return gatherBytes(dense, out,
                      stridedIndices(out.getShape(), 0, broadcastStrides(from, out.getShape())));
@@ -324,6 +336,10 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   if (!dense)
     return {};
   auto out = cast<RankedTensorType>(getType());
+  if (dense.isSplat())
+    return DenseElementsAttr::get(out, dense.getSplatValue<Attribute>());
+  if (!withinFoldLimit(out))
+    return {};
   SmallVector<int64_t> own = rowMajorStrides(rankedType(getInput()).getShape()), strides;
   int64_t offset = 0;
   for (size_t d = 0; d < own.size(); ++d) {
@@ -376,6 +392,8 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
       return {};
   }
   auto out = cast<RankedTensorType>(getType());
+  if (!withinFoldLimit(out))
+    return {};
   int64_t axis = getAxis();
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d)
@@ -418,7 +436,7 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   DenseElementsAttr data = asDense(adaptor.getData()), indices = asDense(adaptor.getIndices());
-  if (!data || !indices)
+  if (!data || !indices || !withinFoldLimit(getType()))
     return {};
   auto dataType = rankedType(getData());
   int64_t axis = getAxis(), dim = dataType.getDimSize(axis);
@@ -466,7 +484,7 @@ OpFoldResult PadOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
   DenseElementsAttr dense = asDense(adaptor.getInput());
-  if (!dense)
+  if (!dense || !withinFoldLimit(getType()))
     return {};
   auto out = cast<RankedTensorType>(getType());
   Type elt = out.getElementType();
@@ -516,7 +534,7 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
     return getInput();
   DenseElementsAttr dense = asDense(adaptor.getInput());
   auto out = cast<RankedTensorType>(getType());
-  if (!dense || !foldableType(out.getElementType()))
+  if (!dense || !foldableType(out.getElementType()) || !withinFoldLimit(out))
     return {};
   return fromNumbers(out, toNumbers(dense));
 }
@@ -550,7 +568,7 @@ LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locati
 
 OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
   DenseElementsAttr lhs = asDense(adaptor.getLhs()), rhs = asDense(adaptor.getRhs());
-  if (!lhs || !rhs)
+  if (!lhs || !rhs || !withinFoldLimit(getType()))
     return {};
   auto out = cast<RankedTensorType>(getType());
   Type i1 = out.getElementType();
@@ -585,7 +603,7 @@ LogicalResult LogicalOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locati
 
 OpFoldResult LogicalOp::fold(FoldAdaptor adaptor) {
   DenseElementsAttr lhs = asDense(adaptor.getLhs()), rhs = asDense(adaptor.getRhs());
-  if (!lhs || !rhs)
+  if (!lhs || !rhs || !withinFoldLimit(getType()))
     return {};
   auto out = cast<RankedTensorType>(getType());
   Type i1 = out.getElementType();
@@ -606,7 +624,7 @@ LogicalResult NotOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Va
 
 OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
   DenseElementsAttr in = asDense(adaptor.getInput());
-  if (!in)
+  if (!in || !withinFoldLimit(getType()))
     return {};
   auto out = cast<RankedTensorType>(getType());
   return evalElementwise(out, {in}, [&](ArrayRef<const Numbers *> n, ArrayRef<int64_t> at) {
@@ -628,7 +646,7 @@ OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
     return getX();
   DenseElementsAttr c = asDense(adaptor.getCondition()), x = asDense(adaptor.getX()),
                     y = asDense(adaptor.getY());
-  if (!c || !x || !y)
+  if (!c || !x || !y || !withinFoldLimit(getType()))
     return {};
   auto out = cast<RankedTensorType>(getType());
   // Pick element bytes: exact for every element type.

@@ -19,6 +19,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/MathExtras.h"
 #include "onnx/onnx_pb.h"
 
 #include <climits>
@@ -99,6 +100,29 @@ FailureOr<SmallVector<int64_t>> constantInts(OnnxImporter &im, const NodeContext
   return intValues(im, n, *attr, index);
 }
 
+/// Results above this many elements are rejected: far beyond one core's HBM,
+/// and ConstantOfShape or Expand would otherwise let a tiny model ask for
+/// any amount of memory.
+constexpr int64_t kMaxResultElements = int64_t(1) << 32;
+
+/// A result shape with no negative dimension and a sane element count.
+LogicalResult checkResultShape(OnnxImporter &im, const NodeContext &n, ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      im.emitError(n) << "result dimension " << d << " is negative";
+      return failure();
+    }
+    if (llvm::MulOverflow(count, d, count) || count > kMaxResultElements) {
+      auto diag = im.emitError(n) << "result shape [";
+      llvm::interleaveComma(shape, diag);
+      diag << "] has more than " << kMaxResultElements << " elements";
+      return failure();
+    }
+  }
+  return success();
+}
+
 Value reshape(OpBuilder &builder, Location loc, Value x, ArrayRef<int64_t> shape) {
   auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
   return foldAtImport(builder, graph::ReshapeOp::create(builder, loc, type, x));
@@ -164,11 +188,8 @@ LogicalResult importConstantOfShape(OnnxImporter &im, const NodeContext &n) {
   FailureOr<SmallVector<int64_t>> shape = constantInts(im, n, 0, "the shape");
   if (failed(shape))
     return failure();
-  for (int64_t d : *shape)
-    if (d < 0) {
-      im.emitError(n) << "shape has negative dimension " << d;
-      return failure();
-    }
+  if (failed(checkResultShape(im, n, *shape)))
+    return failure();
   // The fill value: a one-element tensor, default float 0.
   Attribute fill = builder.getF32FloatAttr(0.0f);
   if (const onnx::AttributeProto *attr = OnnxImporter::findAttr(n.node, "value")) {
@@ -304,7 +325,10 @@ LogicalResult importReshape(OnnxImporter &im, const NodeContext &n) {
       return failure();
     }
     shape.push_back(d);
-    known *= d;
+    if (llvm::MulOverflow(known, d, known)) {
+      im.emitError(n) << "shape entries overflow the element count";
+      return failure();
+    }
   }
   int64_t total = typeOf(*x).getNumElements();
   if (inferred >= 0) {
@@ -556,8 +580,9 @@ LogicalResult importSplit(OnnxImporter &im, const NodeContext &n) {
   }
   int64_t total = 0;
   for (int64_t s : sizes) {
-    if (s < 0) {
-      im.emitError(n) << "split size " << s << " is negative";
+    if (s < 0 || s > dim) {
+      im.emitError(n) << "split size " << s << " is out of range for dimension " << *a
+                      << " of size " << dim;
       return failure();
     }
     total += s;
@@ -649,7 +674,12 @@ LogicalResult importSlice(OnnxImporter &im, const NodeContext &n) {
       start = std::clamp<int64_t>(start, 0, dim - 1);
       end = std::clamp<int64_t>(end, -1, dim - 1);
     }
-    int64_t count = step > 0 ? (end - start + step - 1) / step : (start - end - step - 1) / -step;
+    // A step longer than the axis takes at most one element: clamping it
+    // keeps the arithmetic below from overflowing.
+    int64_t longest = std::max<int64_t>(dim, 1);
+    step = std::clamp(step, -longest, longest);
+    int64_t count = step > 0 ? (end > start ? (end - start - 1) / step + 1 : 0)
+                             : (start > end ? (start - end - 1) / -step + 1 : 0);
     outStarts[*a] = start;
     outSteps[*a] = step;
     sizes[*a] = std::max<int64_t>(count, 0);
@@ -714,6 +744,8 @@ LogicalResult importExpand(OnnxImporter &im, const NodeContext &n) {
     diag << "]";
     return failure();
   }
+  if (failed(checkResultShape(im, n, *out)))
+    return failure();
   auto type = RankedTensorType::get(*out, typeOf(*x).getElementType());
   im.define(n, foldAtImport(builder, graph::ExpandOp::create(builder, n.loc, type, *x)));
   return success();
@@ -739,10 +771,17 @@ LogicalResult importTile(OnnxImporter &im, const NodeContext &n) {
       im.emitError(n) << "repeat count " << r << " is negative";
       return failure();
     }
+    int64_t size;
+    if (llvm::MulOverflow(r, d, size)) {
+      im.emitError(n) << "repeat count " << r << " overflows dimension " << d;
+      return failure();
+    }
     split.append({1, d});
     expanded.append({r, d});
-    out.push_back(r * d);
+    out.push_back(size);
   }
+  if (failed(checkResultShape(im, n, out)))
+    return failure();
   Value v = reshape(builder, n.loc, *x, split);
   auto type = RankedTensorType::get(expanded, typeOf(*x).getElementType());
   v = foldAtImport(builder, graph::ExpandOp::create(builder, n.loc, type, v));
@@ -824,6 +863,10 @@ LogicalResult importPad(OnnxImporter &im, const NodeContext &n) {
   if (llvm::any_of(llvm::concat<int64_t>(low, high), [](int64_t p) { return p < 0; })) {
     SmallVector<int64_t> starts(rank, 0), steps(rank, 1), sizes(type.getShape());
     for (int64_t d = 0; d < rank; ++d) {
+      if (low[d] < -sizes[d] || high[d] < -sizes[d]) {
+        im.emitError(n) << "negative pads remove more than dimension " << d << " holds";
+        return failure();
+      }
       int64_t cropLow = std::max<int64_t>(0, -low[d]), cropHigh = std::max<int64_t>(0, -high[d]);
       if (cropLow + cropHigh > sizes[d]) {
         im.emitError(n) << "negative pads remove more than dimension " << d << " holds";
@@ -836,6 +879,17 @@ LogicalResult importPad(OnnxImporter &im, const NodeContext &n) {
     }
     v = buildSlice(builder, n.loc, v, starts, steps, sizes);
   }
+  SmallVector<int64_t> padded;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t size = typeOf(v).getDimSize(d);
+    if (llvm::AddOverflow(size, low[d], size) || llvm::AddOverflow(size, high[d], size)) {
+      im.emitError(n) << "pads overflow dimension " << d;
+      return failure();
+    }
+    padded.push_back(size);
+  }
+  if (failed(checkResultShape(im, n, padded)))
+    return failure();
   auto props = graph::PadOp::Properties();
   props.low = builder.getDenseI64ArrayAttr(low);
   props.high = builder.getDenseI64ArrayAttr(high);
