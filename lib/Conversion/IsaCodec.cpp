@@ -90,7 +90,11 @@ FailureOr<Program> trellis::encodeIsaProgram(ProgramOp program, const ArchConfig
         seg.hbmOffset = t.getOffset();
         int64_t eb = dtypeBytes(*dtype);
         ArrayRef<char> raw = dense.getRawData();
-        if (dense.isSplat()) {
+        if (type.getElementType().isInteger(1)) {
+          // MLIR packs i1 eight to a byte; the hardware stores one per byte.
+          for (bool bit : dense.getValues<bool>())
+            seg.bytes.push_back(bit ? 1 : 0);
+        } else if (dense.isSplat()) {
           seg.bytes.resize(type.getNumElements() * eb);
           for (int64_t i = 0; i < type.getNumElements(); ++i)
             std::memcpy(seg.bytes.data() + i * eb, raw.data(), eb);

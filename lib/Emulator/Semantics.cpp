@@ -695,6 +695,17 @@ static void execMemset(const Inst &I, Memories &mem) {
 
 static void execCopy(const Inst &I, Memories &mem) {
   Operand s = resolve(mem, I.src0), d = resolve(mem, I.dst);
+  if (I.dst.dtype == I.src0.dtype) {
+    // Same type: the bits move unchanged (no trip through fp32, which would
+    // round integers beyond 2^24).
+    std::vector<uint8_t> &bytes = scratch().bytes;
+    bytes.resize(size_t(freeCount(I.dst) * I.dst.elementBytes()));
+    for (int64_t p = 0; p < I.dst.partCount; ++p) {
+      loadRowBytes(s, p, bytes.data());
+      storeRowBytes(d, p, bytes.data());
+    }
+    return;
+  }
   std::vector<float> &row = scratch().a;
   row.resize(size_t(freeCount(I.dst)));
   for (int64_t p = 0; p < I.dst.partCount; ++p) {

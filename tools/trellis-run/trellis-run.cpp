@@ -256,7 +256,10 @@ int main(int argc, char **argv) {
              t == HostDType::f64;
     };
     bool exact = !isFloat(ref->dtype);
-    if (exact && out.dtype != ref->dtype)
+    // Booleans live in memory as u8 (0 or 1), so a u8 output matches a
+    // bool reference when the values do.
+    bool boolAsU8 = ref->dtype == HostDType::boolean && out.dtype == HostDType::u8;
+    if (exact && out.dtype != ref->dtype && !boolAsU8)
       return fail("--check " + name + ": output element type " + hostDTypeName(out.dtype) +
                   " differs from reference " + hostDTypeName(ref->dtype));
     double rtol = exact ? 0.0 : double(relTol), atol = exact ? 0.0 : double(absTol);

@@ -1,13 +1,395 @@
-//===- LowerShape.cpp - TODO(family owner) ---------------------------------===//
+//===- LowerShape.cpp - Layout, cast, comparison and boolean graph ops ----===//
 //
-// TODO(family owner): describe the mapping of this family onto the engines.
+// Layout ops are DMA work: reshape, expand, slice, concat and gather read
+// their operand through a strided HBM view (zero strides broadcast, slice
+// steps scale the strides, a reshape of a row-major tensor is the same
+// bytes) into SBUF and store the same tile to the result: two DMAs per tile,
+// no engine instruction, so every element type moves bit-exactly. Dimensions
+// walked backwards (negative slice steps) are unrolled, since access patterns
+// have non-negative strides. Pad fills the border regions with memset tiles
+// and moves the operand into the interior; the regions are disjoint, so no
+// two DMAs write the same bytes.
+//
+// Cast, the comparisons, the boolean ops and select run on the vector engine
+// (DVE), whose ALU computes in fp32 and converts on load and store: i1
+// tensors are stored as u8 (0 or 1), comparisons write 1.0 / 0.0 into them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
 
+#include "mlir/IR/Matchers.h"
+
 using namespace mlir;
 using namespace trellis;
 using namespace trellis::lowering;
+using isa::Space;
 
-void trellis::lowering::registerShapeLowerings(LoweringTable &) {}
+namespace {
+
+/// A strided HBM view with the element type stored there.
+struct TypedView {
+  Strided view;
+  Type elt;
+};
+
+/// Builds one on-chip result tile from the loaded operand tiles.
+using Body = llvm::function_ref<void(Value dst, ArrayRef<Value> srcs, int64_t np, int64_t n)>;
+
+/// Walks `shape` in [128 x n] tiles as GraphLowering::emitElementwise does,
+/// but each operand keeps its own element type. Without a body, the single
+/// operand's tile is stored as it was loaded (a move).
+void emitTiles(GraphLowering &L, Location loc, ArrayRef<int64_t> shape,
+               ArrayRef<TypedView> inputs, TypedView out, std::optional<Body> body) {
+  SmallVector<int64_t> dims(shape);
+  SmallVector<TypedView> ins(inputs);
+  TypedView o = out;
+  while (dims.size() < 2) {
+    dims.insert(dims.begin(), 1);
+    for (TypedView &t : ins)
+      t.view.strides.insert(t.view.strides.begin(), 0);
+    o.view.strides.insert(o.view.strides.begin(), 0);
+  }
+  int64_t rank = dims.size();
+  int64_t freeElems = 1;
+  for (int64_t d = 1; d < rank; ++d)
+    freeElems *= dims[d];
+  int64_t firstTileFree = freeElems <= kFreeChunk ? std::max<int64_t>(1, rank - 4) : rank - 1;
+  SmallVector<int64_t> loopDims;
+  for (int64_t d = 1; d < firstTileFree; ++d)
+    loopDims.push_back(d);
+  int64_t inner = rank - 1;
+  int64_t innerChunk = firstTileFree == rank - 1 ? kFreeChunk : dims[inner];
+
+  SmallVector<int64_t> idx(rank, 0);
+  std::function<void(size_t)> rec = [&](size_t li) {
+    if (li < loopDims.size()) {
+      for (idx[loopDims[li]] = 0; idx[loopDims[li]] < dims[loopDims[li]]; ++idx[loopDims[li]])
+        rec(li + 1);
+      idx[loopDims[li]] = 0;
+      return;
+    }
+    for (int64_t p0 = 0; p0 < dims[0]; p0 += kPartitions) {
+      int64_t np = std::min(kPartitions, dims[0] - p0);
+      for (int64_t c0 = 0; c0 < dims[inner]; c0 += innerChunk) {
+        int64_t cn = std::min(innerChunk, dims[inner] - c0);
+        SmallVector<int64_t> sizes;
+        for (int64_t d = firstTileFree; d < inner; ++d)
+          sizes.push_back(dims[d]);
+        sizes.push_back(cn);
+        int64_t n = 1;
+        for (int64_t s : sizes)
+          n *= s;
+        auto hbmView = [&](const Strided &s) {
+          int64_t off = s.offset + p0 * s.strides[0] + c0 * s.strides[inner];
+          for (int64_t d : loopDims)
+            off += idx[d] * s.strides[d];
+          SmallVector<int64_t> strides;
+          for (int64_t d = firstTileFree; d <= inner; ++d)
+            strides.push_back(s.strides[d]);
+          return L.view(0, np, s.strides[0], off, sizes, strides);
+        };
+        SmallVector<Value> srcs;
+        for (const TypedView &t : ins) {
+          Value tile = L.alloc(loc, {np, n}, t.elt, Space::sbuf);
+          tile::LoadOp::create(L.b, loc, tile, L.full(np, n), t.view.buffer, hbmView(t.view));
+          srcs.push_back(tile);
+        }
+        Value dst = srcs.empty() ? Value() : srcs.front();
+        if (body) {
+          dst = L.alloc(loc, {np, n}, o.elt, Space::sbuf);
+          (*body)(dst, srcs, np, n);
+        }
+        tile::StoreOp::create(L.b, loc, o.view.buffer, hbmView(o.view), dst, L.full(np, n));
+      }
+    }
+  };
+  rec(0);
+}
+
+/// emitTiles for views that may have negative strides (slices stepping
+/// backwards): such dimensions are unrolled, one index at a time.
+void emitTilesAnyStride(GraphLowering &L, Location loc, ArrayRef<int64_t> shape,
+                        ArrayRef<TypedView> inputs, TypedView out, std::optional<Body> body) {
+  for (int64_t d : shape)
+    if (d == 0)
+      return; // Nothing to move.
+  for (size_t d = 0; d < shape.size(); ++d) {
+    auto negative = [&](const TypedView &t) { return t.view.strides[d] < 0; };
+    if (!negative(out) && llvm::none_of(inputs, negative))
+      continue;
+    SmallVector<int64_t> one(shape);
+    one[d] = 1;
+    for (int64_t i = 0; i < shape[d]; ++i) {
+      SmallVector<TypedView> ins(inputs);
+      TypedView o = out;
+      for (TypedView &t : ins) {
+        t.view.offset += i * t.view.strides[d];
+        t.view.strides[d] = 0;
+      }
+      o.view.offset += i * o.view.strides[d];
+      o.view.strides[d] = 0;
+      emitTilesAnyStride(L, loc, one, ins, o, body);
+    }
+    return;
+  }
+  emitTiles(L, loc, shape, inputs, out, body);
+}
+
+/// Moves `src` (a view with `shape`) into `dst`, bit-exactly.
+void emitMove(GraphLowering &L, Location loc, ArrayRef<int64_t> shape, Strided src, Strided dst,
+              Type elt) {
+  emitTilesAnyStride(L, loc, shape, {TypedView{src, elt}}, TypedView{dst, elt}, std::nullopt);
+}
+
+TypedView typed(GraphLowering &L, Value v, Strided s) { return {s, L.eltOf(v)}; }
+
+/// An operand broadcast to `shape`, with its element type.
+TypedView broadcastOperand(GraphLowering &L, Value v, ArrayRef<int64_t> shape) {
+  return {broadcastTo(L.buffer(v), L.shapeOf(v), shape), L.eltOf(v)};
+}
+
+bool isZeroSized(ArrayRef<int64_t> shape) { return llvm::is_contained(shape, 0); }
+
+isa::AluOp aluFor(graph::CompareKind kind) {
+  switch (kind) {
+  case graph::CompareKind::eq:
+    return isa::AluOp::is_equal;
+  case graph::CompareKind::lt:
+    return isa::AluOp::is_lt;
+  case graph::CompareKind::le:
+    return isa::AluOp::is_le;
+  case graph::CompareKind::gt:
+    return isa::AluOp::is_gt;
+  case graph::CompareKind::ge:
+    return isa::AluOp::is_ge;
+  }
+  llvm_unreachable("unknown compare kind");
+}
+
+isa::AluOp aluFor(graph::LogicalKind kind) {
+  switch (kind) {
+  case graph::LogicalKind::And:
+    return isa::AluOp::logical_and;
+  case graph::LogicalKind::Or:
+    return isa::AluOp::logical_or;
+  case graph::LogicalKind::Xor:
+    return isa::AluOp::not_equal;
+  }
+  llvm_unreachable("unknown logical kind");
+}
+
+//===----------------------------------------------------------------------===//
+// Layout ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult lowerReshape(graph::ReshapeOp op, GraphLowering &L) {
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  // The same row-major bytes, walked with the result's shape.
+  ArrayRef<int64_t> shape = L.shapeOf(op.getResult());
+  emitMove(L, loc, shape, Strided{L.buffer(op.getInput()), 0, rowMajorStrides(shape)}, out,
+           L.eltOf(op.getResult()));
+  return success();
+}
+
+LogicalResult lowerExpand(graph::ExpandOp op, GraphLowering &L) {
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  ArrayRef<int64_t> shape = L.shapeOf(op.getResult());
+  emitMove(L, loc, shape, broadcastTo(L.buffer(op.getInput()), L.shapeOf(op.getInput()), shape),
+           out, L.eltOf(op.getResult()));
+  return success();
+}
+
+LogicalResult lowerSlice(graph::SliceOp op, GraphLowering &L) {
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  Strided in = L.rowMajor(op.getInput());
+  Strided view{in.buffer, 0, {}};
+  for (auto [stride, start, step] : llvm::zip(in.strides, op.getStarts(), op.getSteps())) {
+    view.offset += start * stride;
+    view.strides.push_back(step * stride);
+  }
+  emitMove(L, loc, L.shapeOf(op.getResult()), view, out, L.eltOf(op.getResult()));
+  return success();
+}
+
+LogicalResult lowerConcat(graph::ConcatOp op, GraphLowering &L) {
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  int64_t axis = op.getAxis(), at = 0;
+  for (Value in : op.getInputs()) {
+    Strided part = out;
+    part.offset += at * out.strides[axis];
+    emitMove(L, loc, L.shapeOf(in), L.rowMajor(in), part, L.eltOf(in));
+    at += L.shapeOf(in)[axis];
+  }
+  return success();
+}
+
+LogicalResult lowerGather(graph::GatherOp op, GraphLowering &L) {
+  DenseElementsAttr indices;
+  if (!matchPattern(op.getIndices(), m_Constant(&indices)))
+    return op.emitOpError("indices must be constants; gathering at run-time indices needs "
+                          "data-dependent DMA, which is not implemented yet");
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  ArrayRef<int64_t> shape = L.shapeOf(op.getData());
+  int64_t axis = op.getAxis(), dim = shape[axis], outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d)
+    inner *= shape[d];
+  SmallVector<int64_t> idx;
+  for (APInt v : indices.getValues<APInt>())
+    idx.push_back(v.getSExtValue() < 0 ? v.getSExtValue() + dim : v.getSExtValue());
+  int64_t count = idx.size();
+  // data viewed as [outer, dim, inner], the result as [outer, count, inner]:
+  // one move per run of consecutive indices.
+  for (int64_t j = 0; j < count;) {
+    int64_t run = 1;
+    while (j + run < count && idx[j + run] == idx[j] + run)
+      ++run;
+    Strided src{L.buffer(op.getData()), idx[j] * inner, {dim * inner, inner, 1}};
+    Strided dst{out.buffer, j * inner, {count * inner, inner, 1}};
+    emitMove(L, loc, {outer, run, inner}, src, dst, L.eltOf(op.getResult()));
+    j += run;
+  }
+  return success();
+}
+
+LogicalResult lowerPad(graph::PadOp op, GraphLowering &L) {
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  ArrayRef<int64_t> outShape = L.shapeOf(op.getResult()), inShape = L.shapeOf(op.getInput());
+  Type elt = L.eltOf(op.getResult());
+  float value = float(op.getValue().convertToDouble());
+  int64_t rank = outShape.size();
+  auto fill = [&](ArrayRef<int64_t> shape, int64_t offset) {
+    if (isZeroSized(shape))
+      return;
+    emitTiles(L, loc, shape, {}, TypedView{Strided{out.buffer, offset, out.strides}, elt},
+              [&](Value dst, ArrayRef<Value>, int64_t np, int64_t n) {
+                tile::MemsetOp::create(L.b, loc, dst, L.full(np, n), L.b.getF32FloatAttr(value),
+                                       nullptr);
+              });
+  };
+  // The border as 2 * rank disjoint boxes: box d has the interior range on
+  // dimensions < d, one pad on dimension d, everything on dimensions > d.
+  for (int64_t d = 0; d < rank; ++d) {
+    SmallVector<int64_t> shape, start;
+    for (int64_t e = 0; e < rank; ++e) {
+      shape.push_back(e < d ? inShape[e] : outShape[e]);
+      start.push_back(e < d ? op.getLow()[e] : 0);
+    }
+    auto offsetOf = [&](ArrayRef<int64_t> s) {
+      int64_t off = 0;
+      for (int64_t e = 0; e < rank; ++e)
+        off += s[e] * out.strides[e];
+      return off;
+    };
+    shape[d] = op.getLow()[d];
+    fill(shape, offsetOf(start));
+    shape[d] = op.getHigh()[d];
+    start[d] = op.getLow()[d] + inShape[d];
+    fill(shape, offsetOf(start));
+  }
+  Strided interior = out;
+  for (int64_t d = 0; d < rank; ++d)
+    interior.offset += op.getLow()[d] * out.strides[d];
+  emitMove(L, loc, inShape, L.rowMajor(op.getInput()), interior, elt);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Cast, comparisons, boolean ops, select
+//===----------------------------------------------------------------------===//
+
+LogicalResult lowerCast(graph::CastOp op, GraphLowering &L) {
+  Type from = L.eltOf(op.getInput()), to = L.eltOf(op.getResult());
+  if (llvm::isa<FloatType>(from) && llvm::isa<IntegerType>(to) && !to.isInteger(1))
+    return op.emitOpError("casting ") << from << " to " << to
+                                      << " at run time is not supported yet (the engines "
+                                         "round to nearest; ONNX truncates)";
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  ArrayRef<int64_t> shape = L.shapeOf(op.getResult());
+  if (isZeroSized(shape))
+    return success();
+  emitTiles(L, loc, shape, {typed(L, op.getInput(), L.rowMajor(op.getInput()))},
+            TypedView{out, to}, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+              if (to.isInteger(1)) // x != 0
+                L.emitTensorScalar(loc, isa::AluOp::not_equal, 0.0f, isa::AluOp::bypass, 0.0f,
+                                   dst, s[0], np, n);
+              else // the engine converts on load and store
+                tile::CopyOp::create(L.b, loc, dst, L.full(np, n), s[0], L.full(np, n), nullptr);
+            });
+  return success();
+}
+
+/// An element-wise op of broadcast operands computed by `body`.
+LogicalResult lowerBroadcasting(Operation *op, GraphLowering &L, Body body) {
+  Location loc = tagLoc(op);
+  Value result = op->getResult(0);
+  Strided out = L.defineResult(loc, result);
+  ArrayRef<int64_t> shape = L.shapeOf(result);
+  if (isZeroSized(shape))
+    return success();
+  SmallVector<TypedView> ins;
+  for (Value v : op->getOperands())
+    ins.push_back(broadcastOperand(L, v, shape));
+  emitTiles(L, loc, shape, ins, TypedView{out, L.eltOf(result)}, body);
+  return success();
+}
+
+LogicalResult lowerCompare(graph::CompareOp op, GraphLowering &L) {
+  isa::AluOp alu = aluFor(op.getKind());
+  return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+    L.emitTensorTensor(tagLoc(op), alu, dst, s[0], s[1], np, n);
+  });
+}
+
+LogicalResult lowerLogical(graph::LogicalOp op, GraphLowering &L) {
+  isa::AluOp alu = aluFor(op.getKind());
+  return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+    L.emitTensorTensor(tagLoc(op), alu, dst, s[0], s[1], np, n);
+  });
+}
+
+LogicalResult lowerNot(graph::NotOp op, GraphLowering &L) {
+  return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+    L.emitTensorScalar(tagLoc(op), isa::AluOp::is_equal, 0.0f, isa::AluOp::bypass, 0.0f, dst,
+                       s[0], np, n);
+  });
+}
+
+/// c * x + (1 - c) * y: the products by 0 and 1 and the sum with 0 are exact,
+/// so finite values are selected unchanged.
+LogicalResult lowerSelect(graph::SelectOp op, GraphLowering &L) {
+  Location loc = tagLoc(op);
+  Type elt = L.eltOf(op.getResult());
+  return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+    Value notC = L.alloc(loc, {np, n}, elt, Space::sbuf);
+    L.emitTensorScalar(loc, isa::AluOp::mult, -1.0f, isa::AluOp::add, 1.0f, notC, s[0], np, n);
+    L.emitTensorTensor(loc, isa::AluOp::mult, notC, notC, s[2], np, n);
+    L.emitTensorTensor(loc, isa::AluOp::mult, dst, s[0], s[1], np, n);
+    L.emitTensorTensor(loc, isa::AluOp::add, dst, dst, notC, np, n);
+  });
+}
+
+} // namespace
+
+void trellis::lowering::registerShapeLowerings(LoweringTable &t) {
+  addLowering<graph::ReshapeOp>(t, lowerReshape);
+  addLowering<graph::ExpandOp>(t, lowerExpand);
+  addLowering<graph::SliceOp>(t, lowerSlice);
+  addLowering<graph::ConcatOp>(t, lowerConcat);
+  addLowering<graph::GatherOp>(t, lowerGather);
+  addLowering<graph::PadOp>(t, lowerPad);
+  addLowering<graph::CastOp>(t, lowerCast);
+  addLowering<graph::CompareOp>(t, lowerCompare);
+  addLowering<graph::LogicalOp>(t, lowerLogical);
+  addLowering<graph::NotOp>(t, lowerNot);
+  addLowering<graph::SelectOp>(t, lowerSelect);
+}

@@ -119,6 +119,14 @@ static FailureOr<TensorLayout> tensorLayout(int32_t dataType, MLIRContext &ctx,
     return TensorLayout{IntegerType::get(&ctx, 32), 4};
   case onnx::TensorProto::INT64:
     return TensorLayout{IntegerType::get(&ctx, 64), 8};
+  case onnx::TensorProto::INT16:
+    return TensorLayout{IntegerType::get(&ctx, 16), 2};
+  case onnx::TensorProto::INT8:
+    return TensorLayout{IntegerType::get(&ctx, 8), 1};
+  case onnx::TensorProto::UINT8:
+    return TensorLayout{IntegerType::get(&ctx, 8, IntegerType::Unsigned), 1};
+  case onnx::TensorProto::BOOL:
+    return TensorLayout{IntegerType::get(&ctx, 1), 1};
   case onnx::TensorProto::UNDEFINED:
     return emitError() << "has no data type";
   case onnx::TensorProto::DOUBLE:
@@ -173,6 +181,13 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::Tens
     // hundreds of megabytes of weights cheap.
     if (llvm::sys::IsBigEndianHost)
       return emitError() << "raw_data cannot be imported on a big-endian host yet";
+    if (tensor.data_type() == onnx::TensorProto::BOOL) {
+      // One byte per bool in ONNX; MLIR packs i1 bits.
+      SmallVector<bool> bits;
+      for (char c : raw)
+        bits.push_back(c != 0);
+      return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+    }
     return DenseElementsAttr::getFromRawBuffer(type, llvm::ArrayRef<char>(raw.data(), raw.size()));
   }
 
@@ -209,6 +224,19 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::Tens
   case onnx::TensorProto::INT32:
     return DenseElementsAttr::get(type, llvm::ArrayRef<int32_t>(tensor.int32_data().data(),
                                                                 tensor.int32_data_size()));
+  case onnx::TensorProto::BOOL:
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::UINT8:
+  case onnx::TensorProto::INT16: {
+    // Narrow integers travel one per int32_data entry.
+    unsigned width = type.getElementType().getIntOrFloatBitWidth();
+    bool isUnsigned = type.getElementType().isUnsignedInteger();
+    SmallVector<APInt> values;
+    for (int32_t entry : tensor.int32_data())
+      values.push_back(APInt(width, uint64_t(int64_t(entry)), /*isSigned=*/!isUnsigned,
+                             /*implicitTrunc=*/true));
+    return DenseElementsAttr::get(type, values);
+  }
   default: {
     // FLOAT16 / BFLOAT16: one bit pattern per int32_data entry, in its low 16
     // bits.

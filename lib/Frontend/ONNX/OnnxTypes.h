@@ -43,8 +43,9 @@ importStaticTensorType(const onnx::TypeProto &type, mlir::MLIRContext &ctx,
                        std::optional<llvm::ArrayRef<int64_t>> pinned = std::nullopt);
 
 /// Decodes a TensorProto (initializer or Constant value) into a dense
-/// attribute. Supports FLOAT, FLOAT16, BFLOAT16, INT32 and INT64, from
-/// raw_data or the typed field; sizes are checked before anything is copied.
+/// attribute. Supports FLOAT, FLOAT16, BFLOAT16, INT64, INT32, INT16, INT8,
+/// UINT8 and BOOL, from raw_data or the typed field; sizes are checked before
+/// anything is copied.
 mlir::FailureOr<mlir::DenseElementsAttr> importTensor(const onnx::TensorProto &tensor,
                                                       mlir::MLIRContext &ctx,
                                                       ErrorEmitter emitError);
