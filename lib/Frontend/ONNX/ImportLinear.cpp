@@ -1,6 +1,6 @@
 //===- ImportLinear.cpp - MatMul and Gemm ---===//
 //
-// Matrix products: MatMul (batched, broadcasting) and Gemm.
+// Matrix products: MatMul (batched, broadcasting) and Gemm; Transpose.
 //
 //===----------------------------------------------------------------------===//
 
@@ -116,7 +116,47 @@ static LogicalResult importGemm(OnnxImporter &im, const NodeContext &n) {
   return success();
 }
 
+/// Transpose: a permutation of the dimensions (default: reversed). A layout
+/// move on the DMA engines; on constants it folds away.
+static LogicalResult importTranspose(OnnxImporter &im, const NodeContext &n) {
+  if (failed(im.checkArity(n, 1, 1)) || failed(im.checkAttributes(n, {"perm"})))
+    return failure();
+  FailureOr<Value> x = im.getInput(n, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i)
+    reversed.push_back(i);
+  FailureOr<SmallVector<int64_t>> perm = im.getIntsAttr(n, "perm", reversed);
+  if (failed(perm))
+    return failure();
+  SmallVector<bool> seen(rank, false);
+  bool valid = int64_t(perm->size()) == rank;
+  for (int64_t p : *perm) {
+    valid = valid && p >= 0 && p < rank && !seen[p];
+    if (valid)
+      seen[p] = true;
+  }
+  if (!valid) {
+    auto diag = im.emitError(n) << "attribute 'perm' [";
+    llvm::interleaveComma(*perm, diag);
+    diag << "] is not a permutation of the " << rank << " dimensions of " << shapeStr(type);
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t p : *perm)
+    shape.push_back(type.getDimSize(p));
+  OpBuilder &builder = im.getBuilder();
+  im.define(n, graph::TransposeOp::create(builder, n.loc,
+                                          RankedTensorType::get(shape, type.getElementType()), *x,
+                                          builder.getDenseI64ArrayAttr(*perm)));
+  return success();
+}
+
 void trellis::onnx_import::registerLinearImporters(ImporterTable &t) {
+  t["Transpose"] = OpSupport{importTranspose, "any", ""};
   t["MatMul"] = OpSupport{importMatMul, kFloatTypes, "operands of rank >= 2"};
   t["Gemm"] = OpSupport{importGemm, kFloatTypes, ""};
 }
