@@ -699,19 +699,26 @@ LogicalResult importGather(OnnxImporter &im, const NodeContext &n) {
   FailureOr<int64_t> a = normalizeAxis(im, n, *axis, typeOf(*data).getRank());
   if (failed(a))
     return failure();
-  // The lowering copies the gathered slices with DMAs at fixed addresses:
-  // the indices must be known.
-  FailureOr<DenseElementsAttr> indices = im.getConstantInput(n, 1, "the indices");
-  if (failed(indices) || failed(intValues(im, n, *indices, 1)))
+  FailureOr<Value> indexInput = im.getInput(n, 1);
+  if (failed(indexInput))
     return failure();
+  Value idx = *indexInput;
+  Type idxElt = typeOf(idx).getElementType();
+  if (!idxElt.isInteger(64) && !idxElt.isInteger(32)) {
+    im.emitError(n) << "input 1 ('" << n.node.input(1) << "') has type " << idx.getType()
+                    << "; indices must be int64 or int32";
+    return failure();
+  }
+  // Constant indices are checked now; run-time ones by the indirect DMA.
   int64_t dim = typeOf(*data).getDimSize(*a);
-  for (APInt v : indices->getValues<APInt>())
-    if (v.getSExtValue() < -dim || v.getSExtValue() >= dim) {
-      im.emitError(n) << "index " << v.getSExtValue() << " is out of range for axis " << *a
-                      << " of size " << dim;
-      return failure();
-    }
-  Value idx = im.getInput(n, 1).value();
+  DenseElementsAttr constant;
+  if (matchPattern(idx, m_Constant(&constant)))
+    for (APInt v : constant.getValues<APInt>())
+      if (v.getSExtValue() < -dim || v.getSExtValue() >= dim) {
+        im.emitError(n) << "index " << v.getSExtValue() << " is out of range for axis " << *a
+                        << " of size " << dim;
+        return failure();
+      }
   auto props = graph::GatherOp::Properties();
   props.axis = builder.getI64IntegerAttr(*a);
   SmallVector<Value, 2> operands = {*data, idx};
@@ -1108,7 +1115,7 @@ void trellis::onnx_import::registerShapeImporters(ImporterTable &t) {
   add("Slice", importSlice, any,
       "starts, ends, axes and steps must be known at compile time");
   add("Gather", importGather, any,
-      "the indices must be known at compile time (no data-dependent DMA yet)");
+      "run-time indices use an indirect DMA (exact for indices up to 2^24)");
   add("Expand", importExpand, any, "the shape must be known at compile time");
   add("Tile", importTile, any, "the repeats must be known at compile time");
   add("Pad", importPad, any,
