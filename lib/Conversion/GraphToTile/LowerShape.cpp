@@ -39,8 +39,8 @@ using Body = llvm::function_ref<void(Value dst, ArrayRef<Value> srcs, int64_t np
 /// Walks `shape` in [128 x n] tiles as GraphLowering::emitElementwise does,
 /// but each operand keeps its own element type. Without a body, the single
 /// operand's tile is stored as it was loaded (a move).
-void emitTiles(GraphLowering &L, Location loc, ArrayRef<int64_t> shape,
-               ArrayRef<TypedView> inputs, TypedView out, std::optional<Body> body) {
+void emitTiles(GraphLowering &L, Location loc, ArrayRef<int64_t> shape, ArrayRef<TypedView> inputs,
+               TypedView out, std::optional<Body> body) {
   SmallVector<int64_t> dims(shape);
   SmallVector<TypedView> ins(inputs);
   TypedView o = out;
@@ -263,8 +263,8 @@ LogicalResult lowerRuntimeGather(graph::GatherOp op, GraphLowering &L) {
                                    L.view(0, dim, inner, o * dim * inner + c0, {cn}, {1}), idx,
                                    L.full(np, 1));
         tile::StoreOp::create(L.b, loc, out.buffer,
-                              L.view(0, np, inner, (o * count + j0) * inner + c0, {cn}, {1}),
-                              rows, L.full(np, cn));
+                              L.view(0, np, inner, (o * count + j0) * inner + c0, {cn}, {1}), rows,
+                              L.full(np, cn));
       }
   }
   return success();
@@ -358,11 +358,11 @@ LogicalResult lowerCast(graph::CastOp op, GraphLowering &L) {
   ArrayRef<int64_t> shape = L.shapeOf(op.getResult());
   if (isZeroSized(shape))
     return success();
-  emitTiles(L, loc, shape, {typed(L, op.getInput(), L.rowMajor(op.getInput()))},
-            TypedView{out, to}, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+  emitTiles(L, loc, shape, {typed(L, op.getInput(), L.rowMajor(op.getInput()))}, TypedView{out, to},
+            [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
               if (to.isInteger(1)) // x != 0
-                L.emitTensorScalar(loc, isa::AluOp::not_equal, 0.0f, isa::AluOp::bypass, 0.0f,
-                                   dst, s[0], np, n);
+                L.emitTensorScalar(loc, isa::AluOp::not_equal, 0.0f, isa::AluOp::bypass, 0.0f, dst,
+                                   s[0], np, n);
               else // the engine converts on load and store
                 tile::CopyOp::create(L.b, loc, dst, L.full(np, n), s[0], L.full(np, n), nullptr);
             });
@@ -400,8 +400,8 @@ LogicalResult lowerLogical(graph::LogicalOp op, GraphLowering &L) {
 
 LogicalResult lowerNot(graph::NotOp op, GraphLowering &L) {
   return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
-    L.emitTensorScalar(tagLoc(op), isa::AluOp::is_equal, 0.0f, isa::AluOp::bypass, 0.0f, dst,
-                       s[0], np, n);
+    L.emitTensorScalar(tagLoc(op), isa::AluOp::is_equal, 0.0f, isa::AluOp::bypass, 0.0f, dst, s[0],
+                       np, n);
   });
 }
 
