@@ -85,7 +85,7 @@ def ISA_DmaGatherOp : ISA_Inst<"dma_gather", "dma_gather",
     embedding lookups).
 
     ```mlir
-    isa.dma_gather q0 <sbuf[0+4] +0 f32 [[64,1]]>, <hbm[1000x64] +0 f32 [[64,1]]>, <sbuf[0+4] +256 i64 [[1,1]]>
+    isa.dma_gather q0 <sbuf[0+4] +0 f32 [[64,1]]>, <hbm[0+1000 x 64] +0 f32 [[64,1]]>, <sbuf[0+4] +256 i64 [[1,1]]>
     ```
   }];
 }
