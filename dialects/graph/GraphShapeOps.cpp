@@ -150,10 +150,10 @@ static Attribute numberAttr(Type elt, bool isFloat, int64_t i, double f) {
   if (isFloat) {
     // Truncation toward zero; out of range (undefined in ONNX) saturates.
     double t = std::trunc(f);
-    value = std::isnan(t) ? 0
-            : t >= 9.2233720368547758e18 ? INT64_MAX
+    value = std::isnan(t)                 ? 0
+            : t >= 9.2233720368547758e18  ? INT64_MAX
             : t <= -9.2233720368547758e18 ? INT64_MIN
-                                           : int64_t(t);
+                                          : int64_t(t);
   }
   return IntegerAttr::get(elt, APInt(it.getWidth(), uint64_t(value), /*isSigned=*/true,
                                      /*implicitTrunc=*/true));
@@ -225,8 +225,8 @@ evalElementwise(RankedTensorType outType, ArrayRef<DenseElementsAttr> operands,
   for (DenseElementsAttr a : operands) {
     numbers.push_back(toNumbers(a));
     auto shape = cast<RankedTensorType>(a.getType()).getShape();
-    index.push_back(stridedIndices(outType.getShape(), 0,
-                                   broadcastStrides(shape, outType.getShape())));
+    index.push_back(
+        stridedIndices(outType.getShape(), 0, broadcastStrides(shape, outType.getShape())));
   }
   SmallVector<const Numbers *> ptrs;
   for (Numbers &n : numbers)
@@ -248,11 +248,11 @@ evalElementwise(RankedTensorType outType, ArrayRef<DenseElementsAttr> operands,
 LogicalResult ReshapeOp::verify() {
   auto in = rankedType(getInput()), out = rankedType(getResult());
   if (in.getElementType() != out.getElementType())
-    return emitOpError("element type changes from ") << in.getElementType() << " to "
-                                                     << out.getElementType();
+    return emitOpError("element type changes from ")
+           << in.getElementType() << " to " << out.getElementType();
   if (in.getNumElements() != out.getNumElements())
-    return emitOpError("has ") << in.getNumElements() << " elements in but "
-                               << out.getNumElements() << " out";
+    return emitOpError("has ") << in.getNumElements() << " elements in but " << out.getNumElements()
+                               << " out";
   return success();
 }
 
@@ -276,8 +276,8 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
 LogicalResult ExpandOp::verify() {
   auto in = rankedType(getInput()), out = rankedType(getResult());
   if (in.getElementType() != out.getElementType())
-    return emitOpError("element type changes from ") << in.getElementType() << " to "
-                                                     << out.getElementType();
+    return emitOpError("element type changes from ")
+           << in.getElementType() << " to " << out.getElementType();
   auto shape = broadcastShapes(in.getShape(), out.getShape());
   if (!shape || ArrayRef<int64_t>(*shape) != out.getShape())
     return emitOpError("operand of type ") << in << " does not broadcast to " << out;
@@ -307,13 +307,12 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
 LogicalResult SliceOp::verify() {
   auto in = rankedType(getInput()), out = rankedType(getResult());
   if (in.getElementType() != out.getElementType())
-    return emitOpError("element type changes from ") << in.getElementType() << " to "
-                                                     << out.getElementType();
+    return emitOpError("element type changes from ")
+           << in.getElementType() << " to " << out.getElementType();
   int64_t rank = in.getRank();
   if (out.getRank() != rank || (int64_t)getStarts().size() != rank ||
       (int64_t)getSteps().size() != rank)
-    return emitOpError("needs one start and one step per dimension and a result of rank ")
-           << rank;
+    return emitOpError("needs one start and one step per dimension and a result of rank ") << rank;
   for (int64_t d = 0; d < rank; ++d) {
     int64_t start = getStarts()[d], step = getSteps()[d], size = out.getDimSize(d);
     if (step == 0)
@@ -322,14 +321,15 @@ LogicalResult SliceOp::verify() {
       continue;
     int64_t last = start + (size - 1) * step;
     if (start < 0 || start >= in.getDimSize(d) || last < 0 || last >= in.getDimSize(d))
-      return emitOpError("dimension ") << d << " reads elements " << start << " to " << last
-                                       << " of " << in.getDimSize(d);
+      return emitOpError("dimension ")
+             << d << " reads elements " << start << " to " << last << " of " << in.getDimSize(d);
   }
   return success();
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
-  if (getInput().getType() == getType() && llvm::all_of(getStarts(), [](int64_t s) { return s == 0; }) &&
+  if (getInput().getType() == getType() &&
+      llvm::all_of(getStarts(), [](int64_t s) { return s == 0; }) &&
       llvm::all_of(getSteps(), [](int64_t s) { return s == 1; }))
     return getInput();
   DenseElementsAttr dense = asDense(adaptor.getInput());
@@ -362,8 +362,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   int64_t axis = props.as<Properties *>()->axis.getInt();
   auto first = rankedType(operands[0]);
   if (axis < 0 || axis >= first.getRank())
-    return emitOptionalError(loc, "graph.concat: axis " + Twine(axis) + " is out of range for rank " +
-                                      Twine(first.getRank()));
+    return emitOptionalError(loc, "graph.concat: axis " + Twine(axis) +
+                                      " is out of range for rank " + Twine(first.getRank()));
   SmallVector<int64_t> shape(first.getShape());
   for (Value v : operands.drop_front()) {
     auto t = rankedType(v);
@@ -374,8 +374,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     for (int64_t d = 0; d < t.getRank(); ++d)
       if (d != axis && t.getDimSize(d) != shape[d])
         return emitOptionalError(loc, "graph.concat: operands differ in dimension " + Twine(d) +
-                                          " (" + Twine(shape[d]) + " vs " +
-                                          Twine(t.getDimSize(d)) + ")");
+                                          " (" + Twine(shape[d]) + " vs " + Twine(t.getDimSize(d)) +
+                                          ")");
     shape[axis] += t.getDimSize(axis);
   }
   results.push_back(RankedTensorType::get(shape, first.getElementType()));
@@ -425,8 +425,8 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   auto data = rankedType(operands[0]), indices = rankedType(operands[1]);
   int64_t axis = props.as<Properties *>()->axis.getInt();
   if (axis < 0 || axis >= data.getRank())
-    return emitOptionalError(loc, "graph.gather: axis " + Twine(axis) + " is out of range for rank " +
-                                      Twine(data.getRank()));
+    return emitOptionalError(loc, "graph.gather: axis " + Twine(axis) +
+                                      " is out of range for rank " + Twine(data.getRank()));
   SmallVector<int64_t> shape(data.getShape().take_front(axis));
   llvm::append_range(shape, indices.getShape());
   llvm::append_range(shape, data.getShape().drop_front(axis + 1));
@@ -507,8 +507,8 @@ OpFoldResult PadOp::fold(FoldAdaptor adaptor) {
       inside &= i >= 0 && i < inShape[d];
       src += i * inStrides[d];
     }
-    std::memcpy(data.data() + k * width,
-                inside ? in.data.data() + src * width : fill.data.data(), width);
+    std::memcpy(data.data() + k * width, inside ? in.data.data() + src * width : fill.data.data(),
+                width);
     for (int64_t d = rank - 1; d >= 0; --d) {
       if (++idx[d] < out.getDimSize(d))
         break;
@@ -545,8 +545,7 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
 
 /// The broadcast shape of `values`, with element type `elt`.
 static LogicalResult inferBroadcastN(StringRef opName, std::optional<Location> loc,
-                                     ValueRange values, Type elt,
-                                     SmallVectorImpl<Type> &results) {
+                                     ValueRange values, Type elt, SmallVectorImpl<Type> &results) {
   SmallVector<int64_t> shape;
   for (Value v : values) {
     auto s = broadcastShapes(shape, rankedType(v).getShape());
@@ -585,11 +584,21 @@ OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
     }
     bool r = false;
     switch (kind) {
-    case CompareKind::eq: r = c == 0; break;
-    case CompareKind::lt: r = c == -1; break;
-    case CompareKind::le: r = c == -1 || c == 0; break;
-    case CompareKind::gt: r = c == 1; break;
-    case CompareKind::ge: r = c == 1 || c == 0; break;
+    case CompareKind::eq:
+      r = c == 0;
+      break;
+    case CompareKind::lt:
+      r = c == -1;
+      break;
+    case CompareKind::le:
+      r = c == -1 || c == 0;
+      break;
+    case CompareKind::gt:
+      r = c == 1;
+      break;
+    case CompareKind::ge:
+      r = c == 1 || c == 0;
+      break;
     }
     return IntegerAttr::get(i1, APInt(1, r));
   });
@@ -653,14 +662,15 @@ OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
   ElementBytes xb = toBytes(x), yb = toBytes(y);
   Numbers cn = toNumbers(c);
   auto shape = out.getShape();
-  auto ci = stridedIndices(shape, 0, broadcastStrides(rankedType(getCondition()).getShape(), shape));
+  auto ci =
+      stridedIndices(shape, 0, broadcastStrides(rankedType(getCondition()).getShape(), shape));
   auto xi = stridedIndices(shape, 0, broadcastStrides(rankedType(getX()).getShape(), shape));
   auto yi = stridedIndices(shape, 0, broadcastStrides(rankedType(getY()).getShape(), shape));
   int64_t width = xb.width;
   std::vector<char> data(out.getNumElements() * width);
   for (int64_t k = 0, e = out.getNumElements(); k < e; ++k) {
-    const char *src = cn.ints[ci[k]] ? xb.data.data() + xi[k] * width
-                                     : yb.data.data() + yi[k] * width;
+    const char *src =
+        cn.ints[ci[k]] ? xb.data.data() + xi[k] * width : yb.data.data() + yi[k] * width;
     std::memcpy(data.data() + k * width, src, width);
   }
   return fromBytes(out, data);

@@ -46,7 +46,8 @@ def ISA_Opcode : I32EnumAttr<"Opcode", "instruction opcode", [
     I32EnumAttrCase<"iota", 9>,
     I32EnumAttrCase<"memset", 10>,
     I32EnumAttrCase<"copy", 11>,
-    I32EnumAttrCase<"nop", 12>
+    I32EnumAttrCase<"nop", 12>,
+    I32EnumAttrCase<"dma_gather", 13>
   ]> {
   let cppNamespace = "::trellis::isa";
   let genSpecializedAttr = 0;

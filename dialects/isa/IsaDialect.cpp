@@ -251,6 +251,23 @@ LogicalResult DmaOp::verify() {
   return c.sameShape("dst", getDst(), "src0", getSrc0());
 }
 
+LogicalResult DmaGatherOp::verify() {
+  InstChecker c{*this, (int64_t)getQueue()};
+  CHECK(c.queueIn({EngineKind::dma}));
+  CHECK(c.in("dst", getDst(), Space::sbuf));
+  CHECK(c.in("src0", getSrc0(), Space::hbm));
+  CHECK(c.in("src1", getSrc1(), Space::sbuf));
+  if (getSrc1().getDtype() != DType::i32 && getSrc1().getDtype() != DType::i64)
+    return emitOpError("indices must be i32 or i64");
+  if (getSrc1().getPartCount() != getDst().getPartCount() || getSrc1().getFreeElements() != 1)
+    return emitOpError("indices must be one per dst partition");
+  if (getSrc0().getFreeElements() != getDst().getFreeElements())
+    return emitOpError("a table row has ") << getSrc0().getFreeElements()
+                                           << " elements but a dst partition "
+                                           << getDst().getFreeElements();
+  return success();
+}
+
 LogicalResult LoadStationaryOp::verify() {
   InstChecker c{*this, (int64_t)getQueue()};
   CHECK(c.queueIn({EngineKind::pe}));

@@ -73,6 +73,23 @@ def ISA_DmaOp : ISA_Inst<"dma", "dma",
   }];
 }
 
+def ISA_DmaGatherOp : ISA_Inst<"dma_gather", "dma_gather",
+    (ins ISA_AP:$dst, ISA_AP:$src0, ISA_AP:$src1), "$dst `,` $src0 `,` $src1"> {
+  let summary = "indirect DMA: row `src1[p]` of the HBM table `src0` into partition p of `dst`";
+  let description = [{
+    `src0` describes the table: its partition axis is the row axis (rows
+    `partStride` elements apart, `partCount` of them), its free pattern one
+    row. `src1` is an SBUF column [P, 1] of i32 or i64 row indices, `dst` an
+    SBUF tile [P, row]. An index outside [0, partCount) stops the program
+    with an error. Runs on a DMA queue (NKI's indirect load, as used for
+    embedding lookups).
+
+    ```mlir
+    isa.dma_gather q0 <sbuf[0+4] +0 f32 [[64,1]]>, <hbm[0+1000 x 64] +0 f32 [[64,1]]>, <sbuf[0+4] +256 i64 [[1,1]]>
+    ```
+  }];
+}
+
 def ISA_LoadStationaryOp : ISA_Inst<"load_stationary", "load_stationary",
     (ins ISA_AP:$src0), "$src0"> {
   let summary = "load the stationary (weight) matrix [K, M] into the PE array";

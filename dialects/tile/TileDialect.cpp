@@ -202,6 +202,26 @@ LogicalResult LoadOp::verify() {
   return sameShape(*this, "dst", getDstView(), "src", getSrcView());
 }
 
+LogicalResult LoadGatherOp::verify() {
+  CHECK(expectSpace(*this, "dst", getDst(), {isa::Space::sbuf}));
+  CHECK(expectSpace(*this, "table", getTable(), {isa::Space::hbm}));
+  CHECK(expectSpace(*this, "indices", getIndices(), {isa::Space::sbuf}));
+  CHECK(verifyOperand(*this, "dst", getDst(), getDstView()));
+  CHECK(verifyOperand(*this, "table", getTable(), getTableView()));
+  CHECK(verifyOperand(*this, "indices", getIndices(), getIndicesView()));
+  Type idx = cast<MemRefType>(getIndices().getType()).getElementType();
+  if (!idx.isInteger(32) && !idx.isInteger(64))
+    return emitOpError("indices must be i32 or i64, not ") << idx;
+  if (getIndicesView().getPartCount() != getDstView().getPartCount() ||
+      getIndicesView().getFreeElements() != 1)
+    return emitOpError("needs one index per dst partition");
+  if (getTableView().getFreeElements() != getDstView().getFreeElements())
+    return emitOpError("table rows have ")
+           << getTableView().getFreeElements() << " elements but dst partitions "
+           << getDstView().getFreeElements();
+  return success();
+}
+
 LogicalResult StoreOp::verify() {
   CHECK(expectSpace(*this, "dst", getDst(), {isa::Space::hbm}));
   CHECK(expectSpace(*this, "src", getSrc(), {isa::Space::sbuf}));

@@ -115,6 +115,26 @@ def Tile_LoadOp : Tile_Op<"load"> {
   let assemblyFormat = "$dst $dstView `,` $src $srcView attr-dict `:` type($dst) `,` type($src)";
 }
 
+def Tile_LoadGatherOp : Tile_Op<"load_gather"> {
+  let summary = "indirect DMA: dst[p, :] = row indices[p] of an HBM table";
+  let description = [{
+    The table view's partition axis is the row axis (`[0+ROWS x ROWSTRIDE]`),
+    its free pattern one row. `indices` is an SBUF column [P, 1] of i32 or
+    i64; each must lie in [0, ROWS) when the program runs.
+
+    ```mlir
+    tile.load_gather %d <[0+4] +0 [[64,1]]>, %table <[0+1000 x 64] +0 [[64,1]]>, %idx <[0+4] +0 [[1,1]]> : memref<4x64xf32, #tile.mem<sbuf>>, memref<1000x64xf32, #tile.mem<hbm>>, memref<4x1xi64, #tile.mem<sbuf>>
+    ```
+  }];
+  let arguments = (ins Tile_Buffer:$dst, Tile_ViewAttr:$dstView,
+                       Tile_Buffer:$table, Tile_ViewAttr:$tableView,
+                       Tile_Buffer:$indices, Tile_ViewAttr:$indicesView);
+  let assemblyFormat = [{
+    $dst $dstView `,` $table $tableView `,` $indices $indicesView attr-dict
+    `:` type($dst) `,` type($table) `,` type($indices)
+  }];
+}
+
 def Tile_StoreOp : Tile_Op<"store"> {
   let summary = "DMA from SBUF into HBM";
   let description = [{

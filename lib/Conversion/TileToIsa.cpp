@@ -224,6 +224,11 @@ struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<Convert
     if (auto o = dyn_cast<tile::LoadOp>(op)) {
       isa::DmaOp::create(b, loc, q(dmaQueue()), noWaits, UnitAttr(), ap(o.getDst(), o.getDstView(), address),
                          ap(o.getSrc(), o.getSrcView(), address));
+    } else if (auto o = dyn_cast<tile::LoadGatherOp>(op)) {
+      isa::DmaGatherOp::create(b, loc, q(dmaQueue()), noWaits, UnitAttr(),
+                               ap(o.getDst(), o.getDstView(), address),
+                               ap(o.getTable(), o.getTableView(), address),
+                               ap(o.getIndices(), o.getIndicesView(), address));
     } else if (auto o = dyn_cast<tile::StoreOp>(op)) {
       isa::DmaOp::create(b, loc, q(dmaQueue()), noWaits, UnitAttr(), ap(o.getDst(), o.getDstView(), address),
                          ap(o.getSrc(), o.getSrcView(), address));

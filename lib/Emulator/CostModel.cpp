@@ -68,6 +68,9 @@ int64_t emu::dmaBytes(const Inst &inst) {
   auto bytes = [](const AccessPattern &ap) {
     return ap.partCount * freeCount(ap) * ap.elementBytes();
   };
+  // A gather reads one table row per dst partition, not the whole table.
+  if (inst.opcode == Opcode::dma_gather)
+    return bytes(inst.dst);
   return std::max(bytes(inst.dst), bytes(inst.src0));
 }
 
@@ -100,6 +103,7 @@ double emu::isolatedCostNs(const Inst &inst, const ArchConfig &arch) {
   case Opcode::nop:
     return 0.0;
   case Opcode::dma:
+  case Opcode::dma_gather:
     return arch.dmaFixedLatencyNs + double(dmaBytes(inst)) / dmaBandwidthGBps(inst, arch);
   case Opcode::multiply_moving:
     return double(multiplyMovingCycles(inst, arch) + arch.peFillCycles) / arch.peClockGHz;

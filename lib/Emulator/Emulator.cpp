@@ -323,7 +323,8 @@ llvm::Error Runner::step(uint32_t index, double start, int64_t waitedOn) {
       }
   }
 
-  executeInst(inst, options.timingOnly ? nullptr : &mem, pe);
+  if (auto e = executeInst(inst, options.timingOnly ? nullptr : &mem, pe))
+    return instError(index, std::move(e));
 
   double ready = timing.readyNs(inst);
   double end = timing.issue(inst, start);

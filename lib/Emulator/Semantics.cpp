@@ -55,6 +55,7 @@ llvm::SmallVector<Access, 3> emu::accessesOf(const Inst &inst) {
       a.push_back({&inst.accum, "accum", true});
     break;
   case Opcode::tensor_tensor:
+  case Opcode::dma_gather: // src0: the whole table, an over-approximation
     read(inst.src0, "src0");
     read(inst.src1, "src1");
     write(inst.dst);
@@ -162,6 +163,27 @@ static llvm::Error verifyDma(const Inst &I, const MachineLimits &) {
   return requireSameShape(I.dst, "dst", I.src0, "src0");
 }
 
+static llvm::Error verifyDmaGather(const Inst &I, const MachineLimits &) {
+  if (auto e = requireSpace(I.dst, "dst", {Space::sbuf}, "dma_gather"))
+    return e;
+  if (auto e = requireSpace(I.src0, "src0", {Space::hbm}, "dma_gather"))
+    return e;
+  if (auto e = requireSpace(I.src1, "src1", {Space::sbuf}, "dma_gather"))
+    return e;
+  if (I.src1.dtype != isa::DType::i32 && I.src1.dtype != isa::DType::i64)
+    return fail("dma_gather indices must be i32 or i64, not %s",
+                isa::stringifyDType(I.src1.dtype).str().c_str());
+  if (I.src1.partCount != I.dst.partCount || freeCount(I.src1) != 1)
+    return fail("dma_gather needs one index per dst partition: src1 is %lld x %lld, dst has "
+                "%lld partitions",
+                (long long)I.src1.partCount, (long long)freeCount(I.src1),
+                (long long)I.dst.partCount);
+  if (freeCount(I.src0) != freeCount(I.dst))
+    return fail("dma_gather table rows have %lld elements but dst partitions %lld",
+                (long long)freeCount(I.src0), (long long)freeCount(I.dst));
+  return llvm::Error::success();
+}
+
 static llvm::Error verifyLoadStationary(const Inst &I, const MachineLimits &lim) {
   if (auto e = requireSpace(I.src0, "src0", {Space::sbuf}, "load_stationary"))
     return e;
@@ -258,6 +280,7 @@ static llvm::Error verifyTranspose(const Inst &I, const MachineLimits &) {
 static bool engineAllowed(Opcode op, EngineKind k) {
   switch (op) {
   case Opcode::dma:
+  case Opcode::dma_gather:
     return k == EngineKind::dma;
   case Opcode::load_stationary:
   case Opcode::multiply_moving:
@@ -275,6 +298,7 @@ static bool engineAllowed(Opcode op, EngineKind k) {
 static const char *engineList(Opcode op) {
   switch (op) {
   case Opcode::dma:
+  case Opcode::dma_gather:
     return "a DMA queue";
   case Opcode::load_stationary:
   case Opcode::multiply_moving:
@@ -312,6 +336,8 @@ llvm::Error emu::verifyInst(const Inst &I, const MachineLimits &lim, const PESta
   switch (I.opcode) {
   case Opcode::dma:
     return verifyDma(I, lim);
+  case Opcode::dma_gather:
+    return verifyDmaGather(I, lim);
   case Opcode::load_stationary:
     return verifyLoadStationary(I, lim);
   case Opcode::multiply_moving:
@@ -549,6 +575,36 @@ static void execDma(const Inst &I, Memories &mem) {
       storeRow(d, p, r.a.data() + p * n);
 }
 
+static llvm::Error execDmaGather(const Inst &I, Memories &mem) {
+  Operand d = resolve(mem, I.dst), table = resolve(mem, I.src0), idx = resolve(mem, I.src1);
+  int64_t n = freeCount(I.dst), rows = I.src0.partCount;
+  Rows &r = scratch();
+  bool sameType = I.dst.dtype == I.src0.dtype;
+  r.bytes.resize(size_t(n * I.dst.elementBytes()));
+  r.a.resize(size_t(n));
+  for (int64_t p = 0; p < I.dst.partCount; ++p) {
+    int64_t row;
+    if (I.src1.dtype == isa::DType::i64) {
+      std::memcpy(&row, idx.row(p), 8);
+    } else {
+      int32_t v;
+      std::memcpy(&v, idx.row(p), 4);
+      row = v;
+    }
+    if (row < 0 || row >= rows)
+      return fail("dma_gather index %lld (partition %lld) is outside the table's %lld rows",
+                  (long long)row, (long long)p, (long long)rows);
+    if (sameType) {
+      loadRowBytes(table, row, r.bytes.data());
+      storeRowBytes(d, p, r.bytes.data());
+    } else {
+      loadRow(table, row, r.a.data());
+      storeRow(d, p, r.a.data());
+    }
+  }
+  return llvm::Error::success();
+}
+
 static void execLoadStationary(const Inst &I, Memories *mem, PEState &pe) {
   int64_t K = I.src0.partCount, M = freeCount(I.src0);
   pe.loaded = true;
@@ -714,34 +770,47 @@ static void execCopy(const Inst &I, Memories &mem) {
   }
 }
 
-void emu::executeInst(const Inst &I, Memories *mem, PEState &pe) {
-  if (I.opcode == Opcode::load_stationary)
-    return execLoadStationary(I, mem, pe);
+/// Every opcode that cannot fail at run time.
+static void executeDirect(const Inst &I, Memories &mem, PEState &pe);
+
+llvm::Error emu::executeInst(const Inst &I, Memories *mem, PEState &pe) {
+  if (I.opcode == Opcode::load_stationary) {
+    execLoadStationary(I, mem, pe);
+    return llvm::Error::success();
+  }
   if (!mem)
-    return;
+    return llvm::Error::success();
+  if (I.opcode == Opcode::dma_gather)
+    return execDmaGather(I, *mem);
+  executeDirect(I, *mem, pe);
+  return llvm::Error::success();
+}
+
+static void executeDirect(const Inst &I, Memories &mem, PEState &pe) {
   switch (I.opcode) {
   case Opcode::dma:
-    return execDma(I, *mem);
+    return execDma(I, mem);
   case Opcode::load_stationary:
-    return; // handled above: it also runs in timing-only mode
+  case Opcode::dma_gather:
+    return; // handled by executeInst
   case Opcode::multiply_moving:
-    return execMultiplyMoving(I, *mem, pe);
+    return execMultiplyMoving(I, mem, pe);
   case Opcode::activation:
-    return execActivation(I, *mem);
+    return execActivation(I, mem);
   case Opcode::tensor_tensor:
-    return execTensorTensor(I, *mem);
+    return execTensorTensor(I, mem);
   case Opcode::tensor_scalar:
-    return execTensorScalar(I, *mem);
+    return execTensorScalar(I, mem);
   case Opcode::tensor_reduce:
-    return execTensorReduce(I, *mem);
+    return execTensorReduce(I, mem);
   case Opcode::transpose:
-    return execTranspose(I, *mem);
+    return execTranspose(I, mem);
   case Opcode::iota:
-    return execIota(I, *mem);
+    return execIota(I, mem);
   case Opcode::memset:
-    return execMemset(I, *mem);
+    return execMemset(I, mem);
   case Opcode::copy:
-    return execCopy(I, *mem);
+    return execCopy(I, mem);
   case Opcode::nop:
     return;
   }

@@ -47,8 +47,9 @@ llvm::Error verifyInst(const isa::Inst &inst, const MachineLimits &limits, const
 
 /// Applies `inst` to the memories (`mem` may be null in timing-only mode:
 /// then only the PE's latched shape is updated). `inst` must have passed
-/// verifyInst.
-void executeInst(const isa::Inst &inst, Memories *mem, PEState &pe);
+/// verifyInst. Fails only on what depends on the data: a dma_gather index
+/// outside its table.
+llvm::Error executeInst(const isa::Inst &inst, Memories *mem, PEState &pe);
 
 /// Scalar helpers, exposed for unit tests of the function tables.
 float applyActFunc(isa::ActFunc f, float x);

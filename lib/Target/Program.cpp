@@ -230,6 +230,7 @@ Operands requiredOperands(isa::Opcode op) {
   case isa::Opcode::load_stationary:
     return {false, true, false};
   case isa::Opcode::tensor_tensor:
+  case isa::Opcode::dma_gather:
     return {true, true, true};
   case isa::Opcode::iota:
   case isa::Opcode::memset:

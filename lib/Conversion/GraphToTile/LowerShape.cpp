@@ -39,8 +39,8 @@ using Body = llvm::function_ref<void(Value dst, ArrayRef<Value> srcs, int64_t np
 /// Walks `shape` in [128 x n] tiles as GraphLowering::emitElementwise does,
 /// but each operand keeps its own element type. Without a body, the single
 /// operand's tile is stored as it was loaded (a move).
-void emitTiles(GraphLowering &L, Location loc, ArrayRef<int64_t> shape,
-               ArrayRef<TypedView> inputs, TypedView out, std::optional<Body> body) {
+void emitTiles(GraphLowering &L, Location loc, ArrayRef<int64_t> shape, ArrayRef<TypedView> inputs,
+               TypedView out, std::optional<Body> body) {
   SmallVector<int64_t> dims(shape);
   SmallVector<TypedView> ins(inputs);
   TypedView o = out;
@@ -228,11 +228,52 @@ LogicalResult lowerConcat(graph::ConcatOp op, GraphLowering &L) {
   return success();
 }
 
+/// Gather at run-time indices: per block of 128 indices, load them as a
+/// column, wrap negative ones (idx + dim * (idx < 0) on the vector engine)
+/// and fetch one table row per partition with an indirect DMA.
+LogicalResult lowerRuntimeGather(graph::GatherOp op, GraphLowering &L) {
+  Location loc = tagLoc(op);
+  Strided out = L.defineResult(loc, op.getResult());
+  ArrayRef<int64_t> shape = L.shapeOf(op.getData());
+  int64_t axis = op.getAxis(), dim = shape[axis], outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d)
+    inner *= shape[d];
+  int64_t count = 1;
+  for (int64_t d : L.shapeOf(op.getIndices()))
+    count *= d;
+  if (outer == 0 || inner == 0 || count == 0)
+    return success();
+  Type elt = L.eltOf(op.getResult()), idxElt = L.eltOf(op.getIndices());
+  Value indices = L.buffer(op.getIndices()), data = L.buffer(op.getData());
+  for (int64_t j0 = 0; j0 < count; j0 += kPartitions) {
+    int64_t np = std::min(kPartitions, count - j0);
+    Value idx = L.alloc(loc, {np, 1}, idxElt, Space::sbuf);
+    tile::LoadOp::create(L.b, loc, idx, L.full(np, 1), indices, L.view(0, np, 1, j0, {1}, {1}));
+    Value wrap = L.alloc(loc, {np, 1}, idxElt, Space::sbuf);
+    L.emitTensorScalar(loc, isa::AluOp::is_lt, 0.0f, isa::AluOp::mult, float(dim), wrap, idx, np,
+                       1);
+    L.emitTensorTensor(loc, isa::AluOp::add, idx, idx, wrap, np, 1);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t c0 = 0; c0 < inner; c0 += kFreeChunk) {
+        int64_t cn = std::min(kFreeChunk, inner - c0);
+        Value rows = L.alloc(loc, {np, cn}, elt, Space::sbuf);
+        tile::LoadGatherOp::create(L.b, loc, rows, L.full(np, cn), data,
+                                   L.view(0, dim, inner, o * dim * inner + c0, {cn}, {1}), idx,
+                                   L.full(np, 1));
+        tile::StoreOp::create(L.b, loc, out.buffer,
+                              L.view(0, np, inner, (o * count + j0) * inner + c0, {cn}, {1}), rows,
+                              L.full(np, cn));
+      }
+  }
+  return success();
+}
+
 LogicalResult lowerGather(graph::GatherOp op, GraphLowering &L) {
   DenseElementsAttr indices;
   if (!matchPattern(op.getIndices(), m_Constant(&indices)))
-    return op.emitOpError("indices must be constants; gathering at run-time indices needs "
-                          "data-dependent DMA, which is not implemented yet");
+    return lowerRuntimeGather(op, L);
   Location loc = tagLoc(op);
   Strided out = L.defineResult(loc, op.getResult());
   ArrayRef<int64_t> shape = L.shapeOf(op.getData());
@@ -317,11 +358,11 @@ LogicalResult lowerCast(graph::CastOp op, GraphLowering &L) {
   ArrayRef<int64_t> shape = L.shapeOf(op.getResult());
   if (isZeroSized(shape))
     return success();
-  emitTiles(L, loc, shape, {typed(L, op.getInput(), L.rowMajor(op.getInput()))},
-            TypedView{out, to}, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+  emitTiles(L, loc, shape, {typed(L, op.getInput(), L.rowMajor(op.getInput()))}, TypedView{out, to},
+            [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
               if (to.isInteger(1)) // x != 0
-                L.emitTensorScalar(loc, isa::AluOp::not_equal, 0.0f, isa::AluOp::bypass, 0.0f,
-                                   dst, s[0], np, n);
+                L.emitTensorScalar(loc, isa::AluOp::not_equal, 0.0f, isa::AluOp::bypass, 0.0f, dst,
+                                   s[0], np, n);
               else // the engine converts on load and store
                 tile::CopyOp::create(L.b, loc, dst, L.full(np, n), s[0], L.full(np, n), nullptr);
             });
@@ -359,8 +400,8 @@ LogicalResult lowerLogical(graph::LogicalOp op, GraphLowering &L) {
 
 LogicalResult lowerNot(graph::NotOp op, GraphLowering &L) {
   return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
-    L.emitTensorScalar(tagLoc(op), isa::AluOp::is_equal, 0.0f, isa::AluOp::bypass, 0.0f, dst,
-                       s[0], np, n);
+    L.emitTensorScalar(tagLoc(op), isa::AluOp::is_equal, 0.0f, isa::AluOp::bypass, 0.0f, dst, s[0],
+                       np, n);
   });
 }
 

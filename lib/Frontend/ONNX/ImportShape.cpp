@@ -19,8 +19,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
-#include "llvm/Support/MathExtras.h"
 #include "onnx/onnx_pb.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <climits>
 #include <cmath>
@@ -63,8 +63,8 @@ Value foldAtImport(OpBuilder &builder, Operation *op) {
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// `axis` in [-rank, rank) made non-negative; an error naming `what` if not.
-FailureOr<int64_t> normalizeAxis(OnnxImporter &im, const NodeContext &n, int64_t axis,
-                                 int64_t rank, StringRef what = "axis") {
+FailureOr<int64_t> normalizeAxis(OnnxImporter &im, const NodeContext &n, int64_t axis, int64_t rank,
+                                 StringRef what = "axis") {
   if (axis < -rank || axis >= rank) {
     im.emitError(n) << what << " " << axis << " is out of range for rank " << rank;
     return failure();
@@ -202,8 +202,7 @@ LogicalResult importConstantOfShape(OnnxImporter &im, const NodeContext &n) {
     if (failed(value))
       return failure();
     if (value->getNumElements() != 1) {
-      im.emitError(n) << "attribute 'value' must hold one element, not "
-                      << value->getNumElements();
+      im.emitError(n) << "attribute 'value' must hold one element, not " << value->getNumElements();
       return failure();
     }
     fill = value->getValues<Attribute>()[0];
@@ -373,8 +372,7 @@ LogicalResult importFlatten(OnnxImporter &im, const NodeContext &n) {
 }
 
 /// Squeeze and Unsqueeze axes: an attribute before opset 13, input 1 from 13.
-FailureOr<std::optional<SmallVector<int64_t>>> squeezeAxes(OnnxImporter &im,
-                                                           const NodeContext &n) {
+FailureOr<std::optional<SmallVector<int64_t>>> squeezeAxes(OnnxImporter &im, const NodeContext &n) {
   if (im.getOpset() < 13) {
     if (!OnnxImporter::findAttr(n.node, "axes"))
       return std::optional<SmallVector<int64_t>>();
@@ -510,7 +508,7 @@ LogicalResult importConcat(OnnxImporter &im, const NodeContext &n) {
   if (failed(type))
     return failure();
   im.define(n, foldAtImport(builder, graph::ConcatOp::create(builder, n.loc, *type, nonEmpty,
-                                                            builder.getI64IntegerAttr(*a))));
+                                                             builder.getI64IntegerAttr(*a))));
   return success();
 }
 
@@ -523,9 +521,9 @@ Value buildSlice(OpBuilder &builder, Location loc, Value x, ArrayRef<int64_t> st
   for (auto [i, size] : llvm::enumerate(sizes))
     if (size == 0)
       s[i] = 0;
-  return foldAtImport(builder, graph::SliceOp::create(builder, loc, type, x,
-                                                      builder.getDenseI64ArrayAttr(s),
-                                                      builder.getDenseI64ArrayAttr(steps)));
+  return foldAtImport(builder,
+                      graph::SliceOp::create(builder, loc, type, x, builder.getDenseI64ArrayAttr(s),
+                                             builder.getDenseI64ArrayAttr(steps)));
 }
 
 LogicalResult importSplit(OnnxImporter &im, const NodeContext &n) {
@@ -699,19 +697,26 @@ LogicalResult importGather(OnnxImporter &im, const NodeContext &n) {
   FailureOr<int64_t> a = normalizeAxis(im, n, *axis, typeOf(*data).getRank());
   if (failed(a))
     return failure();
-  // The lowering copies the gathered slices with DMAs at fixed addresses:
-  // the indices must be known.
-  FailureOr<DenseElementsAttr> indices = im.getConstantInput(n, 1, "the indices");
-  if (failed(indices) || failed(intValues(im, n, *indices, 1)))
+  FailureOr<Value> indexInput = im.getInput(n, 1);
+  if (failed(indexInput))
     return failure();
+  Value idx = *indexInput;
+  Type idxElt = typeOf(idx).getElementType();
+  if (!idxElt.isInteger(64) && !idxElt.isInteger(32)) {
+    im.emitError(n) << "input 1 ('" << n.node.input(1) << "') has type " << idx.getType()
+                    << "; indices must be int64 or int32";
+    return failure();
+  }
+  // Constant indices are checked now; run-time ones by the indirect DMA.
   int64_t dim = typeOf(*data).getDimSize(*a);
-  for (APInt v : indices->getValues<APInt>())
-    if (v.getSExtValue() < -dim || v.getSExtValue() >= dim) {
-      im.emitError(n) << "index " << v.getSExtValue() << " is out of range for axis " << *a
-                      << " of size " << dim;
-      return failure();
-    }
-  Value idx = im.getInput(n, 1).value();
+  DenseElementsAttr constant;
+  if (matchPattern(idx, m_Constant(&constant)))
+    for (APInt v : constant.getValues<APInt>())
+      if (v.getSExtValue() < -dim || v.getSExtValue() >= dim) {
+        im.emitError(n) << "index " << v.getSExtValue() << " is out of range for axis " << *a
+                        << " of size " << dim;
+        return failure();
+      }
   auto props = graph::GatherOp::Properties();
   props.axis = builder.getI64IntegerAttr(*a);
   SmallVector<Value, 2> operands = {*data, idx};
@@ -719,7 +724,7 @@ LogicalResult importGather(OnnxImporter &im, const NodeContext &n) {
   if (failed(type))
     return failure();
   im.define(n, foldAtImport(builder, graph::GatherOp::create(builder, n.loc, *type, *data, idx,
-                                                            builder.getI64IntegerAttr(*a))));
+                                                             builder.getI64IntegerAttr(*a))));
   return success();
 }
 
@@ -794,9 +799,9 @@ LogicalResult importPad(OnnxImporter &im, const NodeContext &n) {
   int64_t opset = im.getOpset();
   bool inputForm = opset >= 11;
   if (failed(im.checkArity(n, 1, inputForm ? 4 : 1)) ||
-      failed(im.checkAttributes(n, inputForm ? ArrayRef<StringRef>{"mode"}
-                                             : ArrayRef<StringRef>{"mode", "pads", "paddings",
-                                                                   "value"})))
+      failed(im.checkAttributes(n, inputForm
+                                       ? ArrayRef<StringRef>{"mode"}
+                                       : ArrayRef<StringRef>{"mode", "pads", "paddings", "value"})))
     return failure();
   FailureOr<Value> x = im.getInput(n, 0);
   FailureOr<std::string> mode = im.getStringAttr(n, "mode", "constant");
@@ -897,8 +902,8 @@ LogicalResult importPad(OnnxImporter &im, const NodeContext &n) {
   FailureOr<Type> outType = im.inferResultType<graph::PadOp>(n, v, &props);
   if (failed(outType))
     return failure();
-  im.define(n, foldAtImport(builder, graph::PadOp::create(builder, n.loc, *outType, v,
-                                                         props.low, props.high, props.value)));
+  im.define(n, foldAtImport(builder, graph::PadOp::create(builder, n.loc, *outType, v, props.low,
+                                                          props.high, props.value)));
   return success();
 }
 
@@ -1026,7 +1031,8 @@ LogicalResult importCompare(OnnxImporter &im, const NodeContext &n, graph::Compa
   FailureOr<Type> type = im.inferResultType<graph::CompareOp>(n, operands);
   if (failed(type))
     return failure();
-  im.define(n, foldAtImport(builder, graph::CompareOp::create(builder, n.loc, *type, kind, *a, *b)));
+  im.define(n,
+            foldAtImport(builder, graph::CompareOp::create(builder, n.loc, *type, kind, *a, *b)));
   return success();
 }
 
@@ -1042,7 +1048,8 @@ LogicalResult importLogical(OnnxImporter &im, const NodeContext &n, graph::Logic
   FailureOr<Type> type = im.inferResultType<graph::LogicalOp>(n, operands);
   if (failed(type))
     return failure();
-  im.define(n, foldAtImport(builder, graph::LogicalOp::create(builder, n.loc, *type, kind, *a, *b)));
+  im.define(n,
+            foldAtImport(builder, graph::LogicalOp::create(builder, n.loc, *type, kind, *a, *b)));
   return success();
 }
 
@@ -1074,8 +1081,8 @@ LogicalResult importWhere(OnnxImporter &im, const NodeContext &n) {
   if (shape)
     shape = graph::broadcastShapes(*shape, typeOf(*y).getShape());
   if (!shape) {
-    im.emitError(n) << "shapes " << shapeStr(typeOf(*c)) << ", " << shapeStr(typeOf(*x))
-                    << " and " << shapeStr(typeOf(*y)) << " do not broadcast";
+    im.emitError(n) << "shapes " << shapeStr(typeOf(*c)) << ", " << shapeStr(typeOf(*x)) << " and "
+                    << shapeStr(typeOf(*y)) << " do not broadcast";
     return failure();
   }
   SmallVector<Value, 3> operands = {*c, *x, *y};
@@ -1105,10 +1112,9 @@ void trellis::onnx_import::registerShapeImporters(ImporterTable &t) {
   add("Unsqueeze", importUnsqueeze, any, "the axes must be known at compile time");
   add("Concat", importConcat, any);
   add("Split", importSplit, any, "the split sizes must be known at compile time");
-  add("Slice", importSlice, any,
-      "starts, ends, axes and steps must be known at compile time");
+  add("Slice", importSlice, any, "starts, ends, axes and steps must be known at compile time");
   add("Gather", importGather, any,
-      "the indices must be known at compile time (no data-dependent DMA yet)");
+      "run-time indices use an indirect DMA (exact for indices up to 2^24)");
   add("Expand", importExpand, any, "the shape must be known at compile time");
   add("Tile", importTile, any, "the repeats must be known at compile time");
   add("Pad", importPad, any,
@@ -1121,8 +1127,8 @@ void trellis::onnx_import::registerShapeImporters(ImporterTable &t) {
   add("Where", importWhere, any,
       "run-time selects compute c*x + (1-c)*y: exact for finite values, and integers up to 2^24");
   auto compare = [&](StringRef op, graph::CompareKind kind) {
-    add(op,
-        [kind](OnnxImporter &im, const NodeContext &n) { return importCompare(im, n, kind); },
+    add(
+        op, [kind](OnnxImporter &im, const NodeContext &n) { return importCompare(im, n, kind); },
         any, "run-time integer comparisons are exact up to 2^24");
   };
   compare("Equal", graph::CompareKind::eq);
@@ -1131,8 +1137,8 @@ void trellis::onnx_import::registerShapeImporters(ImporterTable &t) {
   compare("Greater", graph::CompareKind::gt);
   compare("GreaterOrEqual", graph::CompareKind::ge);
   auto logical = [&](StringRef op, graph::LogicalKind kind) {
-    add(op,
-        [kind](OnnxImporter &im, const NodeContext &n) { return importLogical(im, n, kind); },
+    add(
+        op, [kind](OnnxImporter &im, const NodeContext &n) { return importLogical(im, n, kind); },
         "bool");
   };
   logical("And", graph::LogicalKind::And);

@@ -53,3 +53,23 @@ func.func @less(%a: tensor<4x8xf32> {trellis.name = "a"}, %b: tensor<8xf32> {tre
   %m = graph.compare lt %a, %b : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xi1>
   return %m : tensor<4x8xi1>
 }
+
+// -----
+
+// Tests a gather at run-time indices: the indices are loaded as a column,
+// negative ones wrapped (idx += 5 * (idx < 0)) on the vector engine, and an
+// indirect DMA fetches one table row per partition.
+// CHECK-LABEL: func.func @gather
+// CHECK-SAME:    (%[[X:.+]]: memref<5x3xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[I:.+]]: memref<2xi64, #tile.mem<hbm>> {trellis.input = "i"}, %[[Y:.+]]: memref<2x3xf32, #tile.mem<hbm>> {trellis.output = "y"})
+// CHECK:         %[[IDX:.+]] = tile.alloc : memref<2x1xi64, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.load %[[IDX]] <[0+2] +0 {{\[\[}}1,1]]>, %[[I]] <[0+2 x 1] +0 {{\[\[}}1,1]]>
+// CHECK-NEXT:    %[[WRAP:.+]] = tile.alloc : memref<2x1xi64, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.tensor_scalar is_lt 0.000000e+00, mult 5.000000e+00 %[[WRAP]] {{.*}}, %[[IDX]]
+// CHECK-NEXT:    tile.tensor_tensor add %[[IDX]] {{.*}}, %[[IDX]] {{.*}}, %[[WRAP]]
+// CHECK-NEXT:    %[[ROWS:.+]] = tile.alloc : memref<2x3xf32, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.load_gather %[[ROWS]] <[0+2] +0 {{\[\[}}3,1]]>, %[[X]] <[0+5 x 3] +0 {{\[\[}}3,1]]>, %[[IDX]] <[0+2] +0 {{\[\[}}1,1]]>
+// CHECK-NEXT:    tile.store %[[Y]] <[0+2 x 3] +0 {{\[\[}}3,1]]>, %[[ROWS]]
+func.func @gather(%x: tensor<5x3xf32> {trellis.name = "x"}, %i: tensor<2xi64> {trellis.name = "i"}) -> (tensor<2x3xf32> {trellis.name = "y"}) {
+  %g = graph.gather %x, %i {axis = 0 : i64} : (tensor<5x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %g : tensor<2x3xf32>
+}

@@ -77,6 +77,48 @@ TEST(Dma, StridedHbmGather) {
   EXPECT_EQ(floats(t.run().outputs["y"]), (std::vector<float>{1, 3, 5, 13, 15, 17}));
 }
 
+/// A [5, 3] f32 table (0 .. 14) gathered by i64 indices loaded into SBUF.
+static Program gatherProgram(OneOp &t, const std::vector<int64_t> &rows) {
+  std::vector<float> x(15);
+  for (int i = 0; i < 15; ++i)
+    x[i] = float(i);
+  int64_t P = rows.size();
+  int64_t hx = t.cb.input("x", {5, 3}, DType::f32);
+  t.inputs["x"] = f32Tensor({5, 3}, x);
+  int64_t hi = t.cb.input("i", {P, 1}, DType::i64);
+  HostTensor idx;
+  idx.dtype = HostDType::i64;
+  idx.shape = {P, 1};
+  idx.data.resize(P * 8);
+  std::memcpy(idx.data.data(), rows.data(), P * 8);
+  t.inputs["i"] = idx;
+  Inst li = inst(Opcode::dma, kQ0);
+  li.dst = sbuf(0, P, 64, DType::i64, 1);
+  li.src0 = hbm(P, 1, hi, DType::i64);
+  t.cb.add(li);
+  Inst g = inst(Opcode::dma_gather, kQ1);
+  g.dst = sbuf(0, P, 0, DType::f32, 3);
+  g.src0 = hbm(5, 3, hx, DType::f32); // partitions = the table's rows
+  g.src1 = sbuf(0, P, 64, DType::i64, 1);
+  t.cb.add(g);
+  t.store("y", P, 3, 0);
+  return t.cb.program;
+}
+
+TEST(Dma, GatherFetchesOneTableRowPerPartition) {
+  OneOp t;
+  gatherProgram(t, {4, 0, 4});
+  EXPECT_EQ(floats(t.run().outputs["y"]),
+            (std::vector<float>{12, 13, 14, 0, 1, 2, 12, 13, 14}));
+}
+
+TEST(Dma, GatherIndexOutsideTheTableIsAnError) {
+  OneOp t;
+  Program p = gatherProgram(t, {1, 5});
+  EXPECT_NE(runError(p, t.inputs).find("dma_gather index 5 (partition 1) is outside the table's 5 rows"),
+            std::string::npos);
+}
+
 TEST(PE, TwoByTwoMatmulByHand) {
   OneOp t;
   t.load("w", 2, 2, 0, {1, 2, 3, 4}); // stationary [K=2, M=2]

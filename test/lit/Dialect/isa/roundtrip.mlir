@@ -10,6 +10,8 @@ isa.program @main attributes {hbm_size = 8192 : i64} {
   isa.tensor @w constant 1024 : tensor<2x2xf32> = dense<1.0> : tensor<2x2xf32>
   // CHECK: isa.dma q0 signal <sbuf[0+8] +0 f32 {{\[\[}}16,1]]>, <hbm[0+8 x 16] +0 f32 {{\[\[}}16,1]]>
   isa.dma q0 signal <sbuf[0+8] +0 f32 [[16,1]]>, <hbm[0+8 x 16] +0 f32 [[16,1]]>
+  // CHECK: isa.dma_gather q1 <sbuf[0+4] +0 f32 {{\[\[}}16,1]]>, <hbm[0+8 x 16] +0 f32 {{\[\[}}16,1]]>, <sbuf[0+4] +1024 i64 {{\[\[}}1,1]]>
+  isa.dma_gather q1 <sbuf[0+4] +0 f32 [[16,1]]>, <hbm[0+8 x 16] +0 f32 [[16,1]]>, <sbuf[0+4] +1024 i64 [[1,1]]>
   // CHECK: isa.load_stationary pe wait [#isa.wait<q0, 1>] <sbuf[0+8] +0 f32 {{\[\[}}16,1]]>
   isa.load_stationary pe wait [#isa.wait<q0, 1>] <sbuf[0+8] +0 f32 [[16,1]]>
   // CHECK: isa.multiply_moving pe signal {{.*}} start

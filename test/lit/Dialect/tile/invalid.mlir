@@ -80,3 +80,14 @@ func.func @matmul_129_partitions(%ps: memref<128x8xf32, #tile.mem<psum>>, %w: me
   tile.matmul %ps <[0+128] +0 [[8,1]]>, %w <[0+129] +0 [[128,1]]>, %x <[0+129] +0 [[8,1]]> start : memref<128x8xf32, #tile.mem<psum>>, memref<129x128xf32, #tile.mem<sbuf>>, memref<129x8xf32, #tile.mem<sbuf>>
   return
 }
+
+// -----
+
+// Tests that an indirect load takes integer indices, one per dst partition.
+func.func @load_gather_indices(%t: memref<16x8xf32, #tile.mem<hbm>>) {
+  %d = tile.alloc : memref<4x8xf32, #tile.mem<sbuf>>
+  %i = tile.alloc : memref<4x1xf32, #tile.mem<sbuf>>
+  // expected-error @+1 {{indices must be i32 or i64, not 'f32'}}
+  tile.load_gather %d <[0+4] +0 [[8,1]]>, %t <[0+16 x 8] +0 [[8,1]]>, %i <[0+4] +0 [[1,1]]> : memref<4x8xf32, #tile.mem<sbuf>>, memref<16x8xf32, #tile.mem<hbm>>, memref<4x1xf32, #tile.mem<sbuf>>
+  return
+}

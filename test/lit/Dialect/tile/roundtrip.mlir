@@ -15,6 +15,10 @@ func.func @ops(%x: memref<8x128xf32, #tile.mem<hbm>>, %y: memref<8x128xf32, #til
   tile.load %ws <[0+128] +0 [[128,1]]>, %w <[0+128 x 128] +0 [[128,1]]> : memref<128x128xf32, #tile.mem<sbuf>>, memref<128x128xf32, #tile.mem<hbm>>
   // CHECK: tile.load {{.*}} <[0+128 x 1] +0 {{\[\[}}8,128]]>
   tile.load %xs <[0+128] +0 [[8,1]]>, %x <[0+128 x 1] +0 [[8,128]]> : memref<128x8xf32, #tile.mem<sbuf>>, memref<8x128xf32, #tile.mem<hbm>>
+  %rows = tile.alloc : memref<4x128xf32, #tile.mem<sbuf>>
+  %idx = tile.alloc : memref<4x1xi32, #tile.mem<sbuf>>
+  // CHECK: tile.load_gather {{.*}} <[0+4] +0 {{\[\[}}128,1]]>, %[[W]] <[0+128 x 128] +0 {{\[\[}}128,1]]>, {{.*}} <[0+4] +0 {{\[\[}}1,1]]> :
+  tile.load_gather %rows <[0+4] +0 [[128,1]]>, %w <[0+128 x 128] +0 [[128,1]]>, %idx <[0+4] +0 [[1,1]]> : memref<4x128xf32, #tile.mem<sbuf>>, memref<128x128xf32, #tile.mem<hbm>>, memref<4x1xi32, #tile.mem<sbuf>>
   // CHECK: tile.matmul {{.*}} start :
   tile.matmul %ps <[0+128] +0 [[8,1]]>, %ws <[0+128] +0 [[128,1]]>, %xs <[0+128] +0 [[8,1]]> start : memref<128x8xf32, #tile.mem<psum>>, memref<128x128xf32, #tile.mem<sbuf>>, memref<128x8xf32, #tile.mem<sbuf>>
   // CHECK: tile.memset {{.*}}, 1.000000e+00
