@@ -157,6 +157,7 @@ def Graph_AddOp : Graph_Op<"add", [DeclareOpInterfaceMethods<InferTypeOpInterfac
   let arguments = (ins AnyStaticShapeTensor:$lhs, AnyStaticShapeTensor:$rhs);
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def Graph_ReluOp : Graph_Op<"relu", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
@@ -189,6 +190,7 @@ def Graph_BinaryOp : Graph_Op<"binary", [DeclareOpInterfaceMethods<InferTypeOpIn
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Graph_UnaryOp : Graph_Op<"unary", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {

@@ -675,3 +675,81 @@ OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
   }
   return fromBytes(out, data);
 }
+
+//===----------------------------------------------------------------------===//
+// Arithmetic on constants (graph.add, graph.binary)
+//===----------------------------------------------------------------------===//
+
+/// Arithmetic folds serve shape computations (torch exports compute sizes
+/// with Mul/Div/Sub on int64 scalars), so they are kept to small tensors.
+static constexpr int64_t kMaxArithmeticFoldElements = int64_t(1) << 16;
+
+/// lhs `kind` rhs on constants; add when `kind` is empty. Integers follow
+/// numpy/onnxruntime: wrap-around add/sub/mul, division truncating toward
+/// zero (not folded when dividing by zero), non-negative integer powers.
+static OpFoldResult foldArithmetic(RankedTensorType out, Attribute lhsAttr, Attribute rhsAttr,
+                                   std::optional<BinaryKind> kind) {
+  DenseElementsAttr lhs = asDense(lhsAttr), rhs = asDense(rhsAttr);
+  if (!lhs || !rhs || out.getNumElements() > kMaxArithmeticFoldElements ||
+      !foldableType(lhs.getElementType()) || !foldableType(rhs.getElementType()))
+    return {};
+  bool failed = false;
+  Type elt = out.getElementType();
+  DenseElementsAttr result = evalElementwise(
+      out, {lhs, rhs}, [&](ArrayRef<const Numbers *> n, ArrayRef<int64_t> at) -> Attribute {
+        const Numbers &a = *n[0], &b = *n[1];
+        if (a.isFloat || b.isFloat) {
+          double x = a.get(at[0]), y = b.get(at[1]), r = 0;
+          switch (kind.value_or(BinaryKind::sub)) {
+          case BinaryKind::sub: r = kind ? x - y : x + y; break;
+          case BinaryKind::mul: r = x * y; break;
+          case BinaryKind::div: r = x / y; break;
+          case BinaryKind::max: r = std::isnan(x) || std::isnan(y) ? NAN : std::max(x, y); break;
+          case BinaryKind::min: r = std::isnan(x) || std::isnan(y) ? NAN : std::min(x, y); break;
+          case BinaryKind::pow: r = std::pow(x, y); break;
+          }
+          return numberAttr(elt, true, 0, r);
+        }
+        uint64_t x = uint64_t(a.ints[at[0]]), y = uint64_t(b.ints[at[1]]);
+        int64_t r = 0;
+        switch (kind.value_or(BinaryKind::sub)) {
+        case BinaryKind::sub: r = int64_t(kind ? x - y : x + y); break;
+        case BinaryKind::mul: r = int64_t(x * y); break;
+        case BinaryKind::div:
+          if (y == 0 || (int64_t(x) == INT64_MIN && int64_t(y) == -1)) {
+            failed = true;
+            return numberAttr(elt, false, 0, 0);
+          }
+          r = int64_t(x) / int64_t(y);
+          break;
+        case BinaryKind::max: r = std::max(int64_t(x), int64_t(y)); break;
+        case BinaryKind::min: r = std::min(int64_t(x), int64_t(y)); break;
+        case BinaryKind::pow: {
+          if (int64_t(y) < 0) {
+            failed = true;
+            return numberAttr(elt, false, 0, 0);
+          }
+          uint64_t p = 1, base = x; // by squaring, wrapping like numpy
+          for (uint64_t e = y; e; e >>= 1, base *= base)
+            if (e & 1)
+              p *= base;
+          r = int64_t(p);
+          break;
+        }
+        }
+        return numberAttr(elt, false, r, 0);
+      });
+  if (failed)
+    return {};
+  return result;
+}
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  return foldArithmetic(cast<RankedTensorType>(getType()), adaptor.getLhs(), adaptor.getRhs(),
+                        std::nullopt);
+}
+
+OpFoldResult BinaryOp::fold(FoldAdaptor adaptor) {
+  return foldArithmetic(cast<RankedTensorType>(getType()), adaptor.getLhs(), adaptor.getRhs(),
+                        getKind());
+}

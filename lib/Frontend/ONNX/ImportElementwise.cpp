@@ -35,9 +35,18 @@ static LogicalResult importBinary(OnnxImporter &im, const NodeContext &n, graph:
   FailureOr<Value> a = im.getInput(n, 0), b = im.getInput(n, 1);
   if (failed(a) || failed(b))
     return failure();
-  // Integer division would need truncation, which the engines' fp32
-  // arithmetic does not give: Div stays float-only.
-  if (kind == graph::BinaryKind::div) {
+  // Integer division needs truncation, which the engines' fp32 arithmetic
+  // does not give: integer Div only folds at compile time (shape math).
+  auto isConstant = [](Value v) { return bool(v.getDefiningOp<graph::ConstantOp>()); };
+  bool integerDiv = kind == graph::BinaryKind::div &&
+                    !isa<FloatType>(cast<RankedTensorType>(a->getType()).getElementType());
+  if (integerDiv && (!isConstant(*a) || !isConstant(*b))) {
+    im.emitError(n) << "integer Div is only supported on compile-time constants (the engines "
+                       "divide in fp32); got "
+                    << a->getType() << " and " << b->getType();
+    return failure();
+  }
+  if (kind == graph::BinaryKind::div && !integerDiv) {
     if (failed(im.requireFloat(n, *a, 0)) || failed(im.requireFloat(n, *b, 1)))
       return failure();
   } else if (failed(im.requireNumeric(n, *a, 0)) ||
@@ -47,6 +56,10 @@ static LogicalResult importBinary(OnnxImporter &im, const NodeContext &n, graph:
   FailureOr<Value> result = im.buildBroadcast(n, *a, *b, kind);
   if (failed(result))
     return failure();
+  if (integerDiv && !isConstant(*result)) {
+    im.emitError(n) << "integer division by zero";
+    return failure();
+  }
   im.define(n, *result);
   return success();
 }
@@ -272,8 +285,8 @@ void trellis::onnx_import::registerElementwiseImporters(ImporterTable &t) {
   add("Relu", importRelu, kNumericTypes);
   binary("Sub", graph::BinaryKind::sub);
   binary("Mul", graph::BinaryKind::mul);
-  binary("Div", graph::BinaryKind::div, kFloatTypes,
-         "integer division is not supported (the engines divide in fp32)");
+  binary("Div", graph::BinaryKind::div, kNumericTypes,
+         "integer Div only on compile-time constants (folded; the engines divide in fp32)");
   binary("Pow", graph::BinaryKind::pow, kNumericTypes,
          "the exponent may have another element type; integer results computed in fp32");
   for (StringRef op : {"Max", "Min", "Sum"})

@@ -34,31 +34,6 @@ namespace {
 /// Element types the layout ops take.
 constexpr const char *kAnyTypes = "f32, bf16, f16, i64, i32, i16, i8, u8, bool";
 
-/// Replaces `op` by a graph.constant when its folder computes its result from
-/// constant operands (or by the operand it forwards); returns the result.
-Value foldAtImport(OpBuilder &builder, Operation *op) {
-  SmallVector<Attribute> operands;
-  for (Value v : op->getOperands()) {
-    Attribute attr;
-    operands.push_back(matchPattern(v, m_Constant(&attr)) ? attr : Attribute());
-  }
-  SmallVector<OpFoldResult, 1> results;
-  if (op->getNumResults() != 1 || failed(op->fold(operands, results)) || results.size() != 1)
-    return op->getResult(0);
-  Value folded;
-  if (auto attr = dyn_cast<Attribute>(results.front())) {
-    auto elements = dyn_cast<ElementsAttr>(attr);
-    if (!elements || elements.getType() != op->getResult(0).getType())
-      return op->getResult(0);
-    folded = graph::ConstantOp::create(builder, op->getLoc(), elements);
-  } else {
-    folded = cast<Value>(results.front());
-    if (folded == op->getResult(0))
-      return folded; // Updated in place.
-  }
-  op->erase();
-  return folded;
-}
 
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
@@ -1094,6 +1069,32 @@ LogicalResult importWhere(OnnxImporter &im, const NodeContext &n) {
 }
 
 } // namespace
+
+/// Replaces `op` by a graph.constant when its folder computes its result from
+/// constant operands (or by the operand it forwards); returns the result.
+Value trellis::onnx_import::foldAtImport(OpBuilder &builder, Operation *op) {
+  SmallVector<Attribute> operands;
+  for (Value v : op->getOperands()) {
+    Attribute attr;
+    operands.push_back(matchPattern(v, m_Constant(&attr)) ? attr : Attribute());
+  }
+  SmallVector<OpFoldResult, 1> results;
+  if (op->getNumResults() != 1 || failed(op->fold(operands, results)) || results.size() != 1)
+    return op->getResult(0);
+  Value folded;
+  if (auto attr = dyn_cast<Attribute>(results.front())) {
+    auto elements = dyn_cast<ElementsAttr>(attr);
+    if (!elements || elements.getType() != op->getResult(0).getType())
+      return op->getResult(0);
+    folded = graph::ConstantOp::create(builder, op->getLoc(), elements);
+  } else {
+    folded = cast<Value>(results.front());
+    if (folded == op->getResult(0))
+      return folded; // Updated in place.
+  }
+  op->erase();
+  return folded;
+}
 
 void trellis::onnx_import::registerShapeImporters(ImporterTable &t) {
   auto add = [&](StringRef op, NodeImporter fn, std::string types, std::string notes = "") {

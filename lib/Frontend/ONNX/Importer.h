@@ -176,6 +176,12 @@ private:
   void poisonOutputs(const onnx::NodeProto &node);
 };
 
+/// Replaces `op` by a graph.constant when its folder computes its result from
+/// constant operands (or by the operand it forwards); returns the result.
+/// Every importer offers the ops it builds, so that shape computations fold
+/// away as they are imported.
+mlir::Value foldAtImport(mlir::OpBuilder &builder, mlir::Operation *op);
+
 /// Imports one node: reads inputs through the importer, builds graph ops and
 /// defines the node's outputs. On failure it has reported why.
 using NodeImporter = std::function<mlir::LogicalResult(OnnxImporter &, const NodeContext &)>;

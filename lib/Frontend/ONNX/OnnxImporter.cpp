@@ -547,12 +547,12 @@ FailureOr<Value> OnnxImporter::buildBroadcast(const NodeContext &n, Value a, Val
     FailureOr<Type> type = inferResultType<graph::AddOp>(n, operands);
     if (failed(type))
       return failure();
-    return graph::AddOp::create(builder, n.loc, *type, a, b).getResult();
+    return foldAtImport(builder, graph::AddOp::create(builder, n.loc, *type, a, b));
   }
   FailureOr<Type> type = inferResultType<graph::BinaryOp>(n, operands);
   if (failed(type))
     return failure();
-  return graph::BinaryOp::create(builder, n.loc, *type, *kind, a, b).getResult();
+  return foldAtImport(builder, graph::BinaryOp::create(builder, n.loc, *type, *kind, a, b));
 }
 
 FailureOr<SmallVector<int64_t>> OnnxImporter::getIntsAttr(const NodeContext &n, StringRef name,
