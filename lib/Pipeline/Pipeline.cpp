@@ -18,8 +18,11 @@ void trellis::registerDialects(DialectRegistry &registry) {
 void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &opts) {
   // Graph level: fold constants (transposed weights) and fuse matmul chains.
   pm.addPass(createCanonicalizerPass());
-  if (opts.optLevel > 0)
+  if (opts.optLevel > 0) {
+    // Decomposed layer norm, GELU and softmax become single graph ops.
+    pm.addNestedPass<func::FuncOp>(createFuseNorm());
     pm.addNestedPass<func::FuncOp>(createFuseLinear());
+  }
   if (opts.stopAfter == EmitStage::Graph)
     return;
   // Tile onto the PE array, SBUF and PSUM.
