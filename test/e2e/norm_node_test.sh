@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles one ONNX node test of the norm family and checks every data set
+# Compiles one ONNX node test (layout of the backend suite) and checks every data set
 # against the outputs shipped with it. Inputs named with --constant are
 # compiled in from data set 0 (trellis-cc --constant-input), as reductions
 # need their axes at compile time; trellis-run then skips them.

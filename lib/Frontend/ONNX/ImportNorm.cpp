@@ -523,7 +523,7 @@ void trellis::onnx_import::registerNormImporters(ImporterTable &t) {
   add("Softmax", importSoftmax);
   add("LogSoftmax", importSoftmax);
   add("LayerNormalization", importLayerNorm,
-      "only output Y (not Mean, InvStdDev); stash_type 1");
+      "stash_type 1 only (Mean and InvStdDev are f32)");
   add("InstanceNormalization", importInstanceNorm);
   auto reduce = [&](StringRef op, graph::ReduceKind kind, int64_t axesInputSince) {
     add(op,
