@@ -106,8 +106,8 @@ public:
   LogicalResult plan(Operation *op, bool splitRows = false) {
     int64_t rn = rowSize();
     if (rn > kMaxRow && !splitRows)
-      return op->emitOpError("normalises ")
-             << rn << " elements per row; rows of more than " << kMaxRow
+      return op->emitOpError("has rows of ")
+             << rn << " elements; rows of more than " << kMaxRow
              << " elements do not fit a partition yet";
     if (rn > kMaxRow) {
       // Split the reduced axes: the innermost ones whole, one axis in
