@@ -18,12 +18,14 @@ void trellis::registerDialects(DialectRegistry &registry) {
 void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &opts) {
   // Graph level: fold constants (transposed weights) and fuse matmul chains.
   pm.addPass(createCanonicalizerPass());
-  // Batch norm folds into constant conv / linear weights before linear
-  // fusion, so that a Relu after it still fuses.
-  if (opts.optLevel > 0)
+  if (opts.optLevel > 0) {
+    // Decomposed layer norm, GELU and softmax become single graph ops.
+    pm.addNestedPass<func::FuncOp>(createFuseNorm());
+    // Batch norm folds into constant conv / linear weights before linear
+    // fusion, so that a Relu after it still fuses.
     pm.addNestedPass<func::FuncOp>(createFoldBatchNorm());
-  if (opts.optLevel > 0)
     pm.addNestedPass<func::FuncOp>(createFuseLinear());
+  }
   if (opts.stopAfter == EmitStage::Graph)
     return;
   // Tile onto the PE array, SBUF and PSUM.

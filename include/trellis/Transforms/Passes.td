@@ -78,4 +78,27 @@ def InsertSemaphores : Pass<"trellis-insert-semaphores", "trellis::isa::ProgramO
   }];
 }
 
+def FuseNorm : Pass<"trellis-fuse-norm", "mlir::func::FuncOp"> {
+  let summary = "Fuse decomposed layer norm, GELU and softmax into graph ops";
+  let description = [{
+    Rewrites the element-wise chains exporters emit into the graph ops the
+    tiler maps onto a few ACT / DVE instructions per tile:
+
+    - `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps)` with the means
+      over trailing axes (squares as `pow 2` or `d * d`, the division also
+      as a product with `reciprocal`) -> `graph.layer_norm`; a following
+      `* g` and `+ b` that broadcast to the normalised axes become its scale
+      and bias (torch.onnx.export of nn.LayerNorm before opset 17);
+    - `0.5 * x * (1 + erf(x / sqrt(2)))` -> `graph.gelu`, and
+      `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))` ->
+      `graph.gelu tanh`, the factors in any order;
+    - `exp(x - max(x)) / sum(exp(x - max(x)))` (or without the max) ->
+      `graph.softmax`, and `(x - max(x)) - log(sum(exp(x - max(x))))` ->
+      `graph.softmax log`, reductions with keepdims over the same axes.
+
+    Constants match within a relative 1e-4.
+  }];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
 #endif

@@ -333,16 +333,16 @@ INSTANTIATE_TEST_SUITE_P(Testdata, OnnxTestdataTest, ::testing::ValuesIn(kTestda
                          });
 
 TEST_F(OnnxImporterTest, TestdataUnsupportedOperator) {
-  std::string path = std::string(kTestdataDir) + "/test_softmax_axis_0/model.onnx";
+  std::string path = std::string(kTestdataDir) + "/test_hardmax_axis_0/model.onnx";
   if (!llvm::sys::fs::exists(path))
     GTEST_SKIP() << path << " is absent (install libonnx-testdata)";
   EXPECT_FALSE(importOnnxModel(path, ctx));
   std::string msg = onlyDiag();
-  EXPECT_NE(msg.find("Softmax"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Hardmax"), std::string::npos) << msg;
   EXPECT_NE(msg.find("unsupported operator"), std::string::npos) << msg;
   auto loc = dyn_cast<NameLoc>(diags.front().loc);
   ASSERT_TRUE(loc);
-  EXPECT_EQ(loc.getName().str(), "Softmax#0");
+  EXPECT_EQ(loc.getName().str(), "Hardmax#0");
 }
 
 //===----------------------------------------------------------------------===//
@@ -475,14 +475,14 @@ TEST_F(OnnxImporterTest, InputWithoutShape) {
 TEST_F(OnnxImporterTest, ReportsEveryUnsupportedNodeOnce) {
   onnx::ModelProto model = makeModel();
   addInput(model, "x", {2, 2});
-  addNode(model, "Softmax", {"x"}, {"s"}, "soft");
+  addNode(model, "Hardmax", {"x"}, {"s"}, "soft");
   addNode(model, "FusedThing", {"s"}, {"t"}, "custom")->set_domain("com.example");
   addNode(model, "Relu", {"t"}, {"r"}, "relu");       // Reads a poisoned value: no error.
   addNode(model, "Cos", {"r"}, {"y"});                // Unnamed: "Cos#3".
   addOutput(model, "y", {2, 2});
   EXPECT_FALSE(importModel(model));
   ASSERT_EQ(diags.size(), 3u) << allDiags();
-  EXPECT_EQ(diags[0].message, "node 'soft' (op type Softmax): unsupported operator");
+  EXPECT_EQ(diags[0].message, "node 'soft' (op type Hardmax): unsupported operator");
   EXPECT_EQ(diags[1].message,
             "node 'custom' (op type FusedThing): unsupported operator (domain 'com.example')");
   EXPECT_EQ(diags[2].message, "node 'Cos#3' (op type Cos): unsupported operator");
