@@ -448,7 +448,10 @@ Tracer::Flow Tracer::execAugAssign(const ast::Stmt &s) {
       return Flow::Error;
     if (dest.used)
       return Flow::Normal;
-    auto r = binaryOperator(s.op, *cur, *rhs, s.loc, &dest);
+    // Otherwise an element-wise op in place: cur = cur op rhs.
+    Dest inPlace;
+    inPlace.dst = cur->t;
+    auto r = binaryOperator(s.op, *cur, *rhs, s.loc, &inPlace);
     if (failed(r))
       return Flow::Error;
     if (r->kind == VK::Tensor && r->t.get() == cur->t.get())

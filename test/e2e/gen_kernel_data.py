@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Inputs and numpy references for the shipped kernels (kernels/*.nki).
+
+usage: gen_kernel_data.py KERNEL OUT_DIR
+
+Writes OUT_DIR/<input>.npy, OUT_DIR/expected.npy and OUT_DIR/args (the
+trellis-cc --args spec). bf16 inputs are generated as float32 values that
+are already bf16 (round to nearest even), so trellis-run's conversion is
+exact and the reference sees the same numbers as the kernel. References are
+computed in float64 from the formulas, independently of the kernels.
+"""
+import os
+import sys
+
+import numpy as np
+
+
+def bf16(x):
+    b = np.asarray(x, dtype=np.float32).view(np.uint32)
+    b = (b + 0x7FFF + ((b >> 16) & 1)) & 0xFFFF0000
+    return b.view(np.float32)
+
+
+def main():
+    kernel, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    r = np.random.default_rng(7)
+    save = lambda name, a: np.save(os.path.join(out, name + ".npy"), a)
+    if kernel == "matmul":
+        K, M, N = 512, 256, 1024
+        a = bf16(r.uniform(-1, 1, (K, M)))
+        b = bf16(r.uniform(-1, 1, (K, N)))
+        save("lhsT", a)
+        save("rhs", b)
+        ref = a.astype(np.float64).T @ b.astype(np.float64)
+        args = f"lhsT=bf16[{K},{M}],rhs=bf16[{K},{N}]"
+    elif kernel in ("softmax", "layernorm", "rmsnorm"):
+        R, C = 256, 384
+        x = (r.standard_normal((R, C)) * 3 + 1).astype(np.float32)
+        xd = x.astype(np.float64)
+        save("x", x)
+        if kernel == "softmax":
+            e = np.exp(xd - xd.max(axis=1, keepdims=True))
+            ref = e / e.sum(axis=1, keepdims=True)
+            args = f"x=f32[{R},{C}]"
+        elif kernel == "layernorm":
+            g = r.uniform(0.5, 1.5, C).astype(np.float32)
+            beta = r.uniform(-1, 1, C).astype(np.float32)
+            save("gamma", g)
+            save("beta", beta)
+            m = xd.mean(axis=1, keepdims=True)
+            v = ((xd - m) ** 2).mean(axis=1, keepdims=True)
+            ref = (xd - m) / np.sqrt(v + 1e-5) * g + beta
+            args = f"x=f32[{R},{C}],gamma=f32[{C}],beta=f32[{C}]"
+        else:
+            g = r.uniform(0.5, 1.5, C).astype(np.float32)
+            save("g", g)
+            ref = xd / np.sqrt((xd ** 2).mean(axis=1, keepdims=True) + 1e-6) * g
+            args = f"x=f32[{R},{C}],g=f32[{C}]"
+    elif kernel == "attention":
+        # q, k: [d, S] (head dim on partitions), v: [S, d]; causal.
+        d, S = 64, 512
+        q = bf16(r.standard_normal((d, S)) * 0.5)
+        k = bf16(r.standard_normal((d, S)) * 0.5)
+        v = bf16(r.standard_normal((S, d)))
+        save("q", q)
+        save("k", k)
+        save("v", v)
+        s = q.astype(np.float64).T @ k.astype(np.float64) / np.sqrt(d)
+        s = np.where(np.tril(np.ones((S, S), dtype=bool)), s, -np.inf)
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        ref = (p / p.sum(axis=1, keepdims=True)) @ v.astype(np.float64)
+        args = f"q=bf16[{d},{S}],k=bf16[{d},{S}],v=bf16[{S},{d}]"
+    else:
+        sys.exit(f"unknown kernel {kernel}")
+    save("expected", ref.astype(np.float32))
+    with open(os.path.join(out, "args"), "w") as f:
+        f.write(args + "\n")
+
+
+if __name__ == "__main__":
+    main()
