@@ -173,12 +173,25 @@ public:
         return false;
       }
       size_t n = found[0] == 'x' && found[1] == 0 ? 1 : std::strlen(found);
-      if (c == '(' || c == '[' || c == '{')
+      if (c == '(' || c == '[' || c == '{') {
         ++depth;
-      if ((c == ')' || c == ']' || c == '}') && depth > 0)
+        open.push_back(p);
+      }
+      if (c == ')' || c == ']' || c == '}') {
+        if (depth == 0) {
+          err = {SMLoc::getFromPointer(p), std::string("unmatched '") + c + "'"};
+          return false;
+        }
         --depth;
+        open.pop_back();
+      }
       p += n;
       out.push_back({Tok::Op, StringRef(start, n), {}, start});
+    }
+    if (depth > 0) {
+      err = {SMLoc::getFromPointer(open.back()),
+             std::string("'") + *open.back() + "' was never closed"};
+      return false;
     }
     if (!out.empty() && out.back().kind != Tok::Newline)
       out.push_back({Tok::Newline, {}, {}, src.end()});
@@ -220,6 +233,7 @@ private:
   StringRef src;
   const char *p;
   int depth = 0;
+  std::vector<const char *> open; // unclosed brackets
   std::vector<int> indents;
 };
 
