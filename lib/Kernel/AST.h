@@ -45,6 +45,7 @@ struct Expr {
   std::vector<ExprPtr> elts; // Tuple, List, Call args, Compare operands
   std::vector<std::string> ops; // Compare operators
   std::vector<Keyword> keywords; // Call
+  int height = 1;                // longest chain of operands below (bounded by the parser)
   Expr(ExprKind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
 };
 

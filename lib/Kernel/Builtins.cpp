@@ -108,8 +108,8 @@ FailureOr<tile::ViewAttr> Tracer::view(const TensorVal &t, SMLoc at, StringRef w
   if (t.onChip()) {
     pc = t.sizes.empty() ? 1 : t.sizes[0];
     if (pc > 1 && t.strides[0] != 1) {
-      error(at) << what << " uses every " << t.strides[0]
-                << "th partition; on-chip tiles need consecutive partitions";
+      error(at) << what << " steps through partitions by " << t.strides[0]
+                << "; on-chip tiles need consecutive partitions";
       return failure();
     }
     p0 = t.partStart;

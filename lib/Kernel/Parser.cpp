@@ -316,6 +316,9 @@ private:
   //===--- Statements ---------------------------------------------------===//
 
   bool parseBlock(Block &body) {
+    DepthGuard guard(*this);
+    if (!guard.ok)
+      return false;
     if (!expectOp(":"))
       return false;
     if (peek().kind != Tok::Newline) {
@@ -722,7 +725,23 @@ private:
             t.text == "~" || t.text == "...");
   }
 
+  /// Bounds the recursion of deeply nested input (Python's own limit is
+  /// similar), so hostile files cannot overflow the stack.
+  struct DepthGuard {
+    Parser &p;
+    bool ok;
+    DepthGuard(Parser &p) : p(p), ok(++p.depth <= kMaxDepth) {
+      if (!ok)
+        p.fail(p.here(), "expressions or blocks nested deeper than " + llvm::Twine(kMaxDepth));
+    }
+    ~DepthGuard() { --p.depth; }
+  };
+  static constexpr int kMaxDepth = 200;
+
   ExprPtr parseTest() {
+    DepthGuard guard(*this);
+    if (!guard.ok)
+      return nullptr;
     SMLoc loc = here();
     if (isName("lambda"))
       return nullFail(loc, "'lambda' is not part of the kernel language");
@@ -758,6 +777,9 @@ private:
       b->b = parseAnd();
       if (!b->b)
         return nullptr;
+      b->height = std::max(b->a->height, b->b->height) + 1;
+      if (tooTall(*b))
+        return nullptr;
       e = std::move(b);
     }
     return e;
@@ -773,6 +795,9 @@ private:
       b->a = std::move(e);
       b->b = parseNot();
       if (!b->b)
+        return nullptr;
+      b->height = std::max(b->a->height, b->b->height) + 1;
+      if (tooTall(*b))
         return nullptr;
       e = std::move(b);
     }
@@ -827,8 +852,21 @@ private:
     return c;
   }
 
+  /// Left-nested chains (a + b + c ..., a.b.c ..., f()()...) are parsed by
+  /// loops, not recursion; their height is bounded here instead.
+  bool tooTall(const Expr &e) {
+    if (e.height <= kMaxHeight)
+      return false;
+    fail(e.loc, "expression too long (more than " + llvm::Twine(kMaxHeight) + " operands)");
+    return true;
+  }
+  static constexpr int kMaxHeight = 1000;
+
   ExprPtr binary(SMLoc loc, StringRef op, ExprPtr l, ExprPtr r) {
     auto b = std::make_unique<Expr>(ExprKind::Binary, loc);
+    b->height = std::max(l->height, r->height) + 1;
+    if (tooTall(*b))
+      return nullptr;
     b->name = op.str();
     b->a = std::move(l);
     b->b = std::move(r);
@@ -890,6 +928,9 @@ private:
   }
 
   ExprPtr parseFactor() {
+    DepthGuard guard(*this);
+    if (!guard.ok)
+      return nullptr;
     SMLoc loc = here();
     if (isOp("-") || isOp("+") || isOp("~")) {
       std::string op = peek().text.str();
@@ -920,6 +961,8 @@ private:
   ExprPtr parseAtomExpr() {
     ExprPtr e = parseAtom();
     while (e) {
+      if (tooTall(*e))
+        return nullptr;
       SMLoc loc = here();
       if (isOp("(")) {
         ++i;
@@ -956,6 +999,7 @@ private:
         }
         if (!expectOp(")"))
           return nullptr;
+        call->height = call->a->height + 1;
         e = std::move(call);
       } else if (isOp("[")) {
         ++i;
@@ -964,6 +1008,7 @@ private:
         sub->b = parseSubscriptList();
         if (!sub->b || !expectOp("]"))
           return nullptr;
+        sub->height = sub->a->height + 1;
         e = std::move(sub);
       } else if (isOp(".")) {
         ++i;
@@ -972,6 +1017,7 @@ private:
         auto attr = std::make_unique<Expr>(ExprKind::Attribute, e->loc);
         attr->name = peek().text.str();
         attr->a = std::move(e);
+        attr->height = attr->a->height + 1;
         ++i;
         e = std::move(attr);
       } else {
@@ -1119,6 +1165,7 @@ private:
 
   std::vector<Token> toks;
   size_t i = 0;
+  int depth = 0;
   bool failed = false;
   SyntaxError error;
 };
