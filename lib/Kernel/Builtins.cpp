@@ -832,6 +832,12 @@ LogicalResult Tracer::bind(const CallArgs &args, StringRef fname, ArrayRef<Strin
       error(args.loc) << fname << "() is missing argument '" << params[i] << "'";
       return failure();
     }
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i] == "dtype" && out.has(i) && out.v[i]->kind != VK::DType) {
+      error(out.at[i]) << fname << "(): dtype must be a dtype such as nl.float32, got "
+                       << describe(*out.v[i]);
+      return failure();
+    }
   // Masks and the like are not supported; None is fine.
   for (size_t i = 0; i < params.size(); ++i)
     if (params[i] == "mask" && out.has(i)) {

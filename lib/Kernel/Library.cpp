@@ -796,6 +796,11 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
       return failure();
     if (failed(checkFalse(4, "is_transpose (use nisa.nc_transpose)")))
       return failure();
+    for (size_t i : {6, 7, 8})
+      if (a.has(i) && !(a.v[i]->isSeq() && a.v[i]->items->empty())) {
+        error(a.at[i]) << fname << "(): tile_position, tile_size and perf_mode are not supported";
+        return failure();
+      }
     auto st = toTensor(*a.v[0], a.at[0], "stationary");
     auto mv = toTensor(*a.v[1], a.at[1], "moving");
     if (failed(st) || failed(mv))
@@ -893,6 +898,15 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
           a.v[idx("reduce_op")]->s != "nl.add") {
         error(a.at[idx("reduce_res")])
             << "the activation engine reduces with reduce_op=nl.add only";
+        return failure();
+      }
+    }
+    if (!isReduce && a.has(idx("reduce_cmd"))) {
+      const Val &cmd = *a.v[idx("reduce_cmd")];
+      if (cmd.kind != VK::Str || (cmd.s != "reset_reduce" && cmd.s != "idle")) {
+        error(a.at[idx("reduce_cmd")])
+            << "reduce_cmd: only nisa.reduce_cmd.reset_reduce (reduce_res receives this "
+               "instruction's row sums) is supported";
         return failure();
       }
     }
