@@ -815,13 +815,14 @@ LogicalResult Tracer::bind(const CallArgs &args, StringRef fname, ArrayRef<Strin
       std::string list;
       for (StringRef p : params)
         list += (list.empty() ? "" : ", ") + p.str();
-      error(args.kwLoc[k]) << fname << "() got an unexpected keyword argument '" << name
+      error(args.kwNameLoc[k]) << fname << "() got an unexpected keyword argument '" << name
                            << "' (it takes " << list << ")";
       return failure();
     }
     size_t i = it - params.begin();
     if (out.v[i]) {
-      error(args.kwLoc[k]) << fname << "() got multiple values for argument '" << name << "'";
+      error(args.kwNameLoc[k]) << fname << "() got multiple values for argument '" << name
+                               << "'";
       return failure();
     }
     out.v[i] = v;

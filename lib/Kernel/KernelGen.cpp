@@ -1086,6 +1086,7 @@ FailureOr<Val> Tracer::evalCall(const ast::Expr &e, Dest *dest) {
       return failure();
     args.kw.push_back({kw.name, *v});
     args.kwLoc.push_back(kw.value->loc);
+    args.kwNameLoc.push_back(kw.loc);
   }
   if (fn->kind == VK::Builtin)
     return callBuiltin(*fn, args, dest);

@@ -260,7 +260,7 @@ FailureOr<Val> Tracer::callBuiltin(const Val &fn, CallArgs &args, Dest *dest) {
 
 FailureOr<Val> Tracer::callPython(StringRef name, CallArgs &args) {
   if (!args.kw.empty()) {
-    error(args.kwLoc[0]) << name << "() takes no keyword arguments here";
+    error(args.kwNameLoc[0]) << name << "() takes no keyword arguments here";
     return failure();
   }
   auto &a = args.pos;
@@ -652,6 +652,7 @@ FailureOr<Val> Tracer::callLanguage(StringRef name, CallArgs &args, Dest *dest) 
     CallArgs inner = args;
     inner.kw.clear();
     inner.kwLoc.clear();
+    inner.kwNameLoc.clear();
     inner.pos = {*a.v[0]};
     inner.posLoc = {a.at[0]};
     return callIsa("nc_transpose", inner, dest);
@@ -678,6 +679,7 @@ FailureOr<Val> Tracer::callLanguage(StringRef name, CallArgs &args, Dest *dest) 
     CallArgs py = args;
     py.kw.clear();
     py.kwLoc.clear();
+    py.kwNameLoc.clear();
     return callPython("range", py);
   }
   if (name == "broadcast_to") {
@@ -720,6 +722,7 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
       dstAt = args.kwLoc[k];
       args.kw.erase(args.kw.begin() + k);
       args.kwLoc.erase(args.kwLoc.begin() + k);
+      args.kwNameLoc.erase(args.kwNameLoc.begin() + k);
       break;
     }
   if (!dst) {

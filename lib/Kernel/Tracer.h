@@ -29,7 +29,8 @@ struct CallArgs {
   std::vector<Val> pos;
   std::vector<llvm::SMLoc> posLoc;
   std::vector<std::pair<std::string, Val>> kw;
-  std::vector<llvm::SMLoc> kwLoc;
+  std::vector<llvm::SMLoc> kwLoc;     // the values
+  std::vector<llvm::SMLoc> kwNameLoc; // the keywords
 };
 
 /// Arguments bound to a builtin's parameter names.
