@@ -3,8 +3,9 @@
 
 usage: gen_kernel_data.py KERNEL OUT_DIR
 
-Writes OUT_DIR/<input>.npy, OUT_DIR/expected.npy and OUT_DIR/args (the
-trellis-cc --args spec). bf16 inputs are generated as float32 values that
+Writes OUT_DIR/<input>.npy, OUT_DIR/expected.npy (or expected_<output>.npy
+for kernels with several outputs) and OUT_DIR/args (the trellis-cc --args
+spec). bf16 inputs are generated as float32 values that
 are already bf16 (round to nearest even), so trellis-run's conversion is
 exact and the reference sees the same numbers as the kernel. References are
 computed in float64 from the formulas, independently of the kernels.
@@ -71,9 +72,23 @@ def main():
         p = np.exp(s - s.max(axis=1, keepdims=True))
         ref = (p / p.sum(axis=1, keepdims=True)) @ v.astype(np.float64)
         args = f"q=bf16[{d},{S}],k=bf16[{d},{S}],v=bf16[{S},{d}]"
+    elif kernel == "builtins":
+        x = r.standard_normal((64, 96)).astype(np.float32)
+        y = r.standard_normal((96, 128)).astype(np.float32)
+        s = r.standard_normal((32, 16)).astype(np.float32)
+        save("x", x)
+        save("y", y)
+        save("s", s)
+        sd = s.astype(np.float64)
+        save("expected_o1", (x.astype(np.float64) @ y).astype(np.float32))
+        save("expected_o2", s.T.copy())
+        save("expected_o3", np.maximum(1.0 / ((2.0 - sd) / 4.0 - 3.0), -0.5).astype(np.float32))
+        ref = None
+        args = ""
     else:
         sys.exit(f"unknown kernel {kernel}")
-    save("expected", ref.astype(np.float32))
+    if ref is not None:
+        save("expected", ref.astype(np.float32))
     with open(os.path.join(out, "args"), "w") as f:
         f.write(args + "\n")
 
