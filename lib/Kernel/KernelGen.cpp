@@ -332,8 +332,7 @@ Tracer::Flow Tracer::exec(const ast::Stmt &s) {
 
 bool Tracer::execImport(const ast::Stmt &s) {
   auto canonical = [](StringRef path) -> std::string {
-    if (path.consume_front("neuronxcc."))
-      ;
+    (void)path.consume_front("neuronxcc."); // the legacy package path
     if (path == "nki.language")
       return "nl";
     if (path == "nki.isa")

@@ -759,17 +759,20 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
     return r;
   };
   Bound a;
-  auto engineOf = [&](size_t i) -> FailureOr<std::optional<isa::EngineKind>> {
+  // engine=: the engine, or nullopt for the default; false on a bad value.
+  auto engineOf = [&](size_t i, std::optional<isa::EngineKind> &engine) -> bool {
+    engine.reset();
     if (!a.has(i))
-      return std::optional<isa::EngineKind>();
+      return true;
     if (a.v[i]->kind != VK::Engine) {
       error(a.at[i]) << "engine must be nisa.engine.vector, gpsimd, scalar or tensor";
-      return failure();
+      return false;
     }
-    if (a.v[i]->engineAuto)
-      return std::optional<isa::EngineKind>();
-    return std::optional<isa::EngineKind>(a.v[i]->engine);
+    if (!a.v[i]->engineAuto)
+      engine = a.v[i]->engine;
+    return true;
   };
+
   auto aluOf = [&](size_t i) -> FailureOr<isa::AluOp> {
     if (a.has(i) && a.v[i]->kind == VK::Builtin && StringRef(a.v[i]->s).starts_with("nl."))
       if (auto op = aluOpOf(StringRef(a.v[i]->s).drop_front(3)))
@@ -814,11 +817,12 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
     if (failed(bind(args, fname, {"data", "engine", "mask", "dtype", "name"}, 1, a)))
       return failure();
     auto x = toTensor(*a.v[0], a.at[0], "data");
-    auto eng = engineOf(1);
-    if (failed(x) || failed(eng) || failed(requireOnChip(**x, a.at[0], "data")))
+    std::optional<isa::EngineKind> eng;
+    bool engOk = engineOf(1, eng);
+    if (failed(x) || !engOk || failed(requireOnChip(**x, a.at[0], "data")))
       return failure();
     int64_t p = (*x)->partitions(), f = (*x)->freeElements();
-    bool vector = *eng ? **eng != isa::EngineKind::pe
+    bool vector = eng ? *eng != isa::EngineKind::pe
                        : (dst ? dst->space == Space::sbuf : (p <= 32 && f <= 32));
     if (vector) {
       if (p > 32 || f > 32) {
@@ -925,14 +929,15 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
                     a)))
       return failure();
     auto op = aluOf(2);
-    auto eng = engineOf(5);
-    if (failed(op) || failed(eng))
+    std::optional<isa::EngineKind> eng;
+    bool engOk = engineOf(5, eng);
+    if (failed(op) || !engOk)
       return failure();
     if (a.v[0]->kind != VK::Tensor || a.v[1]->kind != VK::Tensor) {
       error(args.loc) << fname << "() takes two tensors; use nisa.tensor_scalar with a number";
       return failure();
     }
-    return done(binaryAlu(*op, *a.v[0], *a.v[1], dtypeArg(a, 3), *eng, args.loc, d));
+    return done(binaryAlu(*op, *a.v[0], *a.v[1], dtypeArg(a, 3), eng, args.loc, d));
   }
   if (name == "tensor_scalar") {
     if (failed(bind(args, fname,
@@ -942,8 +947,9 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
       return failure();
     auto x = toTensor(*a.v[0], a.at[0], "data");
     auto op0 = aluOf(1);
-    auto eng = engineOf(9);
-    if (failed(x) || failed(op0) || failed(eng))
+    std::optional<isa::EngineKind> eng;
+    bool engOk = engineOf(9, eng);
+    if (failed(x) || failed(op0) || !engOk)
       return failure();
     bool rev0 = false, rev1 = false;
     if (a.has(3)) {
@@ -979,7 +985,7 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
       auto out = result((*x)->sizes, dt ? *dt : (*x)->elem, d, args.loc);
       if (failed(out) ||
           failed(emitTensorScalar(**out, **x, *op0, s0.number(), op1,
-                                  two ? a.v[5]->number() : 0.0, *eng, args.loc)))
+                                  two ? a.v[5]->number() : 0.0, eng, args.loc)))
         return failure();
       return done(Val::tensor(*out));
     }
@@ -991,11 +997,11 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
         auto bc = broadcastTo(*operand.t, cur.t->sizes, args.loc);
         if (failed(bc))
           return failure();
-        return rev ? binaryAlu(op, *bc, cur, dt, *eng, args.loc, sd)
-                   : binaryAlu(op, cur, *bc, dt, *eng, args.loc, sd);
+        return rev ? binaryAlu(op, *bc, cur, dt, eng, args.loc, sd)
+                   : binaryAlu(op, cur, *bc, dt, eng, args.loc, sd);
       }
-      return rev ? binaryAlu(op, operand, cur, dt, *eng, args.loc, sd)
-                 : binaryAlu(op, cur, operand, dt, *eng, args.loc, sd);
+      return rev ? binaryAlu(op, operand, cur, dt, eng, args.loc, sd)
+                 : binaryAlu(op, cur, operand, dt, eng, args.loc, sd);
     };
     auto r = step(*a.v[0], *op0, s0, rev0, two ? nullptr : d);
     if (failed(r))
@@ -1016,8 +1022,9 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
                     3, a)))
       return failure();
     auto op = aluOf(0);
-    auto eng = engineOf(7);
-    if (failed(op) || failed(eng))
+    std::optional<isa::EngineKind> eng;
+    bool engOk = engineOf(7, eng);
+    if (failed(op) || !engOk)
       return failure();
     bool negate = false;
     if (a.has(5)) {
@@ -1026,20 +1033,21 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
         return failure();
       negate = *t;
     }
-    return done(reduce(*op, *a.v[1], *a.v[2], negate, dtypeArg(a, 4), *eng, args.loc, d, a.at[2]));
+    return done(reduce(*op, *a.v[1], *a.v[2], negate, dtypeArg(a, 4), eng, args.loc, d, a.at[2]));
   }
   if (name == "tensor_copy" || name == "reciprocal") {
     if (failed(bind(args, fname, {"src", "dtype", "mask", "engine", "name"}, 1, a)))
       return failure();
     auto x = toTensor(*a.v[0], a.at[0], "src");
-    auto eng = engineOf(3);
-    if (failed(x) || failed(eng) || failed(requireOnChip(**x, a.at[0], "src")))
+    std::optional<isa::EngineKind> eng;
+    bool engOk = engineOf(3, eng);
+    if (failed(x) || !engOk || failed(requireOnChip(**x, a.at[0], "src")))
       return failure();
     auto dt = dtypeArg(a, 1);
     if (name == "reciprocal")
       return done(unaryActivation(isa::ActFunc::reciprocal, *a.v[0], 1.0, args.loc, d, dt));
     auto out = result((*x)->sizes, dt ? *dt : (*x)->elem, d, args.loc);
-    if (failed(out) || failed(emitCopy(**out, **x, *eng, args.loc)))
+    if (failed(out) || failed(emitCopy(**out, **x, eng, args.loc)))
       return failure();
     return done(Val::tensor(*out));
   }
@@ -1048,8 +1056,9 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
       if (failed(bind(args, fname, {"value", "engine", "mask", "name"}, 1, a)))
         return failure();
       auto v = toFloat(*a.v[0], a.at[0], "value");
-      auto eng = engineOf(1);
-      if (failed(v) || failed(eng) || failed(emitMemset(*dst, *v, *eng, args.loc)))
+      std::optional<isa::EngineKind> eng;
+      bool engOk = engineOf(1, eng);
+      if (failed(v) || !engOk || failed(emitMemset(*dst, *v, eng, args.loc)))
         return failure();
       return Val::tensor(dst);
     }
@@ -1057,15 +1066,16 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
       return failure();
     auto shape = toShape(*a.v[0], a.at[0], "shape");
     auto v = toFloat(*a.v[1], a.at[1], "value");
-    auto eng = engineOf(3);
-    if (failed(shape) || failed(v) || failed(eng))
+    std::optional<isa::EngineKind> eng;
+    bool engOk = engineOf(3, eng);
+    if (failed(shape) || failed(v) || !engOk)
       return failure();
     if (a.v[2]->kind != VK::DType) {
       error(a.at[2]) << "dtype must be a dtype such as nl.float32";
       return failure();
     }
     auto out = result(*shape, a.v[2]->type, d, args.loc);
-    if (failed(out) || failed(emitMemset(**out, *v, *eng, args.loc)))
+    if (failed(out) || failed(emitMemset(**out, *v, eng, args.loc)))
       return failure();
     return Val::tensor(*out);
   }
