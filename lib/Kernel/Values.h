@@ -35,7 +35,7 @@ struct TensorVal {
   int64_t rank() const { return sizes.size(); }
   int64_t freeElements() const {
     int64_t n = 1;
-    for (size_t i = onChip() ? 1 : 1; i < sizes.size(); ++i)
+    for (size_t i = 1; i < sizes.size(); ++i) // all but the partition dimension
       n *= sizes[i];
     return n;
   }
