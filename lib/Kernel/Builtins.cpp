@@ -424,15 +424,43 @@ FailureOr<Val> Tracer::broadcastTo(const TensorVal &t, ArrayRef<int64_t> shapeIn
       return failure();
     }
     if (d == 0 && t.onChip()) {
-      error(at) << "cannot broadcast the partition dimension of an on-chip tile ("
-                << shapeString(t.sizes) << " to " << shapeString(shape)
-                << "); broadcast the HBM tensor and load it: nl.load(t.broadcast_to(...))";
-      return failure();
+      // Views cannot repeat a partition: the PE array does it, a ones
+      // column times the row (K = 1), 512 columns at a time.
+      if (t.space != Space::sbuf || shape.size() != 2) {
+        error(at) << "cannot broadcast the partition dimension of " << shapeString(t.sizes)
+                  << " in " << isa::stringifySpace(t.space)
+                  << "; only a [1, N] SBUF tile can be broadcast across partitions";
+        return failure();
+      }
+      return broadcastPartitions(t, shape[0], at);
     }
     out->sizes[d] = shape[d];
     out->strides[d] = 0;
   }
   return Val::tensor(out);
+}
+
+FailureOr<Val> Tracer::broadcastPartitions(const TensorVal &row, int64_t parts, SMLoc at) {
+  int64_t n = row.sizes[1];
+  int64_t chunk = arch ? arch->psumBankBytes() / 4 : 512;
+  auto out = alloc({parts, n}, row.elem, Space::sbuf, at);
+  auto ones = alloc({1, parts}, b.getF32Type(), Space::sbuf, at);
+  if (failed(out) || failed(ones) || failed(emitMemset(**ones, 1.0, std::nullopt, at)))
+    return failure();
+  for (int64_t c = 0; c < n; c += chunk) {
+    int64_t w = std::min(chunk, n - c);
+    auto cols = [&](const TensorVal &t) {
+      auto v = std::make_shared<TensorVal>(t);
+      v->offset += c * t.strides[1];
+      v->sizes[1] = w;
+      return v;
+    };
+    auto mv = cols(row);
+    auto r = matmul(**ones, *mv, at, nullptr, false);
+    if (failed(r) || failed(emitCopy(*cols(**out), *r->t, std::nullopt, at)))
+      return failure();
+  }
+  return Val::tensor(*out);
 }
 
 FailureOr<Val> Tracer::reshape(const TensorVal &t, const Val &shapeVal, SMLoc at) {
@@ -839,11 +867,14 @@ LogicalResult Tracer::bind(const CallArgs &args, StringRef fname, ArrayRef<Strin
                        << describe(*out.v[i]);
       return failure();
     }
-  // Masks and the like are not supported; None is fine.
+  // Masks: None, or one known to hold everywhere (`i * 128 + ix < rows`
+  // over whole tiles) is fine; anything else would need predication.
   for (size_t i = 0; i < params.size(); ++i)
-    if (params[i] == "mask" && out.has(i)) {
-      error(out.at[i]) << fname << "(): masks are not supported; make shapes multiples of the "
-                                   "tile size or slice the operands";
+    if (params[i] == "mask" && out.has(i) &&
+        !(out.v[i]->kind == VK::Bool && out.v[i]->i)) {
+      error(out.at[i]) << fname << "(): only masks that hold everywhere are supported (here "
+                       << describe(*out.v[i]) << "); make shapes multiples of the tile size "
+                       << "or slice the operands";
       return failure();
     }
   return success();

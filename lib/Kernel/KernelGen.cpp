@@ -39,6 +39,7 @@ const char *trellis::kernel::kindName(VK kind) {
   case VK::Slice: return "slice";
   case VK::Range: return "range";
   case VK::Engine: return "engine";
+  case VK::Index: return "index range (nl.arange)";
   }
   return "value";
 }
@@ -760,6 +761,32 @@ static bool valuesEqual(const Val &a, const Val &b) {
 }
 
 FailureOr<Val> Tracer::compare(StringRef op, const Val &l, const Val &r, SMLoc at, Dest *dest) {
+  if (l.kind == VK::Index || r.kind == VK::Index) {
+    // A mask such as `i * 128 + ix < rows`: fine when it holds for every
+    // element (or none), known at compile time; partial masks need
+    // predication, which is not supported.
+    bool first = l.kind == VK::Index;
+    const Val &ix = first ? l : r, &n = first ? r : l;
+    if (n.kind != VK::Int || (op != "<" && op != "<=" && op != ">" && op != ">=")) {
+      error(at) << "an nl.arange range can only be compared (<, <=, >, >=) with an integer";
+      return failure();
+    }
+    std::string o = op.str();
+    if (!first)
+      o = o == "<" ? ">" : o == "<=" ? ">=" : o == ">" ? "<" : "<=";
+    int64_t lo = ix.i, hi = ix.i + (ix.j - 1) * ix.k;
+    auto holds = [&](int64_t v) {
+      return o == "<" ? v < n.i : o == "<=" ? v <= n.i : o == ">" ? v > n.i : v >= n.i;
+    };
+    if (holds(lo) && holds(hi))
+      return Val::boolean(true);
+    if (!holds(lo) && !holds(hi))
+      return Val::boolean(false);
+    error(at) << "this mask is true for part of the range [" << lo << ", " << hi
+              << "] only; partial masks (predication) are not supported: make the shape a "
+                 "multiple of the tile size";
+    return failure();
+  }
   if (l.kind == VK::Tensor || r.kind == VK::Tensor) {
     isa::AluOp alu = op == "<"    ? isa::AluOp::is_lt
                      : op == "<=" ? isa::AluOp::is_le
@@ -810,6 +837,30 @@ static int64_t floorDiv(int64_t a, int64_t b) {
 
 FailureOr<Val> Tracer::binaryOperator(StringRef op, const Val &l, const Val &r, SMLoc at,
                                       Dest *dest) {
+  if (l.kind == VK::Index || r.kind == VK::Index) {
+    // Affine arithmetic on an nl.arange range with an integer.
+    bool first = l.kind == VK::Index;
+    const Val &ix = first ? l : r, &n = first ? r : l;
+    if (n.kind == VK::Int || n.kind == VK::Bool) {
+      Val out = ix;
+      if (op == "+") {
+        out.i += n.i;
+        return out;
+      }
+      if (op == "-" && first) {
+        out.i -= n.i;
+        return out;
+      }
+      if (op == "*" && n.i > 0) {
+        out.i *= n.i;
+        out.k *= n.i;
+        return out;
+      }
+    }
+    error(at) << "an nl.arange range supports + and - an integer and * a positive integer; got '"
+              << op << "' with " << describe(n);
+    return failure();
+  }
   if (l.kind == VK::Tensor || r.kind == VK::Tensor) {
     static const std::map<std::string, isa::AluOp> ops = {{"+", isa::AluOp::add},
                                                           {"-", isa::AluOp::subtract},
@@ -889,6 +940,26 @@ FailureOr<Val> Tracer::binaryOperator(StringRef op, const Val &l, const Val &r, 
 FailureOr<Val> Tracer::subscript(const Val &base, const Val &idx, SMLoc at) {
   if (base.kind == VK::Tensor)
     return indexTensor(*base.t, idx, at);
+  if (base.kind == VK::Index) {
+    // nl.arange(n)[:, None] / [None, :]: the axis it indexes is its position
+    // in the tensor subscript, so the expansion only needs checking.
+    ValList parts = idx.kind == VK::Tuple ? *idx.items : ValList{idx};
+    int full = 0;
+    for (const Val &p : parts) {
+      bool isFull = p.kind == VK::Slice && p.s == "slice" && p.f == 0 && p.k == 1;
+      if (isFull)
+        ++full;
+      else if (p.kind != VK::None) {
+        error(at) << "an nl.arange range can only be expanded with [:, None] or [None, :]";
+        return failure();
+      }
+    }
+    if (full != 1) {
+      error(at) << "an nl.arange range can only be expanded with [:, None] or [None, :]";
+      return failure();
+    }
+    return base;
+  }
   if (base.isSeq()) {
     int64_t n = base.items->size();
     if (idx.kind == VK::Slice && idx.s == "slice") {
@@ -1000,9 +1071,13 @@ FailureOr<Val> Tracer::indexTensor(const TensorVal &t, const Val &idx, SMLoc at)
         ++dim;
         continue;
       }
+    } else if (p.kind == VK::Index) {
+      start = p.i;
+      count = p.j;
+      step = p.k;
     } else if (p.kind == VK::Tensor) {
-      error(at) << "indexing with a tensor (advanced indexing, nl.arange) is not supported; "
-                   "use slices or nl.ds(start, size)";
+      error(at) << "indexing with a tensor (advanced indexing) is not supported; use slices, "
+                   "nl.ds(start, size) or nl.arange ranges";
       return failure();
     } else {
       error(at) << "bad index " << describe(p) << "; use integers, slices or nl.ds(start, size)";

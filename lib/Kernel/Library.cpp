@@ -70,7 +70,7 @@ static std::optional<isa::AluOp> aluOpOf(StringRef name) {
 static const char *const kLanguageFunctions[] = {
     "ndarray", "zeros", "ones", "full", "zeros_like", "ones_like", "empty_like", "load", "store",
     "copy", "matmul", "transpose", "ds", "affine_range", "sequential_range", "static_range",
-    "sum", "max", "min", "mean", "broadcast_to", "par_dim", "negative", "mod"};
+    "sum", "max", "min", "mean", "broadcast_to", "par_dim", "negative", "arange"};
 
 static const char *const kIsaFunctions[] = {
     "nc_matmul", "nc_transpose", "activation", "activation_reduce", "tensor_tensor",
@@ -690,6 +690,25 @@ FailureOr<Val> Tracer::callLanguage(StringRef name, CallArgs &args, Dest *dest) 
     if (failed(t) || failed(s))
       return failure();
     return broadcastTo(**t, *s, args.loc);
+  }
+  if (name == "arange") {
+    if (args.pos.size() != 1 || !args.kw.empty()) {
+      error(args.loc) << "nl.arange() takes one argument: the size";
+      return failure();
+    }
+    auto n = toInt(args.pos[0], args.posLoc[0], "the size");
+    if (failed(n))
+      return failure();
+    if (*n <= 0) {
+      error(args.posLoc[0]) << "nl.arange size must be positive";
+      return failure();
+    }
+    Val v;
+    v.kind = VK::Index;
+    v.i = 0;
+    v.j = *n;
+    v.k = 1;
+    return v;
   }
   if (name == "par_dim") {
     if (args.pos.size() != 1) {

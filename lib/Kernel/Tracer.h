@@ -128,6 +128,7 @@ private:
                               Dest *dest, bool explicitDst);
   mlir::FailureOr<Val> transposePE(TensorVal &x, llvm::SMLoc at, Dest *dest);
   mlir::FailureOr<Val> reshape(const TensorVal &t, const Val &shape, llvm::SMLoc at);
+  mlir::FailureOr<Val> broadcastPartitions(const TensorVal &row, int64_t parts, llvm::SMLoc at);
   mlir::FailureOr<Val> broadcastTo(const TensorVal &t, llvm::ArrayRef<int64_t> shape,
                                    llvm::SMLoc at);
 

@@ -44,7 +44,8 @@ struct TensorVal {
 
 enum class VK {
   None, Bool, Int, Float, Str, Tuple, List, DType, Buffer, Module, Builtin, Function, Tensor,
-  Slice, Range, Engine
+  Slice, Range, Engine,
+  Index // nl.arange(n) (+ affine arithmetic): start i, size j, step k
 };
 
 struct Val;

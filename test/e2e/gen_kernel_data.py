@@ -35,7 +35,7 @@ def main():
         save("rhs", b)
         ref = a.astype(np.float64).T @ b.astype(np.float64)
         args = f"lhsT=bf16[{K},{M}],rhs=bf16[{K},{N}]"
-    elif kernel in ("softmax", "layernorm", "rmsnorm"):
+    elif kernel in ("softmax", "layernorm", "rmsnorm", "legacy_rmsnorm"):
         R, C = 256, 384
         x = (r.standard_normal((R, C)) * 3 + 1).astype(np.float32)
         xd = x.astype(np.float64)
@@ -53,11 +53,17 @@ def main():
             v = ((xd - m) ** 2).mean(axis=1, keepdims=True)
             ref = (xd - m) / np.sqrt(v + 1e-5) * g + beta
             args = f"x=f32[{R},{C}],gamma=f32[{C}],beta=f32[{C}]"
-        else:
+        elif kernel == "rmsnorm":
             g = r.uniform(0.5, 1.5, C).astype(np.float32)
             save("g", g)
             ref = xd / np.sqrt((xd ** 2).mean(axis=1, keepdims=True) + 1e-6) * g
             args = f"x=f32[{R},{C}],g=f32[{C}]"
+        else:  # the tutorial's RMSNorm: no epsilon, parameters named a/g/out_tensor
+            os.rename(os.path.join(out, "x.npy"), os.path.join(out, "a_tensor.npy"))
+            g = r.uniform(0.5, 1.5, C).astype(np.float32)
+            save("g_tensor", g)
+            ref = xd / np.sqrt((xd ** 2).mean(axis=1, keepdims=True)) * g
+            args = f"a_tensor=f32[{R},{C}],g_tensor=f32[{C}],out_tensor=f32[{R},{C}]"
     elif kernel == "attention":
         # q, k: [d, S] (head dim on partitions), v: [S, d]; causal.
         d, S = 64, 512
