@@ -14,6 +14,8 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace trellis;
@@ -111,7 +113,19 @@ std::string Tracer::describe(const Val &v) {
   switch (v.kind) {
   case VK::Int: return std::to_string(v.i);
   case VK::Bool: return v.i ? "True" : "False";
-  case VK::Float: return llvm::formatv("{0}", v.f).str();
+  case VK::Float: {
+    // Python's repr: the shortest form that reads back as the same double.
+    char buf[32];
+    for (int prec = 1; prec <= 17; ++prec) {
+      std::snprintf(buf, sizeof buf, "%.*g", prec, v.f);
+      if (std::strtod(buf, nullptr) == v.f)
+        break;
+    }
+    std::string text = buf;
+    if (text.find_first_of(".einn") == std::string::npos)
+      text += ".0";
+    return text;
+  }
   case VK::Str: return "'" + v.s + "'";
   case VK::Tensor:
     return std::string(isa::stringifySpace(v.t->space)) + " tensor " + shapeString(v.t->sizes) +
