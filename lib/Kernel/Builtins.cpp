@@ -179,7 +179,9 @@ trellis::tile::EngineKindAttr Tracer::engineAttr(std::optional<isa::EngineKind> 
 
 LogicalResult Tracer::finish(Operation *op, ArrayRef<Value> reads, ArrayRef<Value> writes) {
   if (++opCount > kMaxOps) {
-    error(SMLoc()) << "the kernel unrolls to more than " << kMaxOps << " operations";
+    hadError = true;
+    mlir::emitError(op->getLoc()) << "the kernel unrolls to more than " << kMaxOps
+                                  << " operations";
     return failure();
   }
   for (Value v : reads) {
