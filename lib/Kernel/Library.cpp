@@ -74,7 +74,8 @@ static const char *const kLanguageFunctions[] = {
 
 static const char *const kIsaFunctions[] = {
     "nc_matmul", "nc_transpose", "activation", "activation_reduce", "tensor_tensor",
-    "tensor_scalar", "tensor_reduce", "tensor_copy", "iota", "memset", "dma_copy", "reciprocal"};
+    "tensor_scalar", "tensor_reduce", "tensor_copy", "iota", "memset", "dma_copy", "reciprocal",
+    "scalar_tensor_tensor"};
 
 void Tracer::installGlobals() {
   for (const char *m : {"nl", "nisa", "nki", "np", "math"})
@@ -728,7 +729,9 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
   int legacyLeading = llvm::StringSwitch<int>(name)
                           .Case("nc_matmul", 2)
                           .Case("tensor_tensor", 2)
-                          .Cases({"nc_transpose", "tensor_copy", "tensor_scalar", "reciprocal"}, 1)
+                          .Cases({"nc_transpose", "tensor_copy", "tensor_scalar", "reciprocal",
+                                  "scalar_tensor_tensor"},
+                                 1)
                           .Default(0);
   std::shared_ptr<TensorVal> dst;
   SMLoc dstAt = args.loc;
@@ -1033,6 +1036,45 @@ FailureOr<Val> Tracer::callIsa(StringRef name, CallArgs &args, Dest *dest) {
         return failure();
     }
     return done(*r);
+  }
+  if (name == "scalar_tensor_tensor") {
+    // (data op0 operand0) op1 operand1: operand0 a number or a [P, 1]
+    // column, operand1 a tile. Two vector-engine instructions here.
+    if (failed(bind(args, fname,
+                    {"data", "op0", "operand0", "op1", "operand1", "reverse0", "reverse1",
+                     "dtype", "mask", "engine", "name"},
+                    5, a)))
+      return failure();
+    auto x = toTensor(*a.v[0], a.at[0], "data");
+    auto op0 = aluOf(1);
+    auto op1 = aluOf(3);
+    auto other = toTensor(*a.v[4], a.at[4], "operand1");
+    std::optional<isa::EngineKind> eng;
+    bool engOk = engineOf(9, eng);
+    if (failed(x) || failed(op0) || failed(op1) || failed(other) || !engOk)
+      return failure();
+    bool rev[2] = {false, false};
+    for (int r = 0; r < 2; ++r)
+      if (a.has(5 + r)) {
+        auto t = truthy(*a.v[5 + r], a.at[5 + r]);
+        if (failed(t))
+          return failure();
+        rev[r] = *t;
+      }
+    auto dt = dtypeArg(a, 7);
+    Val s0 = *a.v[2];
+    if (s0.kind == VK::Tensor) {
+      auto bc = broadcastTo(*s0.t, (*x)->sizes, args.loc);
+      if (failed(bc))
+        return failure();
+      s0 = *bc;
+    }
+    auto r0 = rev[0] ? binaryAlu(*op0, s0, *a.v[0], std::nullopt, eng, args.loc, nullptr)
+                     : binaryAlu(*op0, *a.v[0], s0, std::nullopt, eng, args.loc, nullptr);
+    if (failed(r0))
+      return failure();
+    return done(rev[1] ? binaryAlu(*op1, *a.v[4], *r0, dt, eng, args.loc, d)
+                       : binaryAlu(*op1, *r0, *a.v[4], dt, eng, args.loc, d));
   }
   if (name == "tensor_reduce") {
     if (failed(bind(args, fname,

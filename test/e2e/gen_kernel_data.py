@@ -89,6 +89,7 @@ def main():
         save("expected_o1", (x.astype(np.float64) @ y).astype(np.float32))
         save("expected_o2", s.T.copy())
         save("expected_o3", np.maximum(1.0 / ((2.0 - sd) / 4.0 - 3.0), -0.5).astype(np.float32))
+        save("expected_o4", ((sd - sd.max(axis=1, keepdims=True)) * sd).astype(np.float32))
         ref = None
         args = ""
     else:
