@@ -70,7 +70,7 @@ static std::optional<isa::AluOp> aluOpOf(StringRef name) {
 static const char *const kLanguageFunctions[] = {
     "ndarray", "zeros", "ones", "full", "zeros_like", "ones_like", "empty_like", "load", "store",
     "copy", "matmul", "transpose", "ds", "affine_range", "sequential_range", "static_range",
-    "sum", "max", "min", "mean", "broadcast_to", "par_dim", "negative", "arange"};
+    "sum", "max", "min", "mean", "broadcast_to", "par_dim", "negative", "arange", "softmax"};
 
 static const char *const kIsaFunctions[] = {
     "nc_matmul", "nc_transpose", "activation", "activation_reduce", "tensor_tensor",
@@ -497,6 +497,57 @@ FailureOr<Val> Tracer::callLanguage(StringRef name, CallArgs &args, Dest *dest) 
                                 isa::AluOp::bypass, 0, std::nullopt, args.loc)))
       return failure();
     return r;
+  }
+  if (name == "softmax") {
+    // exp(x - max) / sum over the free axes: max on DVE, exp and the row
+    // sum in one ACT instruction, reciprocal on ACT, the multiply on DVE.
+    if (failed(bind(args, fname, {"x", "axis", "dtype", "mask"}, 2, a)))
+      return failure();
+    auto dt = dtypeOf(2);
+    auto x = toTensor(*a.v[0], a.at[0], "x");
+    if (failed(dt) || failed(x) || failed(requireOnChip(**x, a.at[0], "x")))
+      return failure();
+    SmallVector<int64_t> axes;
+    for (int64_t d = 1; d < (*x)->rank(); ++d)
+      axes.push_back(d);
+    ValList free;
+    for (int64_t d : axes)
+      free.push_back(Val::integer(d));
+    auto given = a.v[1]->isSeq() ? *a.v[1]->items : ValList{*a.v[1]};
+    SmallVector<int64_t> g;
+    for (const Val &v : given) {
+      auto n = toInt(v, a.at[1], "an axis");
+      if (failed(n))
+        return failure();
+      g.push_back(*n < 0 ? *n + (*x)->rank() : *n);
+    }
+    llvm::sort(g);
+    if (g != axes) {
+      error(a.at[1]) << "nl.softmax normalises over all free axes (here axis=" << axes.front()
+                     << (axes.size() > 1 ? "..." : "") << ")";
+      return failure();
+    }
+    Val axisVal = Val::sequence(VK::Tuple, free);
+    auto negMax = reduce(isa::AluOp::max, *a.v[0], axisVal, /*negate=*/true, b.getF32Type(),
+                         std::nullopt, args.loc, nullptr, a.at[1]);
+    if (failed(negMax))
+      return failure();
+    int64_t parts = (*x)->partitions();
+    auto sum = alloc({parts, 1}, b.getF32Type(), Space::sbuf, args.loc);
+    auto e = alloc((*x)->sizes, b.getF32Type(), Space::sbuf, args.loc);
+    if (failed(sum) || failed(e) ||
+        failed(emitActivation(isa::ActFunc::exp, **e, **x, negMax->t.get(), 1.0, sum->get(),
+                              args.loc)))
+      return failure();
+    auto inv = unaryActivation(isa::ActFunc::reciprocal, Val::tensor(*sum), 1.0, args.loc,
+                               nullptr);
+    if (failed(inv))
+      return failure();
+    auto bc = broadcastTo(*inv->t, (*x)->sizes, args.loc);
+    if (failed(bc))
+      return failure();
+    return binaryAlu(isa::AluOp::mult, Val::tensor(*e), *bc, *dt ? **dt : (*x)->elem,
+                     std::nullopt, args.loc, dest);
   }
   if (name == "ndarray" || name == "zeros" || name == "ones" || name == "full") {
     bool isFull = name == "full";

@@ -90,6 +90,9 @@ def main():
         save("expected_o2", s.T.copy())
         save("expected_o3", np.maximum(1.0 / ((2.0 - sd) / 4.0 - 3.0), -0.5).astype(np.float32))
         save("expected_o4", ((sd - sd.max(axis=1, keepdims=True)) * sd).astype(np.float32))
+        xy = x.astype(np.float64) @ y
+        e = np.exp(xy - xy.max(axis=1, keepdims=True))
+        save("expected_o5", (e / e.sum(axis=1, keepdims=True)).astype(np.float32))
         ref = None
         args = ""
     else:
