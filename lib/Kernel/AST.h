@@ -26,7 +26,8 @@ using Block = std::vector<StmtPtr>;
 enum class ExprKind {
   Name, Int, Float, Str, Bool, None, Ellipsis,
   Attribute, Subscript, Slice, Tuple, List, Call,
-  Binary, Unary, Compare, BoolOp, IfExp
+  Binary, Unary, Compare, BoolOp, IfExp,
+  FString // elts: literal pieces (Str) and expressions to format
 };
 
 struct Keyword {

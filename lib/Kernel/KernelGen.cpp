@@ -133,6 +133,16 @@ std::string Tracer::describe(const Val &v) {
   case VK::Builtin: return v.s;
   case VK::Module: return "module " + v.s;
   case VK::DType: return dtypeName(v.type);
+  case VK::None: return "None";
+  case VK::Tuple:
+  case VK::List: {
+    std::string text = v.kind == VK::Tuple ? "(" : "[";
+    for (size_t k = 0; k < v.items->size(); ++k)
+      text += (k ? ", " : "") + describe((*v.items)[k]);
+    if (v.kind == VK::Tuple && v.items->size() == 1)
+      text += ",";
+    return text + (v.kind == VK::Tuple ? ")" : "]");
+  }
   default: return kindName(v.kind);
   }
 }
@@ -594,6 +604,16 @@ FailureOr<Val> Tracer::eval(const ast::Expr &e, Dest *dest) {
     return Val::boolean(e.intValue);
   case ExprKind::None:
     return Val::none();
+  case ExprKind::FString: {
+    std::string text;
+    for (const ast::ExprPtr &piece : e.elts) {
+      auto v = eval(*piece);
+      if (failed(v))
+        return failure();
+      text += v->kind == VK::Str ? v->s : describe(*v);
+    }
+    return Val::str(text);
+  }
   case ExprKind::Ellipsis: {
     Val v;
     v.kind = VK::Slice;

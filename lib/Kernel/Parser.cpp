@@ -28,6 +28,8 @@ struct Token {
   StringRef text; // spelling (Str: the decoded value lives in `str`)
   std::string str;
   const char *pos;
+  StringRef raw = {};   // Str: the text between the quotes, undecoded
+  bool fstring = false; // Str: f"..."
 };
 
 class Lexer {
@@ -208,6 +210,8 @@ private:
     char q = *p;
     bool triple = src.end() - p >= 3 && p[1] == q && p[2] == q;
     p += triple ? 3 : 1;
+    const char *contentStart = p;
+    const char *contentEnd = p;
     std::string value;
     while (true) {
       if (p >= src.end() || (!triple && *p == '\n')) {
@@ -221,12 +225,16 @@ private:
         continue;
       }
       if (*p == q && (!triple || (src.end() - p >= 3 && p[1] == q && p[2] == q))) {
+        contentEnd = p;
         p += triple ? 3 : 1;
         break;
       }
       value += *p++;
     }
-    out.push_back({Tok::Str, StringRef(start, p - start), value, start});
+    Token t{Tok::Str, StringRef(start, p - start), value, start};
+    t.raw = StringRef(contentStart, contentEnd - contentStart);
+    t.fstring = *start == 'f' || *start == 'F';
+    out.push_back(t);
     return true;
   }
 
@@ -1073,6 +1081,67 @@ private:
     return s;
   }
 
+  /// The pieces of an f-string's text: literal runs and {expression}s
+  /// (a `:format` spec or `!conversion` after the expression is ignored).
+  bool parseFString(StringRef raw, std::vector<ExprPtr> &pieces) {
+    std::string lit;
+    auto flush = [&](const char *at) {
+      if (lit.empty())
+        return;
+      auto e = std::make_unique<Expr>(ExprKind::Str, SMLoc::getFromPointer(at));
+      e->name = lit;
+      pieces.push_back(std::move(e));
+      lit.clear();
+    };
+    for (size_t k = 0; k < raw.size(); ++k) {
+      char c = raw[k];
+      if ((c == '{' || c == '}') && k + 1 < raw.size() && raw[k + 1] == c) {
+        lit += c;
+        ++k;
+        continue;
+      }
+      if (c == '}')
+        return fail(SMLoc::getFromPointer(raw.data() + k), "single '}' in an f-string");
+      if (c != '{') {
+        lit += c;
+        continue;
+      }
+      flush(raw.data() + k);
+      size_t close = raw.find('}', k);
+      if (close == StringRef::npos)
+        return fail(SMLoc::getFromPointer(raw.data() + k), "'{' was never closed in an f-string");
+      StringRef inner = raw.slice(k + 1, close);
+      int nest = 0;
+      for (size_t m = 0; m < inner.size(); ++m) {
+        char ch = inner[m];
+        nest += (ch == '(' || ch == '[') ? 1 : (ch == ')' || ch == ']') ? -1 : 0;
+        if (nest == 0 && (ch == ':' || (ch == '!' && m + 1 < inner.size() && inner[m + 1] != '='))) {
+          inner = inner.take_front(m);
+          break;
+        }
+      }
+      inner = inner.ltrim();
+      SyntaxError err;
+      std::vector<Token> sub;
+      Lexer lexer(inner);
+      if (!lexer.run(sub, err))
+        return fail(err.loc, err.message);
+      Parser parser(std::move(sub));
+      parser.depth = depth;
+      ExprPtr x = parser.parseTest();
+      if (!x || parser.failed)
+        return fail(parser.failed ? parser.error.loc : SMLoc::getFromPointer(inner.data()),
+                    parser.failed ? parser.error.message : "bad expression in an f-string");
+      if (parser.peek().kind != Tok::Newline && parser.peek().kind != Tok::Eof)
+        return fail(SMLoc::getFromPointer(parser.peek().pos),
+                    "unexpected " + parser.describe(parser.peek()) + " in an f-string");
+      pieces.push_back(std::move(x));
+      k = close;
+    }
+    flush(raw.end());
+    return true;
+  }
+
   ExprPtr parseAtom() {
     SMLoc loc = here();
     const Token &t = peek();
@@ -1119,10 +1188,28 @@ private:
       return e;
     }
     case Tok::Str: {
-      auto e = std::make_unique<Expr>(ExprKind::Str, loc);
-      while (peek().kind == Tok::Str) { // adjacent literals concatenate
-        e->name += peek().str;
+      // Adjacent literals concatenate; f-strings become an FString of
+      // literal pieces and parsed {expressions}.
+      auto e = std::make_unique<Expr>(ExprKind::FString, loc);
+      bool anyF = false;
+      while (peek().kind == Tok::Str) {
+        const Token &st = peek();
+        if (!st.fstring) {
+          auto lit = std::make_unique<Expr>(ExprKind::Str, here());
+          lit->name = st.str;
+          e->elts.push_back(std::move(lit));
+        } else {
+          anyF = true;
+          if (!parseFString(st.raw, e->elts))
+            return nullptr;
+        }
         ++i;
+      }
+      if (!anyF) {
+        auto lit = std::make_unique<Expr>(ExprKind::Str, loc);
+        for (auto &piece : e->elts)
+          lit->name += piece->name;
+        return lit;
       }
       return e;
     }
