@@ -18,6 +18,10 @@ void trellis::registerDialects(DialectRegistry &registry) {
 void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &opts) {
   // Graph level: fold constants (transposed weights) and fuse matmul chains.
   pm.addPass(createCanonicalizerPass());
+  // Batch norm folds into constant conv / linear weights before linear
+  // fusion, so that a Relu after it still fuses.
+  if (opts.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createFoldBatchNorm());
   if (opts.optLevel > 0)
     pm.addNestedPass<func::FuncOp>(createFuseLinear());
   if (opts.stopAfter == EmitStage::Graph)

@@ -364,6 +364,17 @@ int main(int argc, char **argv) {
     if (out.numElements() != ref->numElements() || out.shape != ref->shape)
       return fail("--check " + name + ": output shape " + shapeString(out.shape) +
                   " differs from reference " + shapeString(ref->shape));
+    // Integer and boolean results are compared exactly, floats within
+    // tolerance.
+    auto isFloat = [](HostDType t) {
+      return t == HostDType::f32 || t == HostDType::f16 || t == HostDType::bf16 ||
+             t == HostDType::f64;
+    };
+    bool exact = !isFloat(ref->dtype);
+    if (exact && out.dtype != ref->dtype)
+      return fail("--check " + name + ": output element type " + hostDTypeName(out.dtype) +
+                  " differs from reference " + hostDTypeName(ref->dtype));
+    double rtol = exact ? 0.0 : double(relTol), atol = exact ? 0.0 : double(absTol);
     double maxAbs = 0, maxRel = 0;
     int64_t bad = 0;
     for (int64_t i = 0, n = out.numElements(); i < n; ++i) {
@@ -376,15 +387,14 @@ int main(int argc, char **argv) {
       maxAbs = std::max(maxAbs, err);
       if (r != 0)
         maxRel = std::max(maxRel, err / std::fabs(r));
-      if (err > absTol + relTol * std::fabs(r))
+      if (err > atol + rtol * std::fabs(r))
         ++bad;
     }
     ok &= bad == 0;
     llvm::outs() << llvm::format("check %s: %s  max abs err %.3g  max rel err %.3g  (%lld of "
                                  "%lld elements outside rtol %g atol %g)\n",
                                  name.c_str(), bad ? "FAIL" : "ok", maxAbs, maxRel,
-                                 (long long)bad, (long long)out.numElements(), (double)relTol,
-                                 (double)absTol);
+                                 (long long)bad, (long long)out.numElements(), rtol, atol);
   }
 
   if (!quiet) {

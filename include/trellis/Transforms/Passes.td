@@ -16,6 +16,22 @@ def FuseLinear : Pass<"trellis-fuse-linear", "mlir::func::FuncOp"> {
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }
 
+def FoldBatchNorm : Pass<"trellis-fold-batchnorm", "mlir::func::FuncOp"> {
+  let summary = "Fold inference batch norm into the preceding conv2d or linear";
+  let description = [{
+    Rewrites `graph.batch_norm(graph.conv2d(x, w, b))` into
+    `graph.conv2d(x, w * a, b * a + shift)` with the per-channel
+    a = scale / sqrt(var + eps) and shift = bias - mean * a, when the
+    weights, the bias and the four parameters are f32 constants and the
+    convolution has no other user and no activation. Likewise a rank-2
+    `graph.linear` or `graph.matmul` (channel axis = N) becomes a
+    `graph.linear` with scaled weights and a bias. A `graph.relu` that
+    followed the batch norm is then fused into the convolution. Batch norms
+    that do not fold stay and are tiled as a per-channel multiply-add.
+  }];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
 def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
   let summary = "Tile graph ops onto the 128x128 PE array, SBUF and PSUM";
   let description = [{

@@ -44,10 +44,11 @@ protected:
         }) {}
 
   OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model,
-                                    StringRef origin = "test.onnx") {
+                                    StringRef origin = "test.onnx",
+                                    const OnnxImportOptions &opts = {}) {
     std::string bytes;
     EXPECT_TRUE(model.SerializeToString(&bytes));
-    return importOnnxModelFromBytes(bytes, origin, ctx);
+    return importOnnxModelFromBytes(bytes, origin, ctx, opts);
   }
 
   /// The only diagnostic, or a failed expectation.
@@ -417,6 +418,47 @@ TEST_F(OnnxImporterTest, DynamicInputDim) {
   EXPECT_NE(msg.find("'N'"), std::string::npos) << msg;
 }
 
+TEST_F(OnnxImporterTest, InputShapePinsDynamicDims) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {-1, 4}); // dim_param "N"
+  addNode(model, "Relu", {"x"}, {"y"});
+  addOutput(model, "y", {-1, 4});
+  OnnxImportOptions opts;
+  opts.inputShapes["x"] = {2, 4};
+  OwningOpRef<ModuleOp> module = importModel(model, "test.onnx", opts);
+  ASSERT_TRUE(module) << allDiags();
+  FunctionType type = getMain(*module).getFunctionType();
+  EXPECT_EQ(cast<RankedTensorType>(type.getInput(0)).getShape(), ArrayRef<int64_t>({2, 4}));
+  EXPECT_EQ(cast<RankedTensorType>(type.getResult(0)).getShape(), ArrayRef<int64_t>({2, 4}));
+}
+
+TEST_F(OnnxImporterTest, InputShapeGivesShapelessInputAShape) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {});
+  model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  addNode(model, "Relu", {"x"}, {"y"});
+  addOutput(model, "y", {});
+  model.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  OnnxImportOptions opts;
+  opts.inputShapes["x"] = {3};
+  OwningOpRef<ModuleOp> module = importModel(model, "test.onnx", opts);
+  ASSERT_TRUE(module) << allDiags();
+  EXPECT_EQ(cast<RankedTensorType>(getMain(*module).getFunctionType().getInput(0)).getShape(),
+            ArrayRef<int64_t>({3}));
+}
+
+TEST_F(OnnxImporterTest, InputShapeNamingNoInputIsAnError) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {4});
+  addNode(model, "Relu", {"x"}, {"y"});
+  addOutput(model, "y", {4});
+  OnnxImportOptions opts;
+  opts.inputShapes["z"] = {4};
+  EXPECT_FALSE(importModel(model, "test.onnx", opts));
+  EXPECT_NE(onlyDiag().find("--input-shape names 'z', which is not a graph input"),
+            std::string::npos);
+}
+
 TEST_F(OnnxImporterTest, InputWithoutShape) {
   onnx::ModelProto model = makeModel();
   addInput(model, "x", {});
@@ -481,12 +523,33 @@ TEST_F(OnnxImporterTest, Redefinition) {
 TEST_F(OnnxImporterTest, NonF32Operand) {
   onnx::ModelProto model = makeModel();
   addInput(model, "x", {2}, onnx::TensorProto::INT64);
-  addNode(model, "Relu", {"x"}, {"y"}, "r");
+  addNode(model, "Sigmoid", {"x"}, {"y"}, "s");
   addOutput(model, "y", {2}, onnx::TensorProto::INT64);
   EXPECT_FALSE(importModel(model));
   std::string msg = onlyDiag();
-  EXPECT_NE(msg.find("node 'r' (op type Relu)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node 's' (op type Sigmoid)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("only f32"), std::string::npos) << msg;
+}
+
+TEST_F(OnnxImporterTest, IntegerOperandsOfIntegerOps) {
+  // Relu is defined on integers and the engines store them; float64 has no
+  // machine type.
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {2}, onnx::TensorProto::INT64);
+  addNode(model, "Relu", {"x"}, {"y"}, "r");
+  addOutput(model, "y", {2}, onnx::TensorProto::INT64);
+  EXPECT_TRUE(importModel(model)) << allDiags();
+
+  onnx::ModelProto f64 = makeModel();
+  addInput(f64, "x", {2}, onnx::TensorProto::DOUBLE);
+  addNode(f64, "Relu", {"x"}, {"y"}, "r");
+  addOutput(f64, "y", {2}, onnx::TensorProto::DOUBLE);
+  EXPECT_FALSE(importModel(f64));
+  std::string msg = onlyDiag();
+  EXPECT_NE(msg.find("node 'r' (op type Relu)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("supported element types: f32, bf16, f16, i8, i16, i32, i64, ui8, ui32"),
+            std::string::npos)
+      << msg;
 }
 
 TEST_F(OnnxImporterTest, MatMulRank1IsReported) {
