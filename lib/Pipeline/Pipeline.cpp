@@ -39,6 +39,14 @@ void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &
   pm.addNestedPass<isa::ProgramOp>(createInsertSemaphores());
 }
 
+void trellis::populateTileToIsaPipeline(OpPassManager &pm, const PipelineOptions &opts) {
+  // Give buffers addresses, pick queues, then order queues with semaphores.
+  ConvertTileToIsaOptions isaOpts;
+  isaOpts.target = opts.target;
+  pm.addPass(createConvertTileToIsa(isaOpts));
+  pm.addNestedPass<isa::ProgramOp>(createInsertSemaphores());
+}
+
 namespace {
 struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOptions> {
   Option<std::string> target{*this, "target", llvm::cl::desc("arch config name or .json path"),

@@ -9,6 +9,7 @@
 
 #include "trellis/Conversion/IsaCodec.h"
 #include "trellis/Frontend/OnnxImporter.h"
+#include "trellis/Kernel/KernelLang.h"
 #include "trellis/Pipeline/Pipeline.h"
 #include "trellis/Pipeline/Registration.h"
 #include "trellis/Support/FileIO.h"
@@ -39,7 +40,8 @@ namespace cl = llvm::cl;
 
 static cl::OptionCategory category("trellis-cc compile options");
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx | model.mlir>"),
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<model.onnx | model.mlir | kernel.nki>"),
                                       cl::cat(category));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("file"), cl::cat(category));
@@ -92,6 +94,17 @@ static cl::list<std::string> constantInputs(
              "as a constant (for inputs a static compiler must know, such as a Reshape's target "
              "shape); the input is no longer an input of the artifact (repeatable)"),
     cl::value_desc("name=file.pb"), cl::cat(category));
+
+static cl::opt<std::string> kernelName(
+    "kernel",
+    cl::desc("With a .nki input: the kernel function to compile (default: the only @nki.jit / "
+             "@kernel function in the file)"),
+    cl::value_desc("NAME"), cl::cat(category));
+static cl::opt<std::string> kernelArgs(
+    "args",
+    cl::desc("With a .nki input: the kernel's tensor parameters (and compile-time scalars), "
+             "e.g. \"a=bf16[128,512],b=f32[512,512],TILES=4\""),
+    cl::value_desc("spec"), cl::cat(category));
 
 /// NAME=VALUE, split at the last '=' (ONNX names may contain '=').
 static std::optional<std::pair<std::string, std::string>> splitBinding(StringRef arg) {
@@ -280,7 +293,26 @@ static int compile() {
   log.progress(llvm::formatv("[{0,7:f2}s] import {1}", log.elapsed(), inputFile));
 
   OwningOpRef<ModuleOp> module;
-  if (StringRef(inputFile).ends_with(".mlir")) {
+  bool isKernel = StringRef(inputFile).ends_with(".nki");
+  if (!isKernel && (!kernelName.empty() || !kernelArgs.empty()))
+    return fail("--kernel and --args apply to .nki kernel files only");
+  if (isKernel) {
+    if (emit == Emit::Graph)
+      return fail("--emit=graph: a kernel starts at the tile stage; use --emit=tile");
+    auto args = kernel::parseKernelArgs(kernelArgs);
+    if (!args)
+      return fail(llvm::toString(args.takeError()));
+    std::string err;
+    auto file = openInputFile(inputFile, &err);
+    if (!file)
+      return fail("cannot read '" + inputFile + "': " + err);
+    unsigned id = sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    kernel::KernelOptions kopts;
+    kopts.kernelName = kernelName;
+    kopts.args = *args;
+    kopts.arch = &*arch;
+    module = kernel::compileKernel(sourceMgr, id, ctx, kopts);
+  } else if (StringRef(inputFile).ends_with(".mlir")) {
     module = parseSourceFile<ModuleOp>(inputFile, sourceMgr, ParserConfig(&ctx));
   } else {
     llvm::Expected<OnnxImportOptions> importOpts = importOptions();
@@ -288,14 +320,20 @@ static int compile() {
       return fail(llvm::toString(importOpts.takeError()));
     module = importOnnxModel(inputFile, ctx, *importOpts);
   }
+  if (!module && isKernel)
+    return 1; // the kernel's diagnostics (file:line:col and a caret) are printed
   if (!module)
     return fail("could not import '" + inputFile + "'");
+  // A kernel's source ops are its tile ops; a model's are its graph ops.
+  StringRef sourceDialect = isKernel ? "tile" : "graph";
   int64_t graphOps = 0;
   module->walk([&](Operation *op) {
-    if (op->getDialect() && op->getDialect()->getNamespace() == "graph")
+    if (op->getDialect() && op->getDialect()->getNamespace() == sourceDialect &&
+        op->getName().getStringRef() != "tile.alloc")
       ++graphOps;
   });
-  log.progress(llvm::formatv("[{0,7:f2}s] imported: {1} graph ops", log.elapsed(), graphOps));
+  log.progress(llvm::formatv("[{0,7:f2}s] imported: {1} {2} ops", log.elapsed(), graphOps,
+                             sourceDialect));
 
   PassManager pm(&ctx);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -311,7 +349,10 @@ static int compile() {
   opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
                    : emit == Emit::Tile ? EmitStage::Tile
                                         : EmitStage::Isa;
-  populateCompilePipeline(pm, opts);
+  if (!isKernel)
+    populateCompilePipeline(pm, opts);
+  else if (emit != Emit::Tile)
+    populateTileToIsaPipeline(pm, opts);
   if (failed(pm.run(*module)))
     return fail("compilation of '" + inputFile + "' failed");
 
@@ -364,11 +405,12 @@ static int compile() {
     return a ? a.getInt() : 0;
   };
   log.always(llvm::formatv(
-      "trellis-cc: {0}: {1} graph ops -> {2} instructions ({3}); artifact {4} bytes; "
+      "trellis-cc: {0}: {1} {10} ops -> {2} instructions ({3}); artifact {4} bytes; "
       "SBUF peak {5} of {6} bytes/partition, PSUM peak {7} of {8}; {9:f2} s",
       out, graphOps, program->instructions.size(), engines, bytes.size(),
       peak("trellis.sbuf_peak_bytes"), arch->sbufBytesPerPartition,
-      peak("trellis.psum_peak_bytes"), arch->psumBytesPerPartition, log.elapsed()));
+      peak("trellis.psum_peak_bytes"), arch->psumBytesPerPartition, log.elapsed(),
+      sourceDialect));
   return 0;
 }
 
@@ -381,8 +423,8 @@ int main(int argc, char **argv) {
   // --help shows Trellis's own options; --help-hidden shows everything.
   cl::HideUnrelatedOptions(category);
   StringRef usage =
-      "trellis-cc: compile an ONNX model (or graph-dialect .mlir) for a NeuronCore-like "
-      "accelerator\n\n"
+      "trellis-cc: compile an ONNX model (or graph-dialect .mlir, or an NKI-style .nki "
+      "kernel) for a NeuronCore-like accelerator\n\n"
       "  The IR of every stage can be inspected with --emit, and the MLIR debugging flags\n"
       "  work: --mlir-print-ir-after-all, --mlir-print-ir-before-all, --mlir-timing\n"
       "  (see --help-hidden for all of them).\n";

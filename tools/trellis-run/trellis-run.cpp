@@ -20,8 +20,10 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
 
 using namespace trellis;
 using llvm::StringRef;
@@ -73,6 +75,21 @@ static cl::opt<uint64_t> maxInstructions(
     cl::init(0), cl::value_desc("N"), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and check results"),
                            cl::cat(category));
+static cl::opt<bool> benchmark(
+    "benchmark",
+    cl::desc("Run the program --iterations times and report latency percentiles (p0 p1 p10 "
+             "p25 p50 p90 p99 p100, as nki.benchmark) and per-engine utilisation"),
+    cl::cat(category));
+static cl::opt<unsigned> iterations("iterations",
+                                    cl::desc("Timed runs of --benchmark (default 100)"),
+                                    cl::init(100), cl::value_desc("N"), cl::cat(category));
+static cl::opt<bool> randomInputs(
+    "random-inputs",
+    cl::desc("Feed every input not given with --input random values: floats uniform in "
+             "[-1, 1), integers in [-8, 8) ([0, 16) unsigned); reproducible with --seed"),
+    cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed of --random-inputs (default 0)"),
+                              cl::init(0), cl::value_desc("N"), cl::cat(category));
 
 static int fail(const llvm::Twine &msg) {
   llvm::errs() << "trellis-run: error: " << msg << "\n";
@@ -118,11 +135,106 @@ static void narrowFloatInputs(const Program &program, std::map<std::string, Host
   }
 }
 
+/// --random-inputs: values for every input the command line left out, from
+/// a 64-bit Mersenne Twister (the same numbers on every platform).
+static llvm::Error addRandomInputs(const Program &program,
+                                   std::map<std::string, HostTensor> &feeds) {
+  std::mt19937_64 rng(seed);
+  for (const TensorInfo &info : program.inputs) {
+    if (feeds.count(info.name))
+      continue;
+    int64_t n = info.numElements();
+    HostTensor t;
+    t.shape = info.shape;
+    switch (info.dtype) {
+    case isa::DType::f32:
+    case isa::DType::bf16:
+    case isa::DType::f16: {
+      // f32 here; narrowFloatInputs rounds it to bf16 / f16.
+      std::vector<float> v(n);
+      for (float &x : v)
+        x = float(double(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+      t = HostTensor::fromFloat32(info.shape, v);
+      break;
+    }
+    default: {
+      std::optional<HostDType> host = toHostDType(info.dtype);
+      if (!host || *host == HostDType::f64 || *host == HostDType::bf16 ||
+          *host == HostDType::f16)
+        return llvm::createStringError("--random-inputs: input '%s' has type %s, which has no "
+                                       "random generator; pass it with --input",
+                                       info.name.c_str(),
+                                       isa::stringifyDType(info.dtype).str().c_str());
+      t.dtype = *host;
+      int64_t bytes = hostDTypeBytes(*host);
+      t.data.assign(size_t(n * bytes), 0);
+      bool isUnsigned = *host == HostDType::u8 || *host == HostDType::boolean;
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t v = int64_t(rng() % 16) - (isUnsigned ? 0 : 8);
+        if (*host == HostDType::boolean)
+          v &= 1;
+        std::memcpy(t.data.data() + i * bytes, &v, size_t(bytes)); // little-endian
+      }
+    }
+    }
+    feeds[info.name] = std::move(t);
+  }
+  return llvm::Error::success();
+}
+
 static std::string shapeString(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? "x" : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+/// --benchmark: like nki.benchmark, latency percentiles over repeated runs
+/// and how busy each engine was. The timing model is deterministic, so
+/// every run takes the same time; the percentiles say so rather than hide it.
+static llvm::Error runBenchmark(const Program &program, const ArchConfig &arch,
+                                const std::map<std::string, HostTensor> &feeds,
+                                emu::RunOptions options, const emu::RunResult &first) {
+  if (iterations == 0)
+    return llvm::createStringError("--iterations must be at least 1");
+  options.timingOnly = true; // same timing, no arithmetic
+  options.checkHazards = false;
+  std::vector<double> us;
+  for (unsigned i = 0; i < iterations; ++i) {
+    auto r = emu::run(program, arch, feeds, options);
+    if (!r)
+      return r.takeError();
+    us.push_back(r->deviceTimeNs / 1000.0);
+  }
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double p) {
+    size_t rank = size_t(std::ceil(p / 100.0 * us.size()));
+    return us[std::min(us.size() - 1, rank == 0 ? 0 : rank - 1)];
+  };
+  double mean = 0;
+  for (double x : us)
+    mean += x / us.size();
+  llvm::outs() << llvm::format("benchmark: %u iterations on %s (the timing model is "
+                               "deterministic: every iteration takes the same time)\n",
+                               (unsigned)iterations, arch.name.c_str());
+  llvm::outs() << "  latency (us):";
+  for (double p : {0.0, 1.0, 10.0, 25.0, 50.0, 90.0, 99.0, 100.0})
+    llvm::outs() << llvm::format("  p%g %.3f", p, pct(p));
+  llvm::outs() << llvm::format("  mean %.3f\n", mean);
+  double device = first.deviceTimeNs;
+  llvm::outs() << "  engine utilisation (busy / device time):";
+  double dmaMax = 0;
+  for (auto &[queue, busy] : first.busyNsPerQueue) {
+    if (queue >= isa::kFirstDmaQueue) {
+      dmaMax = std::max(dmaMax, busy);
+      continue;
+    }
+    llvm::outs() << llvm::format("  %s %.1f%%", isa::queueName(queue).c_str(),
+                                 device > 0 ? 100.0 * busy / device : 0.0);
+  }
+  llvm::outs() << llvm::format("  dma %.1f%% (busiest queue)\n",
+                               device > 0 ? 100.0 * dmaMax / device : 0.0);
+  return llvm::Error::success();
 }
 
 int main(int argc, char **argv) {
@@ -196,6 +308,9 @@ int main(int argc, char **argv) {
       return fail("--test-data '" + testData + "': no input_N.pb or output_N.pb files");
   }
 
+  if (randomInputs)
+    if (llvm::Error e = addRandomInputs(*program, feeds))
+      return fail(llvm::toString(std::move(e)));
   narrowFloatInputs(*program, feeds);
 
   emu::RunOptions options;
@@ -322,5 +437,8 @@ int main(int argc, char **argv) {
                                    dmaMax / 1000.0, pct(dmaMax), dmaQueues,
                                    isa::queueName(dmaBusiest).c_str(), dmaSum / 1000.0);
   }
+  if (benchmark)
+    if (llvm::Error e = runBenchmark(*program, *arch, feeds, options, *result))
+      return fail(llvm::toString(std::move(e)));
   return ok ? 0 : 1;
 }

@@ -20,6 +20,10 @@ struct PipelineOptions {
 /// `opts.stopAfter`. Each stage is followed by verification.
 void populateCompilePipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
 
+/// The pipeline from the tile stage on (tile -> isa -> semaphores), for
+/// modules that start as tile IR, such as traced NKI-style kernels.
+void populateTileToIsaPipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
+
 /// Registers the pipeline as `--trellis-compile` for trellis-opt.
 void registerCompilePipeline();
 
