@@ -18,6 +18,8 @@
 
 #include "Lowering.h"
 
+#include <limits>
+
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -405,17 +407,36 @@ LogicalResult lowerNot(graph::NotOp op, GraphLowering &L) {
   });
 }
 
-/// c * x + (1 - c) * y: the products by 0 and 1 and the sum with 0 are exact,
-/// so finite values are selected unchanged.
+/// Floats: max(min(x, P), min(y, -P)) with P = +inf where c holds and -inf
+/// elsewhere (made by overflowing (2c - 1) * FLT_MAX * 2), so every value,
+/// infinities included, is selected unchanged; a causal mask's -inf stays
+/// -inf. (The engines' min and max ignore a NaN operand, so a NaN in the
+/// selected branch comes out as +-inf.) Integers: c * x + (1 - c) * y,
+/// exact for them.
 LogicalResult lowerSelect(graph::SelectOp op, GraphLowering &L) {
   Location loc = tagLoc(op);
   Type elt = L.eltOf(op.getResult());
+  using isa::AluOp;
+  if (mlir::isa<FloatType>(elt)) {
+    Type f32 = L.b.getF32Type();
+    return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+      Value p = L.alloc(loc, {np, n}, f32, Space::sbuf);
+      Value q = L.alloc(loc, {np, n}, f32, Space::sbuf);
+      L.emitTensorScalar(loc, AluOp::mult, 2.0f, AluOp::add, -1.0f, p, s[0], np, n);
+      L.emitTensorScalar(loc, AluOp::mult, std::numeric_limits<float>::max(), AluOp::mult, 2.0f,
+                         p, p, np, n);
+      L.emitTensorScalar(loc, AluOp::mult, -1.0f, AluOp::bypass, 0.0f, q, p, np, n);
+      L.emitTensorTensor(loc, AluOp::min, p, s[1], p, np, n);
+      L.emitTensorTensor(loc, AluOp::min, q, s[2], q, np, n);
+      L.emitTensorTensor(loc, AluOp::max, dst, p, q, np, n);
+    });
+  }
   return lowerBroadcasting(op, L, [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
     Value notC = L.alloc(loc, {np, n}, elt, Space::sbuf);
-    L.emitTensorScalar(loc, isa::AluOp::mult, -1.0f, isa::AluOp::add, 1.0f, notC, s[0], np, n);
-    L.emitTensorTensor(loc, isa::AluOp::mult, notC, notC, s[2], np, n);
-    L.emitTensorTensor(loc, isa::AluOp::mult, dst, s[0], s[1], np, n);
-    L.emitTensorTensor(loc, isa::AluOp::add, dst, dst, notC, np, n);
+    L.emitTensorScalar(loc, AluOp::mult, -1.0f, AluOp::add, 1.0f, notC, s[0], np, n);
+    L.emitTensorTensor(loc, AluOp::mult, notC, notC, s[2], np, n);
+    L.emitTensorTensor(loc, AluOp::mult, dst, s[0], s[1], np, n);
+    L.emitTensorTensor(loc, AluOp::add, dst, dst, notC, np, n);
   });
 }
 
