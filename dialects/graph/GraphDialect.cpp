@@ -196,10 +196,13 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
 //===----------------------------------------------------------------------===//
 
 /// The result type of a broadcasting element-wise op on `lhs` and `rhs`.
+/// With `mixedTypes`, the operands' element types may differ and the result
+/// has lhs's.
 static LogicalResult inferBroadcast(StringRef opName, std::optional<Location> loc, Value lhs,
-                                    Value rhs, SmallVectorImpl<Type> &results) {
+                                    Value rhs, SmallVectorImpl<Type> &results,
+                                    bool mixedTypes = false) {
   auto a = rankedType(lhs), b = rankedType(rhs);
-  if (a.getElementType() != b.getElementType())
+  if (!mixedTypes && a.getElementType() != b.getElementType())
     return emitOptionalError(loc, opName + ": operand element types differ");
   auto shape = broadcastShapes(a.getShape(), b.getShape());
   if (!shape)
@@ -217,7 +220,17 @@ LogicalResult AddOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
 LogicalResult BinaryOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          ValueRange operands, DictionaryAttr, OpaqueProperties,
                                          RegionRange, SmallVectorImpl<Type> &results) {
-  return inferBroadcast("graph.binary", loc, operands[0], operands[1], results);
+  // Only pow may mix element types (checked by the verifier, which sees the
+  // kind): the result has the base's type, as ONNX Pow.
+  return inferBroadcast("graph.binary", loc, operands[0], operands[1], results,
+                        /*mixedTypes=*/true);
+}
+
+LogicalResult BinaryOp::verify() {
+  if (getKind() != BinaryKind::pow &&
+      getLhs().getType().getElementType() != getRhs().getType().getElementType())
+    return emitOpError("operand element types differ (only pow may mix them)");
+  return success();
 }
 
 LogicalResult UnaryOp::inferReturnTypes(MLIRContext *, std::optional<Location>,

@@ -176,7 +176,9 @@ def Graph_BinaryOp : Graph_Op<"binary", [DeclareOpInterfaceMethods<InferTypeOpIn
   let description = [{
     One op for every two-operand element-wise ONNX op but Add (which stays
     `graph.add`, the form linear fusion matches). Variadic ONNX ops (Max, Min)
-    are imported as chains.
+    are imported as chains. The operands have one element type, except for
+    `pow`, whose exponent may have another (ONNX Pow's T1); the result has
+    the lhs's element type.
 
     ```mlir
     %c = graph.binary mul %a, %b : (tensor<3x4x5xf32>, tensor<5xf32>) -> tensor<3x4x5xf32>
@@ -186,6 +188,7 @@ def Graph_BinaryOp : Graph_Op<"binary", [DeclareOpInterfaceMethods<InferTypeOpIn
                        AnyStaticShapeTensor:$rhs);
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def Graph_UnaryOp : Graph_Op<"unary", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {

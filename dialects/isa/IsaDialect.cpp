@@ -93,10 +93,19 @@ std::optional<DType> trellis::isa::dtypeFromType(Type t) {
   if (t.isF16()) return DType::f16;
   if (llvm::isa<Float8E4M3FNType>(t)) return DType::f8e4m3;
   if (llvm::isa<Float8E5M2Type>(t)) return DType::f8e5m2;
-  if (t.isInteger(64)) return DType::i64;
-  if (t.isInteger(32)) return DType::i32;
-  if (t.isInteger(16)) return DType::i16;
-  if (t.isInteger(8)) return DType::i8;
+  auto i = llvm::dyn_cast<IntegerType>(t);
+  if (!i || i.isSigned())
+    return std::nullopt;
+  // Booleans are stored as uint8, as on the hardware.
+  if (i.getWidth() == 1) return DType::u8;
+  if (i.isUnsigned())
+    return i.getWidth() == 8 ? std::optional(DType::u8)
+           : i.getWidth() == 32 ? std::optional(DType::u32)
+                                 : std::nullopt;
+  if (i.getWidth() == 64) return DType::i64;
+  if (i.getWidth() == 32) return DType::i32;
+  if (i.getWidth() == 16) return DType::i16;
+  if (i.getWidth() == 8) return DType::i8;
   return std::nullopt;
 }
 

@@ -15,9 +15,11 @@ int64_t trellis::hostDTypeBytes(HostDType t) {
     return 8;
   case HostDType::f32:
   case HostDType::i32:
+  case HostDType::u32:
     return 4;
   case HostDType::f16:
   case HostDType::bf16:
+  case HostDType::i16:
     return 2;
   case HostDType::i8:
   case HostDType::u8:
@@ -41,6 +43,10 @@ const char *trellis::hostDTypeName(HostDType t) {
     return "i64";
   case HostDType::i32:
     return "i32";
+  case HostDType::u32:
+    return "u32";
+  case HostDType::i16:
+    return "i16";
   case HostDType::i8:
     return "i8";
   case HostDType::u8:
@@ -63,6 +69,10 @@ std::optional<isa::DType> trellis::toIsaDType(HostDType t) {
     return isa::DType::i64;
   case HostDType::i32:
     return isa::DType::i32;
+  case HostDType::u32:
+    return isa::DType::u32;
+  case HostDType::i16:
+    return isa::DType::i16;
   case HostDType::i8:
     return isa::DType::i8;
   case HostDType::u8:
@@ -86,6 +96,10 @@ std::optional<HostDType> trellis::toHostDType(isa::DType t) {
     return HostDType::i64;
   case isa::DType::i32:
     return HostDType::i32;
+  case isa::DType::u32:
+    return HostDType::u32;
+  case isa::DType::i16:
+    return HostDType::i16;
   case isa::DType::i8:
     return HostDType::i8;
   case isa::DType::u8:
@@ -127,6 +141,10 @@ double HostTensor::getDouble(int64_t i) const {
     return double(load<int64_t>(p));
   case HostDType::i32:
     return load<int32_t>(p);
+  case HostDType::u32:
+    return load<uint32_t>(p);
+  case HostDType::i16:
+    return load<int16_t>(p);
   case HostDType::i8:
     return load<int8_t>(p);
   case HostDType::u8:

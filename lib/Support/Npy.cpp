@@ -203,6 +203,8 @@ std::optional<HostDType> dtypeFromDescr(StringRef descr) {
       .Case("f8", HostDType::f64)
       .Case("i8", HostDType::i64)
       .Case("i4", HostDType::i32)
+      .Case("u4", HostDType::u32)
+      .Case("i2", HostDType::i16)
       .Case("i1", HostDType::i8)
       .Case("u1", HostDType::u8)
       .Case("b1", HostDType::boolean)
@@ -222,6 +224,10 @@ const char *descrOf(HostDType t) {
     return "<i8";
   case HostDType::i32:
     return "<i4";
+  case HostDType::u32:
+    return "<u4";
+  case HostDType::i16:
+    return "<i2";
   case HostDType::i8:
     return "|i1";
   case HostDType::u8:
@@ -304,7 +310,7 @@ Expected<HostTensor> trellis::parseNpy(StringRef bytes, StringRef origin) {
   std::optional<HostDType> dtype = dtypeFromDescr(descr->str);
   if (!dtype)
     return npyError(origin, "unsupported dtype " + quoted(descr->str) +
-                                " (supported: <f4 <f2 <f8 <i8 <i4 |i1 |u1 |b1)");
+                                " (supported: <f4 <f2 <f8 <i8 <i4 <u4 <i2 |i1 |u1 |b1)");
   if (fortran->boolean)
     return npyError(origin, "fortran_order True is not supported (save a C-order array)");
 

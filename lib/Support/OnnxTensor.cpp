@@ -35,6 +35,10 @@ std::optional<HostDType> hostDTypeOf(int32_t t) {
     return HostDType::i64;
   case onnx::TensorProto::INT32:
     return HostDType::i32;
+  case onnx::TensorProto::UINT32:
+    return HostDType::u32;
+  case onnx::TensorProto::INT16:
+    return HostDType::i16;
   case onnx::TensorProto::INT8:
     return HostDType::i8;
   case onnx::TensorProto::UINT8:
@@ -72,6 +76,10 @@ Error readTypedData(const onnx::TensorProto &tp, HostTensor &t, int64_t count, S
     have = tp.int64_data_size();
     field = "int64_data";
     break;
+  case HostDType::u32: // uint32 and uint64 travel in uint64_data
+    have = tp.uint64_data_size();
+    field = "uint64_data";
+    break;
   default:
     have = tp.int32_data_size();
     field = "int32_data";
@@ -98,6 +106,12 @@ Error readTypedData(const onnx::TensorProto &tp, HostTensor &t, int64_t count, S
       break;
     case HostDType::i32:
       store(i, int32_t(tp.int32_data(i)));
+      break;
+    case HostDType::u32:
+      store(i, uint32_t(tp.uint64_data(i)));
+      break;
+    case HostDType::i16:
+      store(i, int16_t(tp.int32_data(i)));
       break;
     case HostDType::f16:
     case HostDType::bf16:
@@ -131,7 +145,7 @@ Expected<HostTensor> trellis::readOnnxTensorFile(StringRef path, std::string *na
   std::optional<HostDType> dtype = hostDTypeOf(tp.data_type());
   if (!dtype)
     return onnxError(path, "unsupported element type " + dataTypeName(tp.data_type()) +
-                               " (supported: FLOAT FLOAT16 BFLOAT16 DOUBLE INT64 INT32 INT8 UINT8 BOOL)");
+                               " (supported: FLOAT FLOAT16 BFLOAT16 DOUBLE INT64 INT32 UINT32 INT16 INT8 UINT8 BOOL)");
   if (tp.data_location() == onnx::TensorProto::EXTERNAL)
     return onnxError(path, "external data is not supported");
   if (tp.has_segment())

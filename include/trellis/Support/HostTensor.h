@@ -11,7 +11,7 @@
 namespace trellis {
 
 /// Element types a host tensor (npy file, ONNX TensorProto) may hold.
-enum class HostDType { f32, f16, bf16, f64, i64, i32, i8, u8, boolean };
+enum class HostDType { f32, f16, bf16, f64, i64, i32, u32, i16, i8, u8, boolean };
 
 int64_t hostDTypeBytes(HostDType t);
 const char *hostDTypeName(HostDType t);

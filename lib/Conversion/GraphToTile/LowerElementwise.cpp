@@ -100,7 +100,7 @@ static void emitUnary(GraphLowering &L, Location loc, graph::UnaryOp op, Value d
 void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
   auto binary = [](Operation *op, isa::AluOp alu, GraphLowering &L) -> LogicalResult {
     Value lhs = op->getOperand(0), rhs = op->getOperand(1), result = op->getResult(0);
-    if (failed(L.requireFloat(op, result)))
+    if (failed(L.requireMachineType(op, result)) || failed(L.requireMachineType(op, rhs)))
       return failure();
     Location loc = tagLoc(op);
     auto outShape = L.shapeOf(result);
@@ -120,7 +120,7 @@ void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
     return binary(op, aluFor(op.getKind()), L);
   });
   addLowering<graph::ReluOp>(t, [](graph::ReluOp op, GraphLowering &L) -> LogicalResult {
-    if (failed(L.requireFloat(op, op.getResult())))
+    if (failed(L.requireMachineType(op, op.getResult())))
       return failure();
     Location loc = tagLoc(op);
     Strided out = L.defineResult(loc, op.getResult());
@@ -132,7 +132,7 @@ void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
     return success();
   });
   addLowering<graph::UnaryOp>(t, [](graph::UnaryOp op, GraphLowering &L) -> LogicalResult {
-    if (failed(L.requireFloat(op, op.getResult())))
+    if (failed(L.requireMachineType(op, op.getResult())))
       return failure();
     Location loc = tagLoc(op);
     Type elt = L.eltOf(op.getResult());

@@ -41,6 +41,13 @@ Strided GraphLowering::defineResult(Location loc, Value result) {
   return Strided{out, 0, rowMajorStrides(shapeOf(result))};
 }
 
+LogicalResult GraphLowering::requireMachineType(Operation *op, Value value) {
+  Type elt = eltOf(value);
+  if (isa::dtypeFromType(elt))
+    return success();
+  return op->emitOpError("element type ") << elt << " has no machine type";
+}
+
 LogicalResult GraphLowering::requireFloat(Operation *op, Value value) {
   Type elt = eltOf(value);
   if (elt.isF32() || elt.isBF16() || elt.isF16())
@@ -194,7 +201,9 @@ void GraphLowering::emitElementwise(Location loc, ArrayRef<int64_t> shape,
         };
         SmallVector<Value> srcs;
         for (const Strided &s : ins) {
-          Value t = alloc(loc, {np, n}, elt, Space::sbuf);
+          // The DMA copies bytes: the tile has the buffer's element type.
+          Type inElt = cast<MemRefType>(s.buffer.getType()).getElementType();
+          Value t = alloc(loc, {np, n}, inElt, Space::sbuf);
           tile::LoadOp::create(b, loc, t, full(np, n), s.buffer, hbmView(s));
           srcs.push_back(t);
         }

@@ -82,6 +82,9 @@ public:
   Strided defineResult(Location loc, Value result);
   /// Fails, with an error at `op`, unless `value` is f32, bf16 or f16.
   LogicalResult requireFloat(mlir::Operation *op, Value value);
+  /// Fails, with an error at `op`, unless `value`'s element type has an ISA
+  /// storage type (floats, i8/i16/i32/i64, ui8/ui32, i1 as u8).
+  LogicalResult requireMachineType(mlir::Operation *op, Value value);
 
   //===--------------------------------------------------------------------===//
   // Tile-op building blocks
@@ -116,7 +119,8 @@ public:
 
   /// Walks `shape` in tiles (partition axis: dim 0 of rank >= 2, chunks of
   /// 128; free axes: the rest, innermost in chunks of kFreeChunk), loads
-  /// every input through its strided view, runs `body` and stores the result.
+  /// every input through its strided view into a tile of the input's own
+  /// element type, runs `body` and stores the result (a tile of `elt`).
   void emitElementwise(Location loc, ArrayRef<int64_t> shape, ArrayRef<Strided> inputs,
                        Strided out, Type elt, TileBody body);
 

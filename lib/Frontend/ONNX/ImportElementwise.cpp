@@ -19,7 +19,8 @@ static LogicalResult importAdd(OnnxImporter &im, const NodeContext &n) {
   if (failed(im.checkArity(n, 2, 2)) || failed(im.checkAttributes(n, {})))
     return failure();
   FailureOr<Value> a = im.getInput(n, 0), b = im.getInput(n, 1);
-  if (failed(a) || failed(b) || failed(im.requireFloat(n, *a, 0)) || failed(im.requireFloat(n, *b, 1)))
+  if (failed(a) || failed(b) || failed(im.requireNumeric(n, *a, 0)) ||
+      failed(im.requireNumeric(n, *b, 1)))
     return failure();
   FailureOr<Value> sum = im.buildBroadcast(n, *a, *b, std::nullopt);
   if (failed(sum))
@@ -32,8 +33,17 @@ static LogicalResult importBinary(OnnxImporter &im, const NodeContext &n, graph:
   if (failed(im.checkArity(n, 2, 2)) || failed(im.checkAttributes(n, {})))
     return failure();
   FailureOr<Value> a = im.getInput(n, 0), b = im.getInput(n, 1);
-  if (failed(a) || failed(b) || failed(im.requireFloat(n, *a, 0)) || failed(im.requireFloat(n, *b, 1)))
+  if (failed(a) || failed(b))
     return failure();
+  // Integer division would need truncation, which the engines' fp32
+  // arithmetic does not give: Div stays float-only.
+  if (kind == graph::BinaryKind::div) {
+    if (failed(im.requireFloat(n, *a, 0)) || failed(im.requireFloat(n, *b, 1)))
+      return failure();
+  } else if (failed(im.requireNumeric(n, *a, 0)) ||
+             failed(im.requireNumeric(n, *b, 1, /*sameAsInput0=*/kind != graph::BinaryKind::pow))) {
+    return failure();
+  }
   FailureOr<Value> result = im.buildBroadcast(n, *a, *b, kind);
   if (failed(result))
     return failure();
@@ -56,7 +66,9 @@ static LogicalResult importVariadic(OnnxImporter &im, const NodeContext &n) {
   SmallVector<Value> inputs;
   for (int i = 0, e = n.node.input_size(); i < e; ++i) {
     FailureOr<Value> v = im.getInput(n, i);
-    if (failed(v) || failed(im.requireFloat(n, *v, i)))
+    // Mean divides: float only.
+    if (failed(v) || failed(opType == "Mean" ? im.requireFloat(n, *v, i)
+                                             : im.requireNumeric(n, *v, i)))
       return failure();
     inputs.push_back(*v);
   }
@@ -80,7 +92,9 @@ static LogicalResult importUnary(OnnxImporter &im, const NodeContext &n, graph::
   if (failed(im.checkArity(n, 1, 1)) || failed(im.checkAttributes(n, {})))
     return failure();
   FailureOr<Value> x = im.getInput(n, 0);
-  if (failed(x) || failed(im.requireFloat(n, *x, 0)))
+  // Neg and Abs are exact on integers too; the other functions are float.
+  bool integerToo = kind == graph::UnaryKind::neg || kind == graph::UnaryKind::abs;
+  if (failed(x) || failed(integerToo ? im.requireNumeric(n, *x, 0) : im.requireFloat(n, *x, 0)))
     return failure();
   im.define(n, graph::UnaryOp::create(builder, n.loc, x->getType(), kind, *x, FloatAttr(),
                                    FloatAttr()));
@@ -112,7 +126,7 @@ static LogicalResult importParamUnary(OnnxImporter &im, const NodeContext &n) {
   return success();
 }
 
-/// Clip: max(x, min) then min(., max). From im.getOpset() 11 the bounds are optional
+/// Clip: max(x, min) then min(., max). From opset 11 the bounds are optional
 /// scalar inputs (any tensor, broadcast like a scalar); before, attributes.
 static LogicalResult importClip(OnnxImporter &im, const NodeContext &n) {
   OpBuilder &builder = im.getBuilder();
@@ -122,14 +136,16 @@ static LogicalResult importClip(OnnxImporter &im, const NodeContext &n) {
                                                 : ArrayRef<StringRef>{"min", "max"})))
     return failure();
   FailureOr<Value> x = im.getInput(n, 0);
-  if (failed(x) || failed(im.requireFloat(n, *x, 0)))
+  // The attribute bounds of old opsets are floats.
+  if (failed(x) ||
+      failed(boundsAreInputs ? im.requireNumeric(n, *x, 0) : im.requireFloat(n, *x, 0)))
     return failure();
   Type elt = cast<RankedTensorType>(x->getType()).getElementType();
   Value bounds[2];
   for (int i = 0; i < 2; ++i) {
     if (boundsAreInputs) {
       FailureOr<Value> bound = im.getOptionalInput(n, i + 1);
-      if (failed(bound) || (*bound && failed(im.requireFloat(n, *bound, i + 1))))
+      if (failed(bound) || (*bound && failed(im.requireNumeric(n, *bound, i + 1))))
         return failure();
       auto boundType = *bound ? cast<RankedTensorType>(bound->getType()) : RankedTensorType();
       if (boundType && (boundType.getNumElements() != 1 ||
@@ -169,7 +185,7 @@ static LogicalResult importRelu(OnnxImporter &im, const NodeContext &n) {
   if (failed(im.checkArity(n, 1, 1)) || failed(im.checkAttributes(n, {})))
     return failure();
   FailureOr<Value> x = im.getInput(n, 0);
-  if (failed(x) || failed(im.requireFloat(n, *x, 0)))
+  if (failed(x) || failed(im.requireNumeric(n, *x, 0)))
     return failure();
   im.define(n, graph::ReluOp::create(builder, n.loc, x->getType(), *x));
   return success();
@@ -236,26 +252,35 @@ static LogicalResult importConstant(OnnxImporter &im, const NodeContext &n) {
   return success();
 }
 void trellis::onnx_import::registerElementwiseImporters(ImporterTable &t) {
-  auto add = [&](StringRef op, NodeImporter fn, std::string notes = "") {
-    t[op] = OpSupport{std::move(fn), kFloatTypes, std::move(notes)};
+  auto add = [&](StringRef op, NodeImporter fn, std::string types = kFloatTypes,
+                 std::string notes = "") {
+    t[op] = OpSupport{std::move(fn), std::move(types), std::move(notes)};
   };
   // Element-wise ops that map one to one onto a graph.binary / graph.unary kind.
-  auto binary = [&](StringRef op, graph::BinaryKind kind) {
-    add(op, [kind](OnnxImporter &im, const NodeContext &n) { return importBinary(im, n, kind); });
+  auto binary = [&](StringRef op, graph::BinaryKind kind, std::string types = kNumericTypes,
+                    std::string notes = "") {
+    add(
+        op, [kind](OnnxImporter &im, const NodeContext &n) { return importBinary(im, n, kind); },
+        std::move(types), std::move(notes));
   };
-  auto unary = [&](StringRef op, graph::UnaryKind kind) {
-    add(op, [kind](OnnxImporter &im, const NodeContext &n) { return importUnary(im, n, kind); });
+  auto unary = [&](StringRef op, graph::UnaryKind kind, std::string types = kFloatTypes) {
+    add(
+        op, [kind](OnnxImporter &im, const NodeContext &n) { return importUnary(im, n, kind); },
+        std::move(types));
   };
-  add("Add", importAdd);
-  add("Relu", importRelu);
+  add("Add", importAdd, kNumericTypes);
+  add("Relu", importRelu, kNumericTypes);
   binary("Sub", graph::BinaryKind::sub);
   binary("Mul", graph::BinaryKind::mul);
-  binary("Div", graph::BinaryKind::div);
-  binary("Pow", graph::BinaryKind::pow);
-  for (StringRef op : {"Max", "Min", "Sum", "Mean"})
-    add(op, importVariadic);
-  unary("Neg", graph::UnaryKind::neg);
-  unary("Abs", graph::UnaryKind::abs);
+  binary("Div", graph::BinaryKind::div, kFloatTypes,
+         "integer division is not supported (the engines divide in fp32)");
+  binary("Pow", graph::BinaryKind::pow, kNumericTypes,
+         "the exponent may have another element type; integer results computed in fp32");
+  for (StringRef op : {"Max", "Min", "Sum"})
+    add(op, importVariadic, kNumericTypes);
+  add("Mean", importVariadic);
+  unary("Neg", graph::UnaryKind::neg, kNumericTypes);
+  unary("Abs", graph::UnaryKind::abs, kNumericTypes);
   unary("Exp", graph::UnaryKind::exp);
   unary("Log", graph::UnaryKind::log);
   unary("Sqrt", graph::UnaryKind::sqrt);
@@ -266,7 +291,8 @@ void trellis::onnx_import::registerElementwiseImporters(ImporterTable &t) {
   unary("Softplus", graph::UnaryKind::softplus);
   for (StringRef op : {"LeakyRelu", "Elu", "HardSigmoid"})
     add(op, importParamUnary);
-  add("Clip", importClip, "bounds must be scalars");
+  add("Clip", importClip, kNumericTypes,
+      "bounds must be scalars; integer types from opset 11 (bounds as inputs)");
   t["Identity"] = OpSupport{importIdentity, "any", ""};
   t["Constant"] = OpSupport{importConstant, "f32, bf16, f16, i32, i64",
                             "value, value_float(s), value_int(s); not sparse_value or strings"};

@@ -102,6 +102,10 @@ public:
                                              llvm::StringRef defaultValue);
   /// `value` is f32, bf16 or f16, with the element type of input 0.
   mlir::LogicalResult requireFloat(const NodeContext &n, mlir::Value value, int inputIndex);
+  /// `value` has an element type the engines compute on (kNumericTypes), and,
+  /// unless !sameAsInput0, the element type of input 0.
+  mlir::LogicalResult requireNumeric(const NodeContext &n, mlir::Value value, int inputIndex,
+                                     bool sameAsInput0 = true);
 
   /// Runs the graph op's own shape inference before the op is built: its
   /// builders abort on an inference failure, and the model is untrusted. The
@@ -190,6 +194,12 @@ using ImporterTable = llvm::StringMap<OpSupport>;
 
 /// The float element types every compute op takes.
 inline constexpr const char *kFloatTypes = "f32, bf16, f16";
+/// The element types the engines compute on: floats, and the integers the
+/// ISA stores (arithmetic is fp32 on the engines, so integer results are
+/// exact while they stay within +-2^24).
+inline constexpr const char *kNumericTypes = "f32, bf16, f16, i8, i16, i32, i64, ui8, ui32";
+/// True for the element types of kNumericTypes.
+bool hasMachineNumericType(mlir::Type elt);
 
 // One registration function per op family (Import<Family>.cpp).
 void registerElementwiseImporters(ImporterTable &table);

@@ -495,6 +495,36 @@ LogicalResult OnnxImporter::requireFloat(const NodeContext &n, Value value, int 
   return success();
 }
 
+bool trellis::onnx_import::hasMachineNumericType(Type elt) {
+  if (elt.isF32() || elt.isBF16() || elt.isF16())
+    return true;
+  auto i = dyn_cast<IntegerType>(elt);
+  if (!i || i.isSigned())
+    return false;
+  if (i.isUnsigned())
+    return i.getWidth() == 8 || i.getWidth() == 32;
+  return i.getWidth() == 8 || i.getWidth() == 16 || i.getWidth() == 32 || i.getWidth() == 64;
+}
+
+LogicalResult OnnxImporter::requireNumeric(const NodeContext &n, Value value, int inputIndex,
+                                           bool sameAsInput0) {
+  auto type = cast<RankedTensorType>(value.getType());
+  Type elt = type.getElementType();
+  if (!hasMachineNumericType(elt)) {
+    emitError(n) << "input " << inputIndex << " ('" << n.node.input(inputIndex) << "') has type "
+                 << type << "; supported element types: " << kNumericTypes;
+    return failure();
+  }
+  Value input0 = n.node.input_size() ? symbolTable.lookup(n.node.input(0)) : Value();
+  Type first = input0 ? cast<RankedTensorType>(input0.getType()).getElementType() : Type();
+  if (sameAsInput0 && first && first != elt) {
+    emitError(n) << "input " << inputIndex << " ('" << n.node.input(inputIndex) << "') has type "
+                 << type << " but input 0 has element type " << first;
+    return failure();
+  }
+  return success();
+}
+
 /// Prints a shape as ONNX users read it: [2, 3, 4].
 std::string trellis::onnx_import::shapeStr(RankedTensorType type) {
   std::string s = "[";

@@ -523,12 +523,33 @@ TEST_F(OnnxImporterTest, Redefinition) {
 TEST_F(OnnxImporterTest, NonF32Operand) {
   onnx::ModelProto model = makeModel();
   addInput(model, "x", {2}, onnx::TensorProto::INT64);
-  addNode(model, "Relu", {"x"}, {"y"}, "r");
+  addNode(model, "Sigmoid", {"x"}, {"y"}, "s");
   addOutput(model, "y", {2}, onnx::TensorProto::INT64);
   EXPECT_FALSE(importModel(model));
   std::string msg = onlyDiag();
-  EXPECT_NE(msg.find("node 'r' (op type Relu)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node 's' (op type Sigmoid)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("only f32"), std::string::npos) << msg;
+}
+
+TEST_F(OnnxImporterTest, IntegerOperandsOfIntegerOps) {
+  // Relu is defined on integers and the engines store them; float64 has no
+  // machine type.
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {2}, onnx::TensorProto::INT64);
+  addNode(model, "Relu", {"x"}, {"y"}, "r");
+  addOutput(model, "y", {2}, onnx::TensorProto::INT64);
+  EXPECT_TRUE(importModel(model)) << allDiags();
+
+  onnx::ModelProto f64 = makeModel();
+  addInput(f64, "x", {2}, onnx::TensorProto::DOUBLE);
+  addNode(f64, "Relu", {"x"}, {"y"}, "r");
+  addOutput(f64, "y", {2}, onnx::TensorProto::DOUBLE);
+  EXPECT_FALSE(importModel(f64));
+  std::string msg = onlyDiag();
+  EXPECT_NE(msg.find("node 'r' (op type Relu)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("supported element types: f32, bf16, f16, i8, i16, i32, i64, ui8, ui32"),
+            std::string::npos)
+      << msg;
 }
 
 TEST_F(OnnxImporterTest, MatMulRank1IsReported) {

@@ -35,6 +35,8 @@ TEST(HostTensor, GetDoubleDecodesEachType) {
   EXPECT_EQ(make<int64_t>(HostDType::i64, {-5, int64_t(1) << 40}).getDouble(1), 1099511627776.0);
   EXPECT_EQ(make<int32_t>(HostDType::i32, {-2147483647 - 1}).getDouble(0), -2147483648.0);
   EXPECT_EQ(make<int8_t>(HostDType::i8, {-128, 127}).getDouble(0), -128);
+  EXPECT_EQ(make<int16_t>(HostDType::i16, {-32768, 7}).getDouble(0), -32768);
+  EXPECT_EQ(make<uint32_t>(HostDType::u32, {4000000000u, 1}).getDouble(0), 4000000000.0);
   EXPECT_EQ(make<uint8_t>(HostDType::u8, {255}).getDouble(0), 255);
   EXPECT_EQ(make<uint8_t>(HostDType::boolean, {0, 1}).getDouble(1), 1);
   EXPECT_EQ(make<uint16_t>(HostDType::f16, {0x3c00, 0xc500}).getDouble(1), -5.0); // 0xc500 = -1.25 * 4
@@ -59,8 +61,8 @@ TEST(HostTensor, IsaDTypeMapping) {
   EXPECT_FALSE(toIsaDType(HostDType::boolean));
   EXPECT_EQ(toHostDType(isa::DType::i64), HostDType::i64);
   EXPECT_FALSE(toHostDType(isa::DType::f8e4m3));
-  for (HostDType h : {HostDType::f32, HostDType::f16, HostDType::bf16, HostDType::i64, HostDType::i32, HostDType::i8,
-                      HostDType::u8})
+  for (HostDType h : {HostDType::f32, HostDType::f16, HostDType::bf16, HostDType::i64, HostDType::i32,
+                      HostDType::u32, HostDType::i16, HostDType::i8, HostDType::u8})
     EXPECT_EQ(toHostDType(*toIsaDType(h)), h) << hostDTypeName(h);
 }
 

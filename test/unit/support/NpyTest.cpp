@@ -81,8 +81,8 @@ TEST(Npy, ScalarAndEmpty) {
 }
 
 TEST(Npy, RoundTripsEveryDType) {
-  for (HostDType dt : {HostDType::f32, HostDType::f16, HostDType::f64, HostDType::i64, HostDType::i32, HostDType::i8,
-                       HostDType::u8, HostDType::boolean}) {
+  for (HostDType dt : {HostDType::f32, HostDType::f16, HostDType::f64, HostDType::i64, HostDType::i32,
+                       HostDType::u32, HostDType::i16, HostDType::i8, HostDType::u8, HostDType::boolean}) {
     HostTensor t;
     t.dtype = dt;
     t.shape = {3, 1, 4};
@@ -157,7 +157,7 @@ TEST(Npy, RejectsMalformedInput) {
   expectRejected(withDict("{'descr': '<f4', 'fortran_order': False}"), "lacks 'shape'");
   expectRejected(withDict("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': 1}"), "unexpected header key");
   expectRejected(withDict("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }"), "big-endian");
-  expectRejected(withDict("{'descr': '<u4', 'fortran_order': False, 'shape': (2, 3), }"), "unsupported dtype");
+  expectRejected(withDict("{'descr': '<u2', 'fortran_order': False, 'shape': (2, 3), }"), "unsupported dtype");
   expectRejected(withDict("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }"), "structured");
   expectRejected(withDict("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }"), "fortran_order");
   expectRejected(withDict("{'descr': '<f4', 'fortran_order': 0, 'shape': (2, 3), }"), "fortran_order");

@@ -73,3 +73,12 @@ func.func @unary_extra_beta(%a: tensor<3xf32>) {
   %l = graph.unary elu %a {alpha = 1.0 : f32, beta = 0.5 : f32} : (tensor<3xf32>) -> tensor<3xf32>
   return
 }
+
+// -----
+
+// Tests that only pow's exponent may have another element type.
+func.func @binary_mixed_types(%a: tensor<3xf32>, %b: tensor<3xi32>) {
+  // expected-error @+1 {{operand element types differ (only pow may mix them)}}
+  %m = graph.binary mul %a, %b : (tensor<3xf32>, tensor<3xi32>) -> tensor<3xf32>
+  return
+}

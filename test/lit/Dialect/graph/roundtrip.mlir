@@ -40,3 +40,16 @@ func.func @elementwise(%a: tensor<3x4xf32>, %b: tensor<4xf32>) -> tensor<3x4xf32
   %h = graph.unary hard_sigmoid %l {alpha = 0.2 : f32, beta = 0.5 : f32} : (tensor<3x4xf32>) -> tensor<3x4xf32>
   return %h : tensor<3x4xf32>
 }
+
+// CHECK-LABEL: func.func @integer_elementwise
+func.func @integer_elementwise(%a: tensor<3xi32>, %b: tensor<3xui8>, %e: tensor<3xi64>) -> tensor<3xf32> {
+  // CHECK: graph.add %{{.+}}, %{{.+}} : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  %s = graph.add %b, %b : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  // The exponent of pow may have another element type; the result has the base's.
+  // CHECK: graph.binary pow %{{.+}}, %{{.+}} : (tensor<3xi32>, tensor<3xi64>) -> tensor<3xi32>
+  %p = graph.binary pow %a, %e : (tensor<3xi32>, tensor<3xi64>) -> tensor<3xi32>
+  %f = graph.constant dense<2.0> : tensor<3xf32>
+  // CHECK: graph.binary pow %{{.+}}, %{{.+}} : (tensor<3xf32>, tensor<3xi32>) -> tensor<3xf32>
+  %q = graph.binary pow %f, %p : (tensor<3xf32>, tensor<3xi32>) -> tensor<3xf32>
+  return %q : tensor<3xf32>
+}
