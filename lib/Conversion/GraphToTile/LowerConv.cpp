@@ -521,7 +521,10 @@ static void lowerGlobalPool(graph::Pool2DOp op, GraphLowering &L, Location loc, 
 }
 
 static LogicalResult lowerPool2D(graph::Pool2DOp op, GraphLowering &L) {
-  if (failed(L.requireFloat(op, op.getResult())))
+  // A max of 8-bit integers is exact on the fp32 datapath.
+  bool intMax = op.getKind() == graph::PoolKind::max && L.eltOf(op.getResult()).isInteger(8);
+  if (failed(intMax ? L.requireMachineType(op, op.getResult())
+                    : L.requireFloat(op, op.getResult())))
     return failure();
   OpBuilder &b = L.b;
   Location loc = tagLoc(op);
@@ -577,7 +580,11 @@ static LogicalResult lowerPool2D(graph::Pool2DOp op, GraphLowering &L) {
     --rows;
   while (cols > 1 && extentOf(0, rows) * extentOf(1, cols) * eltBytes(elt) > kSlabBytes)
     cols = ceilDiv(cols, 2);
-  float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+  // Padding never wins a max: -inf, or the integer type's minimum.
+  float padValue = !isMax   ? 0.0f
+                   : !intMax ? -std::numeric_limits<float>::infinity()
+                   : elt.isUnsignedInteger() ? 0.0f
+                                             : -128.0f;
   for (int64_t p0 = 0; p0 < planes; p0 += kPartitions) {
     int64_t np = std::min(kPartitions, planes - p0);
     for (int64_t oh0 = 0; oh0 < oh; oh0 += rows)

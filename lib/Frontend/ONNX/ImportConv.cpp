@@ -345,6 +345,14 @@ static LogicalResult buildPool(OnnxImporter &im, const NodeContext &n, graph::Po
   return success();
 }
 
+/// MaxPool also takes 8-bit integers, exact on the engines' fp32 datapath.
+static LogicalResult requirePoolType(OnnxImporter &im, const NodeContext &n, Value x,
+                                     bool isMax) {
+  if (isMax && rankedType(x).getElementType().isInteger(8))
+    return im.requireNumeric(n, x, 0);
+  return im.requireFloat(n, x, 0);
+}
+
 static LogicalResult importPool(OnnxImporter &im, const NodeContext &n, graph::PoolKind kind) {
   bool isMax = kind == graph::PoolKind::max;
   SmallVector<StringRef> known = {"auto_pad", "ceil_mode", "kernel_shape", "pads", "strides"};
@@ -364,7 +372,7 @@ static LogicalResult importPool(OnnxImporter &im, const NodeContext &n, graph::P
     return failure();
   }
   FailureOr<Value> x = im.getInput(n, 0);
-  if (failed(x) || failed(im.requireFloat(n, *x, 0)) || failed(requireRank4(im, n, *x)))
+  if (failed(x) || failed(requirePoolType(im, n, *x, isMax)) || failed(requireRank4(im, n, *x)))
     return failure();
   if (!OnnxImporter::findAttr(n.node, "kernel_shape")) {
     im.emitError(n) << "attribute 'kernel_shape' is required";
@@ -468,7 +476,7 @@ void trellis::onnx_import::registerConvImporters(ImporterTable &t) {
   t["MaxPool"] = OpSupport{[](OnnxImporter &im, const NodeContext &n) {
                              return importPool(im, n, graph::PoolKind::max);
                            },
-                           kFloatTypes, "2-D only; no Indices output"};
+                           "f32, bf16, f16, i8, ui8", "2-D only; no Indices output"};
   t["AveragePool"] = OpSupport{[](OnnxImporter &im, const NodeContext &n) {
                                  return importPool(im, n, graph::PoolKind::avg);
                                },
