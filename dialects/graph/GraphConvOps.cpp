@@ -47,6 +47,15 @@ static LogicalResult checkGeometry(StringRef op, std::optional<Location> loc,
   return success();
 }
 
+/// Every dimension of `t` is positive: an empty image, channel axis or
+/// kernel has no convolution to tile.
+static LogicalResult checkNonEmpty(StringRef op, std::optional<Location> loc, StringRef name,
+                                   RankedTensorType t) {
+  if (llvm::all_of(t.getShape(), [](int64_t d) { return d > 0; }))
+    return success();
+  return fail(loc, op + ": " + name + " has an empty dimension " + list(t.getShape()));
+}
+
 /// Output extent of a window walk; 0 or less when the window does not fit.
 static int64_t windowCount(int64_t in, int64_t padBegin, int64_t padEnd, int64_t k,
                            int64_t stride, int64_t dilation, bool ceilMode) {
@@ -76,6 +85,9 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
     return fail(loc, "graph.conv2d: x and w must be rank 4");
   if (x.getElementType() != w.getElementType())
     return fail(loc, "graph.conv2d: x and w element types differ");
+  if (failed(checkNonEmpty("graph.conv2d", loc, "x", x)) ||
+      failed(checkNonEmpty("graph.conv2d", loc, "w", w)))
+    return failure();
   if (failed(checkGeometry("graph.conv2d", loc, a.getStrides(), a.getPads(), a.getDilations())))
     return failure();
   int64_t group = a.getGroup();
@@ -148,6 +160,9 @@ LogicalResult ConvTranspose2DOp::inferReturnTypes(MLIRContext *, std::optional<L
     return fail(loc, "graph.conv_transpose2d: x and w must be rank 4");
   if (x.getElementType() != w.getElementType())
     return fail(loc, "graph.conv_transpose2d: x and w element types differ");
+  if (failed(checkNonEmpty("graph.conv_transpose2d", loc, "x", x)) ||
+      failed(checkNonEmpty("graph.conv_transpose2d", loc, "w", w)))
+    return failure();
   if (failed(checkGeometry("graph.conv_transpose2d", loc, a.getStrides(), a.getPads(),
                            a.getDilations())))
     return failure();
@@ -194,6 +209,8 @@ LogicalResult Pool2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   auto x = ranked(operands[0]);
   if (x.getRank() != 4)
     return fail(loc, "graph.pool2d: x must be rank 4 [N, C, H, W]");
+  if (failed(checkNonEmpty("graph.pool2d", loc, "x", x)))
+    return failure();
   if (failed(checkGeometry("graph.pool2d", loc, a.getStrides(), a.getPads(), a.getDilations())))
     return failure();
   ArrayRef<int64_t> k = a.getKernel(), s = a.getStrides(), p = a.getPads(), d = a.getDilations();

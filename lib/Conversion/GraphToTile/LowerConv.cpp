@@ -119,6 +119,15 @@ private:
   /// in channelBlocks order; null when the weights are computed.
   Value packedWeights;
   SmallVector<int64_t> packedOffsets;
+  /// Kernel rows folded into the contraction: partition kh * Cin + c holds
+  /// channel c shifted down by kh rows, so one matmul per kernel column
+  /// contracts over KH * Cin partitions (few input channels, e.g. an
+  /// image network's first layer). Weight tiles are then
+  /// [KH * Cin, KW * Cout].
+  bool rowPacked = false;
+  /// Partitions and taps per weight tile.
+  int64_t weightRows(int64_t cn) const { return rowPacked ? g.kh * cn : cn; }
+  int64_t weightTaps() const { return rowPacked ? g.kw : taps(); }
 
   int64_t taps() const { return g.kh * g.kw; }
   int64_t groupOfIn(int64_t ci) const { return ci / (g.c / g.group); }
@@ -142,6 +151,10 @@ private:
                        int64_t packedIndex);
   Value loadSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci, int64_t oh0, int64_t rows,
                  int64_t ow0, int64_t cols, int64_t &slabCols);
+  /// The row-packed slab: `kh` row-shifted copies of the window, one per
+  /// partition block.
+  Value loadRowPackedSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci, int64_t oh0,
+                          int64_t rows, int64_t ow0, int64_t cols, int64_t &slabCols);
 };
 
 void ConvEmitter::packConstantWeights(DenseElementsAttr dense, ArrayRef<ChannelBlock> blocks) {
@@ -154,14 +167,17 @@ void ConvEmitter::packConstantWeights(DenseElementsAttr dense, ArrayRef<ChannelB
       for (auto [f0, fn] : blk.cout) {
         packedOffsets.push_back(int64_t(out.size()) / eb);
         size_t base = out.size();
-        out.resize(base + size_t(cn * taps() * fn * eb), 0);
+        out.resize(base + size_t(weightRows(cn) * weightTaps() * fn * eb), 0);
         for (int64_t ci = 0; ci < cn; ++ci)
           for (int64_t t = 0; t < taps(); ++t)
             for (int64_t fi = 0; fi < fn; ++fi) {
               int64_t off = weightOffset(c0 + ci, f0 + fi, t);
               if (off < 0)
                 continue;
-              std::memcpy(out.data() + base + ((ci * taps() + t) * fn + fi) * eb,
+              // Row-packed: partition kh * cn + ci, tap column kw.
+              int64_t row = rowPacked ? (t / g.kw) * cn + ci : ci;
+              int64_t col = rowPacked ? t % g.kw : t;
+              std::memcpy(out.data() + base + ((row * weightTaps() + col) * fn + fi) * eb,
                           raw.data() + (splat ? 0 : off * eb), eb);
             }
       }
@@ -176,13 +192,14 @@ Value ConvEmitter::loadWeightTile(Value w, std::pair<int64_t, int64_t> ci,
                                   std::pair<int64_t, int64_t> fo, int64_t packedIndex) {
   auto [c0, cn] = ci;
   auto [f0, fn] = fo;
-  Value tileBuf = L.alloc(loc, {cn, taps() * fn}, elt, Space::sbuf);
   if (packedWeights) {
-    tile::LoadOp::create(b, loc, tileBuf, L.full(cn, taps() * fn), packedWeights,
-                         L.view(0, cn, taps() * fn, packedOffsets[packedIndex],
-                                {taps() * fn}, {1}));
+    int64_t rows = weightRows(cn), cols = weightTaps() * fn;
+    Value tileBuf = L.alloc(loc, {rows, cols}, elt, Space::sbuf);
+    tile::LoadOp::create(b, loc, tileBuf, L.full(rows, cols), packedWeights,
+                         L.view(0, rows, cols, packedOffsets[packedIndex], {cols}, {1}));
     return tileBuf;
   }
+  Value tileBuf = L.alloc(loc, {cn, taps() * fn}, elt, Space::sbuf);
   // Computed weights: one DMA per group in the tile; the rest is zero.
   int64_t cg = g.c / g.group, fg = g.f / g.group;
   bool blockDiagonal = groupOfIn(c0) != groupOfIn(c0 + cn - 1);
@@ -237,11 +254,50 @@ Value ConvEmitter::loadSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci, 
   return slab;
 }
 
+Value ConvEmitter::loadRowPackedSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci,
+                                     int64_t oh0, int64_t rows, int64_t ow0, int64_t cols,
+                                     int64_t &slabCols) {
+  auto [c0, cn] = ci;
+  int64_t extRows = (rows - 1) * g.stride[0] + 1;
+  int64_t firstCol = ow0 * g.stride[1] - g.pad[1];
+  int64_t extCols = (cols - 1) * g.stride[1] + (g.kw - 1) * g.dil[1] + 1;
+  int64_t loCol = std::max<int64_t>(0, firstCol);
+  int64_t hiCol = std::min(g.w - 1, firstCol + extCols - 1);
+  slabCols = extCols;
+  Value slab = L.alloc(loc, {g.kh * cn, extRows * extCols}, elt, Space::sbuf);
+  bool full = loCol == firstCol && hiCol == firstCol + extCols - 1;
+  for (int64_t i = 0; i < g.kh; ++i) {
+    int64_t firstRow = oh0 * g.stride[0] - g.pad[0] + i * g.dil[0];
+    full = full && firstRow >= 0 && firstRow + extRows - 1 <= g.h - 1;
+  }
+  if (!full)
+    tile::MemsetOp::create(b, loc, slab, L.full(g.kh * cn, extRows * extCols),
+                           b.getF32FloatAttr(0.0f), nullptr);
+  for (int64_t i = 0; i < g.kh; ++i) {
+    int64_t firstRow = oh0 * g.stride[0] - g.pad[0] + i * g.dil[0];
+    int64_t loRow = std::max<int64_t>(0, firstRow);
+    int64_t hiRow = std::min(g.h - 1, firstRow + extRows - 1);
+    if (loRow > hiRow || loCol > hiCol)
+      continue;
+    int64_t nr = hiRow - loRow + 1, nc = hiCol - loCol + 1;
+    tile::LoadOp::create(
+        b, loc, slab,
+        L.view(i * cn, cn, 0, (loRow - firstRow) * extCols + loCol - firstCol, {nr, nc},
+               {extCols, 1}),
+        x, L.view(0, cn, g.h * g.w, ((n * g.c + c0) * g.h + loRow) * g.w + loCol, {nr, nc},
+                  {g.w, 1}));
+  }
+  return slab;
+}
+
 void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value y,
                        graph::Activation act) {
   Type f32 = b.getF32Type();
   SmallVector<ChannelBlock> blocks = channelBlocks(g);
-  if (auto c = w.getDefiningOp<tile::ConstantOp>())
+  auto constant = w.getDefiningOp<tile::ConstantOp>();
+  rowPacked = constant && llvm::isa<DenseElementsAttr>(constant.getValue()) && g.group == 1 &&
+              g.up[0] == 1 && g.up[1] == 1 && g.kh > 1 && g.c * g.kh <= kPartitions;
+  if (auto c = constant)
     if (auto dense = dyn_cast<DenseElementsAttr>(c.getValue())) {
       packConstantWeights(dense, blocks);
       // Keep one copy of the weights in HBM when no other op reads them.
@@ -257,7 +313,7 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
   for (const ChannelBlock &blk : blocks)
     maxCinTiles = std::max<int64_t>(maxCinTiles, blk.cin.size());
   auto slabBytes = [&](int64_t r, int64_t c) {
-    int64_t er = (r - 1) * g.stride[0] + (g.kh - 1) * g.dil[0] + 1;
+    int64_t er = (r - 1) * g.stride[0] + (rowPacked ? 0 : (g.kh - 1) * g.dil[0]) + 1;
     int64_t ec = (c - 1) * g.stride[1] + (g.kw - 1) * g.dil[1] + 1;
     return er * ec * eltBytes(elt) * maxCinTiles;
   };
@@ -273,7 +329,7 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
     packedIndex += blk.cin.size() * blk.cout.size();
     int64_t weightBytes = 0;
     for (auto [f0, fn] : blk.cout)
-      weightBytes += blk.cin.size() * taps() * fn * eltBytes(elt);
+      weightBytes += blk.cin.size() * weightTaps() * fn * eltBytes(elt);
     bool resident = weightBytes <= kResidentWeightBytes;
     auto weightTile = [&](size_t ii, size_t oi) {
       return loadWeightTile(w, blk.cin[ii], blk.cout[oi],
@@ -301,13 +357,29 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
           SmallVector<Value> slabs;
           int64_t slabCols = 0;
           for (auto ci : blk.cin)
-            slabs.push_back(loadSlab(x, n, ci, oh0, nr, ow0, nc, slabCols));
+            slabs.push_back(rowPacked
+                                ? loadRowPackedSlab(x, n, ci, oh0, nr, ow0, nc, slabCols)
+                                : loadSlab(x, n, ci, oh0, nr, ow0, nc, slabCols));
           for (auto [oi, fo] : llvm::enumerate(blk.cout)) {
             auto [f0, fn] = fo;
             Value psum = L.alloc(loc, {fn, nr * nc}, f32, Space::psum);
             bool start = true;
             for (auto [ii, ci] : llvm::enumerate(blk.cin)) {
               Value wt = resident ? weights[ii][oi] : weightTile(ii, oi);
+              if (rowPacked) {
+                // One matmul per kernel column over all kernel rows.
+                int64_t k = weightRows(ci.second);
+                for (int64_t j = 0; j < g.kw; ++j) {
+                  tile::MatmulOp::create(
+                      b, loc, psum, L.full(fn, nr * nc), wt, L.view(0, k, 0, j * fn, {fn}, {1}),
+                      slabs[ii],
+                      L.view(0, k, 0, j * g.dil[1], {nr, nc},
+                             {g.stride[0] * slabCols, g.stride[1]}),
+                      start);
+                  start = false;
+                }
+                continue;
+              }
               for (int64_t i = 0; i < g.kh; ++i)
                 for (int64_t j = 0; j < g.kw; ++j) {
                   tile::MatmulOp::create(
@@ -449,7 +521,10 @@ static void lowerGlobalPool(graph::Pool2DOp op, GraphLowering &L, Location loc, 
 }
 
 static LogicalResult lowerPool2D(graph::Pool2DOp op, GraphLowering &L) {
-  if (failed(L.requireFloat(op, op.getResult())))
+  // A max of 8-bit integers is exact on the fp32 datapath.
+  bool intMax = op.getKind() == graph::PoolKind::max && L.eltOf(op.getResult()).isInteger(8);
+  if (failed(intMax ? L.requireMachineType(op, op.getResult())
+                    : L.requireFloat(op, op.getResult())))
     return failure();
   OpBuilder &b = L.b;
   Location loc = tagLoc(op);
@@ -505,7 +580,11 @@ static LogicalResult lowerPool2D(graph::Pool2DOp op, GraphLowering &L) {
     --rows;
   while (cols > 1 && extentOf(0, rows) * extentOf(1, cols) * eltBytes(elt) > kSlabBytes)
     cols = ceilDiv(cols, 2);
-  float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+  // Padding never wins a max: -inf, or the integer type's minimum.
+  float padValue = !isMax   ? 0.0f
+                   : !intMax ? -std::numeric_limits<float>::infinity()
+                   : elt.isUnsignedInteger() ? 0.0f
+                                             : -128.0f;
   for (int64_t p0 = 0; p0 < planes; p0 += kPartitions) {
     int64_t np = std::min(kPartitions, planes - p0);
     for (int64_t oh0 = 0; oh0 < oh; oh0 += rows)

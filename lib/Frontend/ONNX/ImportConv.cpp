@@ -79,6 +79,12 @@ static FailureOr<Window> readWindow(OnnxImporter &im, const NodeContext &n,
       im.emitError(n) << "pads must be non-negative";
       return failure();
     }
+  // Far beyond any tensor: keeps the window arithmetic from overflowing.
+  for (int64_t v : llvm::concat<int64_t>(*kernel, *strides, *dilations, *pads))
+    if (v > (int64_t(1) << 31)) {
+      im.emitError(n) << "kernel_shape, strides, dilations and pads must be below 2^31, got " << v;
+      return failure();
+    }
   if (*autoPad != "NOTSET" && *autoPad != "SAME_UPPER" && *autoPad != "SAME_LOWER" &&
       *autoPad != "VALID") {
     im.emitError(n) << "unknown auto_pad '" << *autoPad << "'";
@@ -111,6 +117,21 @@ static void resolveAutoPad(Window &w, int64_t inH, int64_t inW) {
     w.pads[i] = w.autoPad == "SAME_UPPER" ? small : large;
     w.pads[i + 2] = w.autoPad == "SAME_UPPER" ? large : small;
   }
+}
+
+/// The dilated window fits the padded input on both spatial axes.
+static LogicalResult requireWindowFits(OnnxImporter &im, const NodeContext &n,
+                                       RankedTensorType x, const Window &w) {
+  for (int i = 0; i < 2; ++i) {
+    int64_t window = (w.kernel[i] - 1) * w.dilations[i] + 1;
+    int64_t padded = x.getDimSize(2 + i) + w.pads[i] + w.pads[i + 2];
+    if (window > padded) {
+      im.emitError(n) << "the window (" << window << " with dilation) on spatial axis " << i
+                      << " is larger than the padded input (" << padded << ")";
+      return failure();
+    }
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -153,6 +174,8 @@ static LogicalResult importConv(OnnxImporter &im, const NodeContext &n) {
     return failure();
   }
   resolveAutoPad(*win, xType.getDimSize(2), xType.getDimSize(3));
+  if (failed(requireWindowFits(im, n, xType, *win)))
+    return failure();
 
   graph::Conv2DOp::Properties props;
   props.strides = builder.getDenseI64ArrayAttr(win->strides);
@@ -261,6 +284,16 @@ static LogicalResult importConvTranspose(OnnxImporter &im, const NodeContext &n)
       return failure();
     }
 
+  for (int i = 0; i < 2; ++i) {
+    int64_t out = win->strides[i] * (in[i] - 1) + outputPadding[i] +
+                  (win->kernel[i] - 1) * win->dilations[i] + 1 - pads[i] - pads[i + 2];
+    if (out <= 0) {
+      im.emitError(n) << "the pads (" << pads[i] << ", " << pads[i + 2] << ") on spatial axis "
+                      << i << " leave no output";
+      return failure();
+    }
+  }
+
   graph::ConvTranspose2DOp::Properties props;
   props.strides = builder.getDenseI64ArrayAttr(win->strides);
   props.pads = builder.getDenseI64ArrayAttr(pads);
@@ -312,6 +345,14 @@ static LogicalResult buildPool(OnnxImporter &im, const NodeContext &n, graph::Po
   return success();
 }
 
+/// MaxPool also takes 8-bit integers, exact on the engines' fp32 datapath.
+static LogicalResult requirePoolType(OnnxImporter &im, const NodeContext &n, Value x,
+                                     bool isMax) {
+  if (isMax && rankedType(x).getElementType().isInteger(8))
+    return im.requireNumeric(n, x, 0);
+  return im.requireFloat(n, x, 0);
+}
+
 static LogicalResult importPool(OnnxImporter &im, const NodeContext &n, graph::PoolKind kind) {
   bool isMax = kind == graph::PoolKind::max;
   SmallVector<StringRef> known = {"auto_pad", "ceil_mode", "kernel_shape", "pads", "strides"};
@@ -331,7 +372,7 @@ static LogicalResult importPool(OnnxImporter &im, const NodeContext &n, graph::P
     return failure();
   }
   FailureOr<Value> x = im.getInput(n, 0);
-  if (failed(x) || failed(im.requireFloat(n, *x, 0)) || failed(requireRank4(im, n, *x)))
+  if (failed(x) || failed(requirePoolType(im, n, *x, isMax)) || failed(requireRank4(im, n, *x)))
     return failure();
   if (!OnnxImporter::findAttr(n.node, "kernel_shape")) {
     im.emitError(n) << "attribute 'kernel_shape' is required";
@@ -344,6 +385,8 @@ static LogicalResult importPool(OnnxImporter &im, const NodeContext &n, graph::P
     return failure();
   auto xType = rankedType(*x);
   resolveAutoPad(*win, xType.getDimSize(2), xType.getDimSize(3));
+  if (failed(requireWindowFits(im, n, xType, *win)))
+    return failure();
   return buildPool(im, n, kind, *x, *win, *ceilMode != 0, !isMax && *countIncludePad != 0);
 }
 
@@ -433,7 +476,7 @@ void trellis::onnx_import::registerConvImporters(ImporterTable &t) {
   t["MaxPool"] = OpSupport{[](OnnxImporter &im, const NodeContext &n) {
                              return importPool(im, n, graph::PoolKind::max);
                            },
-                           kFloatTypes, "2-D only; no Indices output"};
+                           "f32, bf16, f16, i8, ui8", "2-D only; no Indices output"};
   t["AveragePool"] = OpSupport{[](OnnxImporter &im, const NodeContext &n) {
                                  return importPool(im, n, graph::PoolKind::avg);
                                },

@@ -5,30 +5,53 @@
 // dropped), the padded input slab is zeroed and loaded once, each kernel tap
 // is one matmul whose moving operand is a strided view of the slab, all taps
 // accumulate in one PSUM tile, and bias + relu ride on the evicting
-// activation.
+// activation. (65 channels x 2 kernel rows do not fit 128 partitions, so
+// the kernel rows are not folded into the contraction; see below.)
 // CHECK-LABEL: func.func @conv
-// CHECK-SAME:    (%[[X:.+]]: memref<1x2x5x5xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[Y:.+]]: memref<1x3x3x3xf32, #tile.mem<hbm>> {trellis.output = "y"})
+// CHECK-SAME:    (%[[X:.+]]: memref<1x65x5x5xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[Y:.+]]: memref<1x3x3x3xf32, #tile.mem<hbm>> {trellis.output = "y"})
 // CHECK-DAG:     %[[B:.+]] = tile.constant dense<[1.000000e+00, -2.000000e+00, 3.000000e+00]> : tensor<3xf32>
-// CHECK-DAG:     %[[WP:.+]] = tile.constant dense<5.000000e-01> : tensor<24xf32>
+// CHECK-DAG:     %[[WP:.+]] = tile.constant dense<5.000000e-01> : tensor<780xf32>
 // CHECK-NOT:     tile.constant
-// CHECK:         %[[WS:.+]] = tile.alloc : memref<2x12xf32, #tile.mem<sbuf>>
-// CHECK:         tile.load %[[WS]] <[0+2] +0 {{\[\[}}12,1]]>, %[[WP]] <[0+2 x 12] +0 {{\[\[}}12,1]]>
+// CHECK:         %[[WS:.+]] = tile.alloc : memref<65x12xf32, #tile.mem<sbuf>>
+// CHECK:         tile.load %[[WS]] <[0+65] +0 {{\[\[}}12,1]]>, %[[WP]] <[0+65 x 12] +0 {{\[\[}}12,1]]>
 // CHECK:         %[[BS:.+]] = tile.alloc : memref<3x1xf32, #tile.mem<sbuf>>
-// CHECK:         %[[SL:.+]] = tile.alloc : memref<2x36xf32, #tile.mem<sbuf>>
-// CHECK:         tile.memset %[[SL]] <[0+2] +0 {{\[\[}}36,1]]>, 0.000000e+00
-// CHECK:         tile.load %[[SL]] <[0+2] +7 {{\[\[}}5,6],[5,1]]>, %[[X]] <[0+2 x 25] +0 {{\[\[}}5,5],[5,1]]>
+// CHECK:         %[[SL:.+]] = tile.alloc : memref<65x36xf32, #tile.mem<sbuf>>
+// CHECK:         tile.memset %[[SL]] <[0+65] +0 {{\[\[}}36,1]]>, 0.000000e+00
+// CHECK:         tile.load %[[SL]] <[0+65] +7 {{\[\[}}5,6],[5,1]]>, %[[X]] <[0+65 x 25] +0 {{\[\[}}5,5],[5,1]]>
 // CHECK:         %[[PS:.+]] = tile.alloc : memref<3x9xf32, #tile.mem<psum>>
-// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+2] +0 {{\[\[}}3,1]]>, %[[SL]] <[0+2] +0 {{\[\[}}3,12],[3,2]]> start
-// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+2] +3 {{\[\[}}3,1]]>, %[[SL]] <[0+2] +1 {{\[\[}}3,12],[3,2]]> :
-// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+2] +6 {{\[\[}}3,1]]>, %[[SL]] <[0+2] +6 {{\[\[}}3,12],[3,2]]> :
-// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+2] +9 {{\[\[}}3,1]]>, %[[SL]] <[0+2] +7 {{\[\[}}3,12],[3,2]]> :
+// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+65] +0 {{\[\[}}3,1]]>, %[[SL]] <[0+65] +0 {{\[\[}}3,12],[3,2]]> start
+// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+65] +3 {{\[\[}}3,1]]>, %[[SL]] <[0+65] +1 {{\[\[}}3,12],[3,2]]> :
+// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+65] +6 {{\[\[}}3,1]]>, %[[SL]] <[0+65] +6 {{\[\[}}3,12],[3,2]]> :
+// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+65] +9 {{\[\[}}3,1]]>, %[[SL]] <[0+65] +7 {{\[\[}}3,12],[3,2]]> :
 // CHECK:         %[[O:.+]] = tile.alloc : memref<3x9xf32, #tile.mem<sbuf>>
 // CHECK:         tile.activation  relu %[[O]] {{.*}}, %[[PS]] {{.*}} bias %[[BS]]
 // CHECK:         tile.store %[[Y]] <[0+3 x 9] +0 {{\[\[}}3,3],[3,1]]>, %[[O]]
-func.func @conv(%x: tensor<1x2x5x5xf32> {trellis.name = "x"}) -> (tensor<1x3x3x3xf32> {trellis.name = "y"}) {
-  %w = graph.constant dense<0.5> : tensor<3x2x2x2xf32>
+func.func @conv(%x: tensor<1x65x5x5xf32> {trellis.name = "x"}) -> (tensor<1x3x3x3xf32> {trellis.name = "y"}) {
+  %w = graph.constant dense<0.5> : tensor<3x65x2x2xf32>
   %b = graph.constant dense<[1.0, -2.0, 3.0]> : tensor<3xf32>
-  %y = graph.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>, activation = #graph.activation<relu>} : (tensor<1x2x5x5xf32>, tensor<3x2x2x2xf32>, tensor<3xf32>) -> tensor<1x3x3x3xf32>
+  %y = graph.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>, activation = #graph.activation<relu>} : (tensor<1x65x5x5xf32>, tensor<3x65x2x2xf32>, tensor<3xf32>) -> tensor<1x3x3x3xf32>
+  return %y : tensor<1x3x3x3xf32>
+}
+
+// -----
+
+// Tests that with few input channels the kernel rows fold into the
+// contraction: partitions [kh * Cin, (kh + 1) * Cin) of the slab hold the
+// window shifted down by kh rows (one DMA each), the weights are one
+// [KH * Cin, KW * Cout] tile, and there is one matmul per kernel column.
+// CHECK-LABEL: func.func @conv_row_packed
+// CHECK-SAME:    (%[[X:.+]]: memref<1x2x5x5xf32, #tile.mem<hbm>> {trellis.input = "x"}
+// CHECK:         %[[WS:.+]] = tile.alloc : memref<4x6xf32, #tile.mem<sbuf>>
+// CHECK:         %[[SL:.+]] = tile.alloc : memref<4x30xf32, #tile.mem<sbuf>>
+// CHECK:         tile.memset %[[SL]] <[0+4] +0 {{\[\[}}30,1]]>, 0.000000e+00
+// CHECK:         tile.load %[[SL]] <[0+2] +7 {{\[\[}}4,6],[5,1]]>, %[[X]] <[0+2 x 25] +0 {{\[\[}}4,5],[5,1]]>
+// CHECK:         tile.load %[[SL]] <[2+2] +1 {{\[\[}}5,6],[5,1]]>, %[[X]] <[0+2 x 25] +0 {{\[\[}}5,5],[5,1]]>
+// CHECK:         tile.matmul %[[PS:.+]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+4] +0 {{\[\[}}3,1]]>, %[[SL]] <[0+4] +0 {{\[\[}}3,12],[3,2]]> start
+// CHECK:         tile.matmul %[[PS]] <[0+3] +0 {{\[\[}}9,1]]>, %[[WS]] <[0+4] +3 {{\[\[}}3,1]]>, %[[SL]] <[0+4] +1 {{\[\[}}3,12],[3,2]]> :
+// CHECK-NOT:     tile.matmul
+func.func @conv_row_packed(%x: tensor<1x2x5x5xf32> {trellis.name = "x"}) -> (tensor<1x3x3x3xf32> {trellis.name = "y"}) {
+  %w = graph.constant dense<0.5> : tensor<3x2x2x2xf32>
+  %y = graph.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<3x2x2x2xf32>) -> tensor<1x3x3x3xf32>
   return %y : tensor<1x3x3x3xf32>
 }
 

@@ -92,3 +92,13 @@ func.func @batch_norm_params(%x: tensor<1x4x8x8xf32>, %s: tensor<4xf32>, %m: ten
   %n = graph.batch_norm %x, %s, %s, %m, %s : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
   return
 }
+
+// -----
+
+// Tests that a weight tensor with an empty dimension is rejected.
+func.func @conv_empty(%x: tensor<1x4x8x8xf32>, %w: tensor<6x0x3x3xf32>) {
+  // expected-error @+2 {{graph.conv2d: w has an empty dimension [6, 0, 3, 3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %c = graph.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<6x0x3x3xf32>) -> tensor<1x6x6x6xf32>
+  return
+}
