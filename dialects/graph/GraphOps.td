@@ -220,6 +220,7 @@ def Graph_UnaryOp : Graph_Op<"unary", [DeclareOpInterfaceMethods<InferTypeOpInte
     /// How many of alpha, beta a kind takes (alpha first).
     static unsigned getNumParams(UnaryKind kind);
   }];
+  let hasFolder = 1;
 }
 
 // Op families in files of their own.

@@ -753,3 +753,26 @@ OpFoldResult BinaryOp::fold(FoldAdaptor adaptor) {
   return foldArithmetic(cast<RankedTensorType>(getType()), adaptor.getLhs(), adaptor.getRhs(),
                         getKind());
 }
+
+/// Neg and Abs of constants (shape math such as Neg(axis)); the other
+/// functions are left to the engines, whose results they define.
+OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
+  UnaryKind kind = getKind();
+  DenseElementsAttr in = asDense(adaptor.getInput());
+  auto out = cast<RankedTensorType>(getType());
+  if (!in || (kind != UnaryKind::neg && kind != UnaryKind::abs) ||
+      out.getNumElements() > kMaxArithmeticFoldElements || !foldableType(in.getElementType()))
+    return {};
+  Type elt = out.getElementType();
+  return evalElementwise(out, {in}, [&](ArrayRef<const Numbers *> n, ArrayRef<int64_t> at) {
+    const Numbers &a = *n[0];
+    if (a.isFloat) {
+      double x = a.floats[at[0]];
+      return numberAttr(elt, true, 0, kind == UnaryKind::neg ? -x : std::fabs(x));
+    }
+    uint64_t x = uint64_t(a.ints[at[0]]); // wrapping, like numpy
+    uint64_t neg = ~x + 1;
+    bool negate = kind == UnaryKind::neg || int64_t(x) < 0;
+    return numberAttr(elt, false, int64_t(negate ? neg : x), 0);
+  });
+}

@@ -109,8 +109,8 @@ static LogicalResult importUnary(OnnxImporter &im, const NodeContext &n, graph::
   bool integerToo = kind == graph::UnaryKind::neg || kind == graph::UnaryKind::abs;
   if (failed(x) || failed(integerToo ? im.requireNumeric(n, *x, 0) : im.requireFloat(n, *x, 0)))
     return failure();
-  im.define(n, graph::UnaryOp::create(builder, n.loc, x->getType(), kind, *x, FloatAttr(),
-                                   FloatAttr()));
+  im.define(n, foldAtImport(builder, graph::UnaryOp::create(builder, n.loc, x->getType(), kind,
+                                                            *x, FloatAttr(), FloatAttr())));
   return success();
 }
 
