@@ -38,75 +38,14 @@ struct TypedView {
 /// Builds one on-chip result tile from the loaded operand tiles.
 using Body = llvm::function_ref<void(Value dst, ArrayRef<Value> srcs, int64_t np, int64_t n)>;
 
-/// Walks `shape` in [128 x n] tiles as GraphLowering::emitElementwise does,
-/// but each operand keeps its own element type. Without a body, the single
-/// operand's tile is stored as it was loaded (a move).
+/// GraphLowering::emitElementwise over typed views; without a body, the
+/// single operand's tile is stored as it was loaded (a move).
 void emitTiles(GraphLowering &L, Location loc, ArrayRef<int64_t> shape, ArrayRef<TypedView> inputs,
                TypedView out, std::optional<Body> body) {
-  SmallVector<int64_t> dims(shape);
-  SmallVector<TypedView> ins(inputs);
-  TypedView o = out;
-  while (dims.size() < 2) {
-    dims.insert(dims.begin(), 1);
-    for (TypedView &t : ins)
-      t.view.strides.insert(t.view.strides.begin(), 0);
-    o.view.strides.insert(o.view.strides.begin(), 0);
-  }
-  int64_t rank = dims.size();
-  int64_t freeElems = 1;
-  for (int64_t d = 1; d < rank; ++d)
-    freeElems *= dims[d];
-  int64_t firstTileFree = freeElems <= kFreeChunk ? std::max<int64_t>(1, rank - 4) : rank - 1;
-  SmallVector<int64_t> loopDims;
-  for (int64_t d = 1; d < firstTileFree; ++d)
-    loopDims.push_back(d);
-  int64_t inner = rank - 1;
-  int64_t innerChunk = firstTileFree == rank - 1 ? kFreeChunk : dims[inner];
-
-  SmallVector<int64_t> idx(rank, 0);
-  std::function<void(size_t)> rec = [&](size_t li) {
-    if (li < loopDims.size()) {
-      for (idx[loopDims[li]] = 0; idx[loopDims[li]] < dims[loopDims[li]]; ++idx[loopDims[li]])
-        rec(li + 1);
-      idx[loopDims[li]] = 0;
-      return;
-    }
-    for (int64_t p0 = 0; p0 < dims[0]; p0 += kPartitions) {
-      int64_t np = std::min(kPartitions, dims[0] - p0);
-      for (int64_t c0 = 0; c0 < dims[inner]; c0 += innerChunk) {
-        int64_t cn = std::min(innerChunk, dims[inner] - c0);
-        SmallVector<int64_t> sizes;
-        for (int64_t d = firstTileFree; d < inner; ++d)
-          sizes.push_back(dims[d]);
-        sizes.push_back(cn);
-        int64_t n = 1;
-        for (int64_t s : sizes)
-          n *= s;
-        auto hbmView = [&](const Strided &s) {
-          int64_t off = s.offset + p0 * s.strides[0] + c0 * s.strides[inner];
-          for (int64_t d : loopDims)
-            off += idx[d] * s.strides[d];
-          SmallVector<int64_t> strides;
-          for (int64_t d = firstTileFree; d <= inner; ++d)
-            strides.push_back(s.strides[d]);
-          return L.view(0, np, s.strides[0], off, sizes, strides);
-        };
-        SmallVector<Value> srcs;
-        for (const TypedView &t : ins) {
-          Value tile = L.alloc(loc, {np, n}, t.elt, Space::sbuf);
-          tile::LoadOp::create(L.b, loc, tile, L.full(np, n), t.view.buffer, hbmView(t.view));
-          srcs.push_back(tile);
-        }
-        Value dst = srcs.empty() ? Value() : srcs.front();
-        if (body) {
-          dst = L.alloc(loc, {np, n}, o.elt, Space::sbuf);
-          (*body)(dst, srcs, np, n);
-        }
-        tile::StoreOp::create(L.b, loc, o.view.buffer, hbmView(o.view), dst, L.full(np, n));
-      }
-    }
-  };
-  rec(0);
+  SmallVector<Strided> views;
+  for (const TypedView &t : inputs)
+    views.push_back(t.view);
+  L.emitElementwise(loc, shape, views, out.view, out.elt, body ? *body : Body());
 }
 
 /// emitTiles for views that may have negative strides (slices stepping

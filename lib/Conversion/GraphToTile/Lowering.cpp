@@ -207,8 +207,12 @@ void GraphLowering::emitElementwise(Location loc, ArrayRef<int64_t> shape,
           tile::LoadOp::create(b, loc, t, full(np, n), s.buffer, hbmView(s));
           srcs.push_back(t);
         }
-        Value dst = alloc(loc, {np, n}, elt, Space::sbuf);
-        body(dst, srcs, np, n);
+        // Without a body, the single input's tile is stored as loaded.
+        Value dst = srcs.empty() ? Value() : srcs.front();
+        if (body) {
+          dst = alloc(loc, {np, n}, elt, Space::sbuf);
+          body(dst, srcs, np, n);
+        }
         tile::StoreOp::create(b, loc, o.buffer, hbmView(o), dst, full(np, n));
       }
     }

@@ -121,6 +121,8 @@ public:
   /// 128; free axes: the rest, innermost in chunks of kFreeChunk), loads
   /// every input through its strided view into a tile of the input's own
   /// element type, runs `body` and stores the result (a tile of `elt`).
+  /// Without a body there is one input, whose tile is stored as loaded: a
+  /// layout move on the DMA queues alone.
   void emitElementwise(Location loc, ArrayRef<int64_t> shape, ArrayRef<Strided> inputs,
                        Strided out, Type elt, TileBody body);
 
