@@ -227,5 +227,6 @@ def Graph_UnaryOp : Graph_Op<"unary", [DeclareOpInterfaceMethods<InferTypeOpInte
 include "graph/GraphShapeOps.td"
 include "graph/GraphConvOps.td"
 include "graph/GraphNormOps.td"
+include "graph/GraphKernelOps.td"
 
 #endif // TRELLIS_GRAPH_OPS

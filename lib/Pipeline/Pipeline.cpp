@@ -24,8 +24,18 @@ void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &
     // Batch norm folds into constant conv / linear weights before linear
     // fusion, so that a Relu after it still fuses.
     pm.addNestedPass<func::FuncOp>(createFoldBatchNorm());
-    pm.addNestedPass<func::FuncOp>(createFuseLinear());
   }
+  // Kernels bind to the fused ops, and to matmuls before they fuse with
+  // their bias into graph.linear.
+  if (!opts.kernels.empty() || !opts.kernelLib.empty()) {
+    BindKernelsOptions bindOpts;
+    bindOpts.kernels.assign(opts.kernels.begin(), opts.kernels.end());
+    bindOpts.kernelLib = opts.kernelLib;
+    bindOpts.target = opts.target;
+    pm.addPass(createBindKernels(bindOpts));
+  }
+  if (opts.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createFuseLinear());
   if (opts.stopAfter == EmitStage::Graph)
     return;
   // Tile onto the PE array, SBUF and PSUM.

@@ -9,6 +9,7 @@
 
 #include "trellis/Conversion/IsaCodec.h"
 #include "trellis/Frontend/OnnxImporter.h"
+#include "trellis/Kernel/Binding.h"
 #include "trellis/Kernel/KernelLang.h"
 #include "trellis/Pipeline/Pipeline.h"
 #include "trellis/Pipeline/Registration.h"
@@ -95,11 +96,18 @@ static cl::list<std::string> constantInputs(
              "shape); the input is no longer an input of the artifact (repeatable)"),
     cl::value_desc("name=file.pb"), cl::cat(category));
 
-static cl::opt<std::string> kernelName(
+static cl::list<std::string> kernelFlags(
     "kernel",
     cl::desc("With a .nki input: the kernel function to compile (default: the only @nki.jit / "
-             "@kernel function in the file)"),
-    cl::value_desc("NAME"), cl::cat(category));
+             "@kernel function in the file). With a model: OP=FILE.nki lets the kernel implement "
+             "every graph op OP (softmax, layer_norm, matmul, linear) or every ONNX node of a "
+             "custom domain whose op_type is OP (repeatable; docs/kernel-language.md)"),
+    cl::value_desc("NAME | OP=FILE.nki"), cl::cat(category));
+static cl::opt<std::string> kernelLib(
+    "kernel-lib",
+    cl::desc("With a model: a directory of kernels, DIR/OP.nki implementing OP as with "
+             "--kernel OP=DIR/OP.nki (an explicit --kernel wins)"),
+    cl::value_desc("DIR"), cl::cat(category));
 static cl::opt<std::string> kernelArgs(
     "args",
     cl::desc("With a .nki input: the kernel's tensor parameters (and compile-time scalars), "
@@ -213,6 +221,12 @@ static int fail(const Twine &msg) {
 
 static std::string optionsString() {
   std::string s = "--target=" + targetName + " -O" + std::to_string((int)optLevel);
+  if (!StringRef(inputFile).ends_with(".nki")) {
+    for (const std::string &k : kernelFlags)
+      s += " --kernel=" + k;
+    if (!kernelLib.empty())
+      s += " --kernel-lib=" + kernelLib;
+  }
   return s;
 }
 
@@ -221,6 +235,16 @@ static int printOpStats() {
   auto stats = collectOnnxOpStats(inputFile);
   if (!stats)
     return fail(llvm::toString(stats.takeError()));
+  auto library = kernel::KernelLibrary::create(kernelFlags, kernelLib);
+  if (!library)
+    return fail(llvm::toString(library.takeError()));
+  // Custom-domain ops with a kernel (--kernel / --kernel-lib) are supported.
+  for (OnnxOpStat &s : *stats)
+    if (!s.supported && !s.domain.empty() && s.domain != "ai.onnx" &&
+        !library->fileFor(s.opType).empty()) {
+      s.supported = true;
+      s.opType += " (kernel " + library->fileFor(s.opType) + ")";
+    }
   int64_t nodes = 0, unsupported = 0;
   for (const OnnxOpStat &s : *stats)
     nodes += s.count;
@@ -294,8 +318,17 @@ static int compile() {
 
   OwningOpRef<ModuleOp> module;
   bool isKernel = StringRef(inputFile).ends_with(".nki");
-  if (!isKernel && (!kernelName.empty() || !kernelArgs.empty()))
-    return fail("--kernel and --args apply to .nki kernel files only");
+  if (!isKernel && !kernelArgs.empty())
+    return fail("--args applies to .nki kernel files only");
+  if (isKernel && (kernelFlags.size() > 1 || !kernelLib.empty() ||
+                   (kernelFlags.size() == 1 && StringRef(kernelFlags[0]).contains('='))))
+    return fail("with a .nki input, --kernel NAME picks the function to compile; OP=FILE.nki "
+                "bindings and --kernel-lib apply to models");
+  std::string kernelName = isKernel && !kernelFlags.empty() ? kernelFlags[0] : "";
+  auto library = kernel::KernelLibrary::create(isKernel ? std::vector<std::string>{} : kernelFlags,
+                                               isKernel ? "" : kernelLib.getValue());
+  if (!library)
+    return fail(llvm::toString(library.takeError()));
   if (isKernel) {
     if (emit == Emit::Graph)
       return fail("--emit=graph: a kernel starts at the tile stage; use --emit=tile");
@@ -318,6 +351,9 @@ static int compile() {
     llvm::Expected<OnnxImportOptions> importOpts = importOptions();
     if (!importOpts)
       return fail(llvm::toString(importOpts.takeError()));
+    // Custom-domain nodes with a kernel in the library become kernel calls.
+    auto customOps = kernel::makeKernelCustomOpImporter(*library, *arch);
+    importOpts->customOps = customOps.get();
     module = importOnnxModel(inputFile, ctx, *importOpts);
   }
   if (!module && isKernel)
@@ -346,6 +382,10 @@ static int compile() {
   PipelineOptions opts;
   opts.target = targetName;
   opts.optLevel = (int)optLevel;
+  if (!isKernel) {
+    opts.kernels = kernelFlags;
+    opts.kernelLib = kernelLib;
+  }
   opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
                    : emit == Emit::Tile ? EmitStage::Tile
                                         : EmitStage::Isa;

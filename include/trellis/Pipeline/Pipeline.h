@@ -4,6 +4,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include <string>
+#include <vector>
 
 namespace trellis {
 
@@ -14,6 +15,10 @@ struct PipelineOptions {
   std::string target = "trn2";
   int optLevel = 2;
   EmitStage stopAfter = EmitStage::Isa;
+  /// Hand-written kernels implementing graph ops: OP=FILE.nki bindings and
+  /// a directory of OP.nki files (--trellis-bind-kernels).
+  std::vector<std::string> kernels;
+  std::string kernelLib;
 };
 
 /// graph -> (fusion) -> tile -> isa -> semaphores, stopping after

@@ -32,6 +32,28 @@ def FoldBatchNorm : Pass<"trellis-fold-batchnorm", "mlir::func::FuncOp"> {
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }
 
+def BindKernels : Pass<"trellis-bind-kernels", "mlir::ModuleOp"> {
+  let summary = "Let hand-written kernels implement graph ops";
+  let description = [{
+    Replaces every `graph.softmax` (last axis), `graph.layer_norm` (last
+    axis), `graph.matmul` and `graph.linear` that has a kernel in the
+    library with a `graph.kernel_call` of the kernel traced for the op's
+    operand types (`trellis-cc compile --kernel OP=FILE.nki`,
+    `--kernel-lib DIR` for DIR/OP.nki). A kernel that cannot take the op's
+    shapes or types is an error at the op, with the kernel's own message.
+    Implemented in lib/Kernel/Binding.cpp; the per-op contract is in
+    docs/kernel-language.md.
+  }];
+  let options = [
+    ListOption<"kernels", "kernel", "std::string", "OP=FILE.nki bindings">,
+    Option<"kernelLib", "kernel-lib", "std::string", "\"\"",
+           "a directory of OP.nki kernels">,
+    Option<"target", "target", "std::string", "\"trn2\"",
+           "arch config: a bundled target name or a .json path">,
+  ];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
 def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
   let summary = "Tile graph ops onto the 128x128 PE array, SBUF and PSUM";
   let description = [{
@@ -45,7 +67,8 @@ def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
     the activation while evacuating PSUM. Contraction runs in 128-row
     chunks accumulated in PSUM; moving tiles are at most 512 wide (one PSUM
     bank). Element-wise ops load broadcast operands with zero-stride DMA
-    views.
+    views. A `graph.kernel_call` is replaced by its kernel's tile ops, and
+    the traced kernel functions (`trellis.kernel`) are erased.
   }];
   let dependentDialects = ["trellis::tile::TileDialect", "mlir::func::FuncDialect"];
 }

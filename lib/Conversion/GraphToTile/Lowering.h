@@ -162,6 +162,7 @@ void registerElementwiseLowerings(LoweringTable &table);
 void registerShapeLowerings(LoweringTable &table);
 void registerConvLowerings(LoweringTable &table);
 void registerNormLowerings(LoweringTable &table);
+void registerKernelLowerings(LoweringTable &table);
 
 } // namespace trellis::lowering
 
