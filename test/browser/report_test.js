@@ -78,6 +78,30 @@ const expectedLanes = [...used].map(tid => trackName.get(tid)).sort();
       check(l.coloured > 0 && l.rects > 0, 'lane ' + l.name + ' drawn (' + l.rects + ' rects, ' +
             l.coloured + ' coloured pixels)');
 
+    // The PE utilisation and HBM bandwidth strips over the lanes: the MLP's
+    // matmuls and weight loads must show in them.
+    const strips = await page.evaluate(() => {
+      const r = window.trellisReport, canvas = document.getElementById('timeline');
+      const ctx = canvas.getContext('2d'), k = canvas.width / canvas.clientWidth;
+      return ['pe', 'hbm'].map(which => {
+        const b = r.chartBox(which);
+        const img = ctx.getImageData(Math.round(b.x * k), Math.round(b.y * k),
+                                     Math.round(b.w * k), Math.round(b.h * k)).data;
+        let coloured = 0;
+        for (let p = 0; p < img.length; p += 4)
+          if (Math.max(img[p], img[p + 1], img[p + 2]) - Math.min(img[p], img[p + 1], img[p + 2]) > 40)
+            coloured++;
+        return { which, coloured, mid: { x: b.x + b.w / 2, y: b.y + b.h / 2 } };
+      });
+    });
+    for (const st of strips)
+      check(st.coloured > 0, st.which + ' over-time strip drawn (' + st.coloured + ' coloured pixels)');
+    const cbox = await page.locator('#timeline').boundingBox();
+    await page.mouse.move(cbox.x + strips[0].mid.x, cbox.y + strips[0].mid.y);
+    const chartTip = await page.locator('#tooltip').innerText();
+    check(/PE utilisation\s+[\d.]+%/.test(chartTip) && /HBM bandwidth\s+[\d.]+ GB\/s/.test(chartTip),
+          'hovering the strips shows PE utilisation and HBM bandwidth: ' + chartTip.replace(/\n/g, ' | '));
+
     // Hover the widest instruction of every lane.
     let sawWait = false;
     for (const name of lanes) {
