@@ -154,11 +154,47 @@
       }
     }
 
-    // Per pixel column of the view: PE FLOPs and HBM bytes, each
-    // instruction's amount spread evenly over its duration.
+    // PE FLOPs and HBM bytes per ns, each instruction's amount spread evenly
+    // over its duration: exactly from the visible instructions when zoomed
+    // in, from fine bins made once (as prefix sums) when a pixel spans
+    // several bins, so a whole-run frame does not walk every instruction.
+    const BINS = 16384, binNs = Math.max(longest, 1) / BINS;
+    function prefixOf(pick, amount) {
+      const bins = new Float64Array(BINS + 1);
+      for (const lane of lanes) {
+        if (!lane[pick]) continue;
+        for (const i of lane.insts) {
+          const a = amount(i);
+          if (!(a > 0)) continue;
+          const dur = Math.max(end[i] - start[i], 1e-9);
+          const ba = Math.min(BINS - 1, Math.floor(start[i] / binNs));
+          const bb = Math.min(BINS - 1, Math.floor(end[i] / binNs));
+          for (let b = ba; b <= bb; b++) {
+            const lo = Math.max(start[i], b * binNs), hi = Math.min(end[i], (b + 1) * binNs);
+            if (hi > lo) bins[b + 1] += a * (hi - lo) / dur;
+          }
+        }
+      }
+      for (let b = 1; b <= BINS; b++) bins[b] += bins[b - 1];
+      return bins;
+    }
+    const prefix = { pe: prefixOf('pe', i => I.flops[i]), hbm: prefixOf('hbm', i => I.hbm[i] ? I.bytes[i] : 0) };
+    // The amount before time t, interpolated inside its bin.
+    function cumulative(p, t) {
+      const x = Math.min(Math.max(t / binNs, 0), BINS), b = Math.min(Math.floor(x), BINS - 1);
+      return p[b] + (p[b + 1] - p[b]) * (x - b);
+    }
     function series(pick, amount) {
       const cols = new Float64Array(Math.ceil(plotW));
       const nsPerPx = (view.t1 - view.t0) / plotW;
+      if (nsPerPx >= 4 * binNs) {
+        const p = prefix[pick];
+        for (let c = 0; c < cols.length; c++) {
+          const ta = view.t0 + c * nsPerPx;
+          cols[c] = (cumulative(p, ta + nsPerPx) - cumulative(p, ta)) / nsPerPx;
+        }
+        return cols;
+      }
       for (const lane of lanes) {
         if (!lane[pick]) continue;
         for (let j = firstReaching(lane, view.t0); j < lane.insts.length; j++) {
