@@ -14,6 +14,10 @@ struct PipelineOptions {
   std::string target = "trn2";
   int optLevel = 2;
   EmitStage stopAfter = EmitStage::Isa;
+  /// Mixed precision (--auto-cast, --auto-cast-type): none, matmult or all;
+  /// bf16, fp16 or fp8_e4m3 (docs/mixed-precision.md).
+  std::string autoCast = "none";
+  std::string autoCastType = "bf16";
 };
 
 /// graph -> (fusion) -> tile -> isa -> semaphores, stopping after

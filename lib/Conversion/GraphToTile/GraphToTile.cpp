@@ -33,6 +33,7 @@ const LoweringTable &loweringTable() {
     registerShapeLowerings(t);
     registerConvLowerings(t);
     registerNormLowerings(t);
+    registerAttentionLowerings(t);
     return t;
   }();
   return table;
