@@ -24,6 +24,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -65,6 +66,16 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Asm, "asm", "per-engine assembly of the artifact"),
                clEnumValN(Emit::Tnef, "tnef", "the binary artifact (default)")),
     cl::init(Emit::Tnef), cl::cat(category));
+
+// Mixed precision, spelled as neuronx-cc spells it (docs/mixed-precision.md).
+static cl::opt<std::string> autoCast(
+    "auto-cast",
+    cl::desc("Mixed precision: none (default), matmult (matrix-product inputs in "
+             "--auto-cast-type, fp32 accumulation and results) or all (every float op)"),
+    cl::value_desc("none|matmult|all"), cl::init("none"), cl::cat(category));
+static cl::opt<std::string> autoCastType(
+    "auto-cast-type", cl::desc("The type of --auto-cast: bf16 (default), fp16 or fp8_e4m3"),
+    cl::value_desc("bf16|fp16|fp8_e4m3"), cl::init("bf16"), cl::cat(category));
 
 static cl::opt<bool> opStats(
     "op-stats",
@@ -227,7 +238,37 @@ static std::string optionsString() {
     if (!kernelLib.empty())
       s += " --kernel-lib=" + kernelLib;
   }
+  if (autoCast != "none")
+    s += " --auto-cast=" + autoCast + " --auto-cast-type=" + autoCastType;
   return s;
+}
+
+/// Validates --auto-cast / --auto-cast-type against each other and the
+/// target's dtypes, before anything is imported.
+static llvm::Error checkAutoCast(const ArchConfig &arch) {
+  if (autoCast != "none" && autoCast != "matmult" && autoCast != "all")
+    return llvm::createStringError("--auto-cast=%s: expected none, matmult or all",
+                                   autoCast.c_str());
+  // The flag's spelling and the arch config's name of the type.
+  static const std::pair<const char *, const char *> kTypes[] = {
+      {"bf16", "bf16"}, {"fp16", "f16"}, {"fp8_e4m3", "f8e4m3"}};
+  const char *dtype = nullptr;
+  for (auto [flag, name] : kTypes)
+    if (autoCastType == flag)
+      dtype = name;
+  if (!dtype)
+    return llvm::createStringError("--auto-cast-type=%s: expected bf16, fp16 or fp8_e4m3",
+                                   autoCastType.c_str());
+  if (autoCast == "none")
+    return llvm::Error::success();
+  if (autoCast == "all" && autoCastType == "fp8_e4m3")
+    return llvm::createStringError("--auto-cast=all does not take --auto-cast-type=fp8_e4m3 "
+                                   "(only matrix products run in fp8; use --auto-cast=matmult)");
+  if (!llvm::is_contained(arch.dtypes, dtype))
+    return llvm::createStringError(
+        "--auto-cast-type=%s: target '%s' does not support %s (its dtypes: %s)",
+        autoCastType.c_str(), arch.name.c_str(), dtype, llvm::join(arch.dtypes, ", ").c_str());
+  return llvm::Error::success();
 }
 
 /// --op-stats: what a model is made of, and what stands in the way.
@@ -298,6 +339,8 @@ static int compile() {
   auto arch = loadArchConfig(targetName);
   if (!arch)
     return fail(llvm::toString(arch.takeError()));
+  if (llvm::Error e = checkAutoCast(*arch))
+    return fail(llvm::toString(std::move(e)));
 
   DialectRegistry registry;
   registerDialects(registry);
@@ -329,6 +372,8 @@ static int compile() {
                                                isKernel ? "" : kernelLib.getValue());
   if (!library)
     return fail(llvm::toString(library.takeError()));
+  if (isKernel && autoCast != "none")
+    return fail("--auto-cast applies to models; a kernel's tensors have the types it declares");
   if (isKernel) {
     if (emit == Emit::Graph)
       return fail("--emit=graph: a kernel starts at the tile stage; use --emit=tile");
@@ -386,6 +431,8 @@ static int compile() {
     opts.kernels = kernelFlags;
     opts.kernelLib = kernelLib;
   }
+  opts.autoCast = autoCast;
+  opts.autoCastType = autoCastType;
   opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
                    : emit == Emit::Tile ? EmitStage::Tile
                                         : EmitStage::Isa;

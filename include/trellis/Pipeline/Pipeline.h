@@ -19,6 +19,10 @@ struct PipelineOptions {
   /// a directory of OP.nki files (--trellis-bind-kernels).
   std::vector<std::string> kernels;
   std::string kernelLib;
+  /// Mixed precision (--auto-cast, --auto-cast-type): none, matmult or all;
+  /// bf16, fp16 or fp8_e4m3 (docs/mixed-precision.md).
+  std::string autoCast = "none";
+  std::string autoCastType = "bf16";
 };
 
 /// graph -> (fusion) -> tile -> isa -> semaphores, stopping after

@@ -124,4 +124,54 @@ def FuseNorm : Pass<"trellis-fuse-norm", "mlir::func::FuncOp"> {
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }
 
+def FuseAttention : Pass<"trellis-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Fuse MatMul, scale, mask, Softmax, MatMul into graph.attention";
+  let description = [{
+    Rewrites `matmul(softmax(mask(scale(matmul(q, kt)))), v)`, the shape
+    torch.onnx.export gives scaled dot-product attention, into
+    `graph.attention(q, k, v [, mask]) {scale, causal}`:
+
+    - the scale is a `graph.binary mul` or `div` by a scalar constant after
+      the first product, or on its operands (Q pre-scaled), or both; the
+      scales multiply;
+    - the optional mask is a `graph.add` of a value that broadcasts to the
+      scores (kept as the `mask` operand), or a `graph.select` against a
+      constant condition with a fill of -inf (or <= -1e9), torch's
+      `masked_fill`: a lower-triangular keep pattern becomes `causal`, any
+      other constant condition an additive 0 / fill constant mask;
+    - the softmax is over the last axis only and not `log`;
+    - K = kt with its last two axes swapped, folded into kt's transpose.
+
+    Every intermediate must have one use, q, k and v one rank, and all of
+    them f32. Anything else is left alone.
+  }];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
+def AutoCast : Pass<"trellis-auto-cast", "mlir::func::FuncOp"> {
+  let summary = "Mixed precision: run matmuls (or everything) in bf16, fp16 or fp8_e4m3";
+  let description = [{
+    neuronx-cc's `--auto-cast` / `--auto-cast-type`. With `mode=matmult`,
+    the PE operands of every f32 `graph.matmul`, `graph.linear`,
+    `graph.conv2d`, `graph.conv_transpose2d` and `graph.attention` (x and w;
+    Q, K and V) are cast to `type`; biases, masks and results stay f32, so
+    the products accumulate in fp32 in PSUM and are evacuated unrounded.
+    With `mode=all`, additionally every other f32 tensor of the function is
+    computed and stored in `type` (the engines' ALUs still compute in fp32;
+    each op's result is rounded to `type` when written); function arguments
+    and results keep their types, cast on entry and exit. `all` does not
+    take fp8_e4m3. `mode=none` changes nothing.
+
+    Constant operands are converted at compile time, round-to-nearest-even
+    (fp8_e4m3 saturating to +-448) exactly as the engines convert, so the
+    artifact stores them in the narrow type; run-time values get a
+    `graph.cast`.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", "\"none\"", "none, matmult or all">,
+    Option<"type", "type", "std::string", "\"bf16\"", "bf16, fp16 or fp8_e4m3">,
+  ];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
 #endif

@@ -34,6 +34,7 @@ const LoweringTable &loweringTable() {
     registerConvLowerings(t);
     registerNormLowerings(t);
     registerKernelLowerings(t);
+    registerAttentionLowerings(t);
     return t;
   }();
   return table;
