@@ -32,11 +32,6 @@ using namespace trellis::kernel;
 // KernelLibrary
 //===----------------------------------------------------------------------===//
 
-llvm::ArrayRef<llvm::StringRef> trellis::kernel::bindableGraphOps() {
-  static const llvm::StringRef ops[] = {"softmax", "layer_norm", "matmul", "linear"};
-  return ops;
-}
-
 llvm::Expected<KernelLibrary> KernelLibrary::create(ArrayRef<std::string> bindings,
                                                     StringRef libDir) {
   KernelLibrary lib;
@@ -215,6 +210,7 @@ public:
         .Case<graph::LayerNormOp>([&](auto o) { return bindLayerNorm(o); })
         .Case<graph::MatMulOp>([&](auto o) { return bindMatmul(o); })
         .Case<graph::LinearOp>([&](auto o) { return bindLinear(o); })
+        .Case<graph::AttentionOp>([&](auto o) { return bindAttention(o); })
         .Default([](Operation *) { return success(); });
   }
 
@@ -387,6 +383,77 @@ private:
     op.erase();
     return success();
   }
+
+  /// attention(qT [D, S], kT [D, S], v [S, Dv], scale=, causal=) for one
+  /// head, called once per head (the batch dims flattened); the heads'
+  /// results are concatenated and cast to the op's type if the kernel's
+  /// differs (kernels/attention.nki returns f32).
+  LogicalResult bindAttention(graph::AttentionOp op) {
+    std::string file = library.fileFor("attention");
+    if (file.empty())
+      return success();
+    if (op.getMask())
+      return op.emitError() << "'graph.attention' with an additive mask: an attention kernel "
+                               "takes the causal flag only";
+    RankedTensorType qt = typeOf(op.getQ()), kt = typeOf(op.getK()), vt = typeOf(op.getV());
+    int64_t rank = qt.getRank();
+    if (qt.getShape().drop_back(2) != kt.getShape().drop_back(2) ||
+        qt.getShape().drop_back(2) != vt.getShape().drop_back(2))
+      return op.emitError() << "'graph.attention' with broadcast batch dimensions: bind "
+                               "attention kernels to ops whose q, k and v have the same heads";
+    int64_t heads = 1;
+    for (int64_t d : qt.getShape().drop_back(2))
+      heads *= d;
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    // [B..., S, D] -> [heads, S, D], then head h as [S, D].
+    auto perHead = [&](Value v, int64_t h) {
+      RankedTensorType t = typeOf(v);
+      int64_t s = t.getDimSize(rank - 2), d = t.getDimSize(rank - 1);
+      Value flat = reshapeTo(b, loc, v, RankedTensorType::get({heads, s, d}, t.getElementType()));
+      Value one = graph::SliceOp::create(b, loc, RankedTensorType::get({1, s, d}, t.getElementType()),
+                                         flat, b.getDenseI64ArrayAttr({h, 0, 0}),
+                                         b.getDenseI64ArrayAttr({1, 1, 1}));
+      return reshapeTo(b, loc, one, RankedTensorType::get({s, d}, t.getElementType()));
+    };
+    KernelArg scale, causal;
+    scale.name = "scale";
+    scale.isTensor = false;
+    scale.isFloat = true;
+    scale.floatValue = op.getScale().convertToFloat();
+    causal.name = "causal";
+    causal.isTensor = false;
+    causal.intValue = op.getCausal() ? 1 : 0;
+    SmallVector<Value> outs;
+    for (int64_t h = 0; h < heads; ++h) {
+      Value q = transpose2d(b, loc, perHead(op.getQ(), h));
+      Value k = transpose2d(b, loc, perHead(op.getK(), h));
+      FailureOr<Value> o = callOne(b, op, file, {q, k, perHead(op.getV(), h)}, {scale, causal});
+      if (failed(o))
+        return failure();
+      RankedTensorType ot = typeOf(*o);
+      outs.push_back(reshapeTo(b, loc, *o,
+                               RankedTensorType::get({1, ot.getDimSize(0), ot.getDimSize(1)},
+                                                     ot.getElementType())));
+    }
+    RankedTensorType ot = typeOf(outs.front());
+    Value all = outs.size() == 1
+                    ? outs.front()
+                    : graph::ConcatOp::create(
+                          b, loc,
+                          RankedTensorType::get({heads, ot.getDimSize(1), ot.getDimSize(2)},
+                                                ot.getElementType()),
+                          outs, b.getI64IntegerAttr(0));
+    RankedTensorType want = op.getType();
+    Value result = reshapeTo(b, loc, all, RankedTensorType::get(want.getShape(), ot.getElementType()));
+    if (ot.getElementType() != want.getElementType())
+      result = graph::CastOp::create(b, loc, want, result);
+    if (failed(checkResult(op, file, result, want)))
+      return failure();
+    op.replaceAllUsesWith(result);
+    op.erase();
+    return success();
+  }
 };
 
 } // namespace
@@ -399,7 +466,8 @@ LogicalResult trellis::kernel::bindGraphOps(ModuleOp module, const KernelLibrary
   for (auto fn : module.getOps<func::FuncOp>())
     if (!fn->hasAttr("trellis.kernel"))
       fn.walk([&](Operation *op) {
-        if (mlir::isa<graph::SoftmaxOp, graph::LayerNormOp, graph::MatMulOp, graph::LinearOp>(op))
+        if (mlir::isa<graph::SoftmaxOp, graph::LayerNormOp, graph::MatMulOp, graph::LinearOp,
+                      graph::AttentionOp>(op))
           ops.push_back(op);
       });
   GraphOpBinder binder(module, library, arch);

@@ -4,7 +4,9 @@
 # (--kernel-lib kernels), and rmsnorm.nki a custom-domain node
 # (--kernel RmsNorm=...); the emulator's output is checked against a
 # float64 numpy reference, the profile names the kernels' source lines, and
-# kernels that do not fit a node are clear errors at the node.
+# kernels that do not fit a node are clear errors at the node. Then
+# attention.nki implements the fused attention of PyTorch-exported causal and
+# non-causal self-attention blocks, one call per head, against PyTorch.
 # usage: kernel_binding_test.sh SRC_DIR BIN_DIR WORK_DIR
 set -euo pipefail
 src=$1 bin=$2 work=$3
@@ -70,4 +72,22 @@ if "$bin/trellis-cc" compile "$work/model.onnx" -o "$work/none.tnef" 2> "$work/n
   echo "FAIL: compiled without the kernel"; exit 1
 fi
 grep -q "unsupported operator (domain 'com.example')" "$work/none.err"
+
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  echo "PASS (attention skipped: Debian's python3-torch is not installed)"
+  exit 0
+fi
+for kind in causal full; do
+  dir=$work/attention-$kind
+  /usr/bin/python3 "$src/test/e2e/gen_attention_model.py" "$dir" "$kind" 2>/dev/null
+  "$bin/trellis-cc" compile "$dir/model.onnx" --kernel "attention=$src/kernels/attention.nki" \
+    --emit=graph -o "$dir/graph.mlir"
+  calls=$(grep -c "graph.kernel_call @attention" "$dir/graph.mlir")
+  [ "$calls" = 2 ] || { echo "FAIL: $kind: expected a kernel call per head (2), got $calls"; exit 1; }
+  if grep -q "graph.attention" "$dir/graph.mlir"; then echo "FAIL: $kind: attention left"; exit 1; fi
+  "$bin/trellis-cc" compile "$dir/model.onnx" --kernel "attention=$src/kernels/attention.nki" \
+    -o "$dir/model.tnef"
+  "$bin/trellis-run" "$dir/model.tnef" --input "x=$dir/x.npy" --check "y=$dir/expected.npy" \
+    --rtol 1e-3 --atol 1e-4 --quiet
+done
 echo "PASS"

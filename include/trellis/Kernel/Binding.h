@@ -1,7 +1,8 @@
 //===- Binding.h - Hand-written kernels implementing graph ops ------------===//
 //
 // `trellis-cc compile --kernel OP=FILE.nki` / `--kernel-lib DIR` let a
-// traced kernel implement a graph op (softmax, layer_norm, matmul, linear)
+// traced kernel implement a graph op (softmax, layer_norm, matmul, linear,
+// attention)
 // or an ONNX node of a custom domain. Binding traces the kernel for the op's
 // operand types, adds the traced tile function to the module (marked
 // `trellis.kernel`) and replaces the op with a `graph.kernel_call`;
@@ -44,9 +45,6 @@ private:
   std::map<std::string, std::string> explicitFiles;
   std::string libDir;
 };
-
-/// The graph ops a kernel may implement, by the names --kernel uses.
-llvm::ArrayRef<llvm::StringRef> bindableGraphOps();
 
 /// Traces kernels and adds them to one module, once per distinct signature.
 class KernelBinder {

@@ -1,6 +1,6 @@
 // Tests that a kernel which cannot implement an op is an error at the op,
 // with the kernel's own message and line as a note.
-// RUN: not trellis-opt %s --split-input-file --trellis-bind-kernels="kernel=softmax=%S/../../../kernels/softmax.nki,layer_norm=%S/../../../kernels/layernorm.nki" 2>&1 | FileCheck %s
+// RUN: not trellis-opt %s --split-input-file --trellis-bind-kernels="kernel=softmax=%S/../../../kernels/softmax.nki,layer_norm=%S/../../../kernels/layernorm.nki,attention=%S/../../../kernels/attention.nki" 2>&1 | FileCheck %s
 // RUN: not trellis-opt %s --trellis-bind-kernels="kernel=softmax" 2>&1 | FileCheck %s --check-prefix=SYNTAX
 // RUN: not trellis-opt %s --trellis-bind-kernels="kernel=softmax=%t.missing.nki" 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not trellis-opt %s --trellis-bind-kernels="kernel-lib=%t.nodir" 2>&1 | FileCheck %s --check-prefix=NODIR
@@ -37,4 +37,12 @@ func.func @stats(%x: tensor<128x32xf32>) -> (tensor<128x32xf32>, tensor<128x1xf3
 func.func @ln_axis(%x: tensor<128x32xf32>) -> tensor<128x32xf32> {
   %y, %m, %r = graph.layer_norm %x axis = 0 : (tensor<128x32xf32>) -> (tensor<128x32xf32>, tensor<1x1xf32>, tensor<1x1xf32>)
   return %y : tensor<128x32xf32>
+}
+
+// -----
+
+// CHECK: error: 'graph.attention' with an additive mask: an attention kernel takes the causal flag only
+func.func @attention_mask(%q: tensor<1x128x64xf32>, %m: tensor<128x128xf32>) -> tensor<1x128x64xf32> {
+  %o = graph.attention %q, %q, %q mask %m scale = 1.250000e-01 : (tensor<1x128x64xf32>, tensor<1x128x64xf32>, tensor<1x128x64xf32>, tensor<128x128xf32>) -> tensor<1x128x64xf32>
+  return %o : tensor<1x128x64xf32>
 }

@@ -1,7 +1,7 @@
 // Tests --trellis-bind-kernels: each bindable graph op becomes a
 // graph.kernel_call of the kernel traced for its operand types, with the
 // reshapes and transposes the kernel's contract needs (docs/kernel-language.md).
-// RUN: trellis-opt %s --split-input-file --trellis-bind-kernels="kernel=softmax=%S/../../../kernels/softmax.nki,layer_norm=%S/../../../kernels/layernorm.nki,matmul=%S/../../../kernels/matmul.nki" | FileCheck %s
+// RUN: trellis-opt %s --split-input-file --trellis-bind-kernels="kernel=softmax=%S/../../../kernels/softmax.nki,layer_norm=%S/../../../kernels/layernorm.nki,matmul=%S/../../../kernels/matmul.nki,attention=%S/../../../kernels/attention.nki" | FileCheck %s
 
 // Leading dims are flattened into the kernel's rows and restored after.
 // CHECK-LABEL: func.func @softmax_rank3
@@ -59,4 +59,21 @@ func.func @layer_norm_defaults(%x: tensor<128x64xf32>) -> tensor<128x64xf32> {
 func.func @linear_bias_relu(%x: tensor<256x256xbf16>, %w: tensor<256x1024xbf16>, %b: tensor<1024xbf16>) -> tensor<256x1024xbf16> {
   %y = graph.linear %x, %w, %b {activation = #graph.activation<relu>} : (tensor<256x256xbf16>, tensor<256x1024xbf16>, tensor<1024xbf16>) -> tensor<256x1024xbf16>
   return %y : tensor<256x1024xbf16>
+}
+
+// -----
+
+// Attention: one call per head on slices of q, k, v (q and k transposed to
+// [D, S]), with scale and causal as scalars; the heads concatenate back.
+// CHECK-LABEL: func.func @attention_heads
+// CHECK: %[[Q0:.*]] = graph.slice %arg0 {starts = array<i64: 0, 0, 0>, steps = array<i64: 1, 1, 1>} : (tensor<2x128x64xf32>) -> tensor<1x128x64xf32>
+// CHECK: %[[Q0T:.*]] = graph.transpose %{{.*}} {perm = array<i64: 1, 0>} : (tensor<128x64xf32>) -> tensor<64x128xf32>
+// CHECK: %[[H0:.*]] = graph.kernel_call @attention(%[[Q0T]], %{{.*}}, %{{.*}}) : (tensor<64x128xf32>, tensor<64x128xf32>, tensor<128x64xf32>) -> tensor<128x64xf32>
+// CHECK: graph.slice %arg0 {starts = array<i64: 1, 0, 0>
+// CHECK: %[[H1:.*]] = graph.kernel_call @attention(
+// CHECK: graph.concat %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<1x128x64xf32>, tensor<1x128x64xf32>) -> tensor<2x128x64xf32>
+// CHECK-COUNT-1: func.func private @attention
+func.func @attention_heads(%q: tensor<2x128x64xf32>, %k: tensor<2x128x64xf32>, %v: tensor<2x128x64xf32>) -> tensor<2x128x64xf32> {
+  %o = graph.attention %q, %k, %v scale = 1.250000e-01 causal : (tensor<2x128x64xf32>, tensor<2x128x64xf32>, tensor<2x128x64xf32>) -> tensor<2x128x64xf32>
+  return %o : tensor<2x128x64xf32>
 }
