@@ -166,6 +166,19 @@ struct AutoCastPass : trellis::impl::AutoCastBase<AutoCastPass> {
       if (!mlir::isa<ConstantOp, CastOp>(op) && mlir::isa_and_nonnull<GraphDialect>(op.getDialect()))
         ops.push_back(&op);
     for (Operation *op : ops) {
+      if (auto call = mlir::dyn_cast<KernelCallOp>(op)) {
+        // A hand-written kernel was traced for its operand types: give it
+        // back the f32 it takes; its results keep the kernel's types.
+        auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
+        for (OpOperand &operand : op->getOpOperands()) {
+          auto buffer = callee ? mlir::dyn_cast<MemRefType>(
+                                     callee.getArgumentTypes()[operand.getOperandNumber()])
+                               : MemRefType();
+          if (buffer && buffer.getElementType().isF32() && !isF32Tensor(operand.get()))
+            operand.set(caster.widen(operand.get()));
+        }
+        continue;
+      }
       for (OpOperand &operand : op->getOpOperands())
         if (isF32Tensor(operand.get()))
           operand.set(caster.narrow(operand.get()));
