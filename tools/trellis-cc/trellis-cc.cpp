@@ -15,6 +15,7 @@
 #include "trellis/Support/FileIO.h"
 #include "trellis/Target/ArchConfig.h"
 #include "trellis/Tools/Disassembler.h"
+#include "trellis/Transforms/Sparsity.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -94,6 +95,23 @@ static cl::list<std::string> constantInputs(
              "as a constant (for inputs a static compiler must know, such as a Reshape's target "
              "shape); the input is no longer an input of the artifact (repeatable)"),
     cl::value_desc("name=file.pb"), cl::cat(category));
+
+static cl::opt<std::string> sparsityPattern(
+    "sparsity", cl::desc("N:M structured sparsity of constant matmul weights (e.g. 2:4); the "
+                         "target must list the pattern (docs/sparsity.md)"),
+    cl::value_desc("N:M"));
+static cl::opt<std::string> sparsityLayers(
+    "sparsity-layers",
+    cl::desc("with --sparsity: layers whose ONNX node name matches REGEX, or 'auto' (where the "
+             "timing model predicts a gain); default all"),
+    cl::value_desc("REGEX|auto"));
+static cl::opt<bool> sparsityPrune(
+    "sparsity-prune", cl::desc("with --sparsity: prune weights by magnitude per group of M "
+                               "(otherwise only already-sparse weights qualify)"));
+static cl::opt<std::string> sparsityReport(
+    "sparsity-report", cl::desc("with --sparsity: write the per-layer report to FILE (default: "
+                                "stderr)"),
+    cl::value_desc("FILE"));
 
 static cl::opt<std::string> kernelName(
     "kernel",
@@ -213,6 +231,13 @@ static int fail(const Twine &msg) {
 
 static std::string optionsString() {
   std::string s = "--target=" + targetName + " -O" + std::to_string((int)optLevel);
+  if (!sparsityPattern.empty()) {
+    s += " --sparsity=" + sparsityPattern;
+    if (!sparsityLayers.empty())
+      s += " --sparsity-layers=" + sparsityLayers;
+    if (sparsityPrune)
+      s += " --sparsity-prune";
+  }
   return s;
 }
 
@@ -274,6 +299,19 @@ static int compile() {
   auto arch = loadArchConfig(targetName);
   if (!arch)
     return fail(llvm::toString(arch.takeError()));
+  if (sparsityPattern.empty()) {
+    if (!sparsityLayers.empty())
+      return fail("--sparsity-layers needs --sparsity=N:M");
+    if (!sparsityReport.empty())
+      return fail("--sparsity-report needs --sparsity=N:M");
+    if (sparsityPrune)
+      return fail("--sparsity-prune needs --sparsity=N:M");
+  } else {
+    if (auto p = checkSparsityPattern(sparsityPattern, *arch); !p)
+      return fail(llvm::toString(p.takeError()));
+    if (llvm::Error e = checkSparsityLayers(sparsityLayers))
+      return fail(llvm::toString(std::move(e)));
+  }
 
   DialectRegistry registry;
   registerDialects(registry);
@@ -346,6 +384,10 @@ static int compile() {
   PipelineOptions opts;
   opts.target = targetName;
   opts.optLevel = (int)optLevel;
+  opts.sparsity = sparsityPattern;
+  opts.sparsityLayers = sparsityLayers;
+  opts.sparsityPrune = sparsityPrune;
+  opts.sparsityReport = sparsityReport;
   opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
                    : emit == Emit::Tile ? EmitStage::Tile
                                         : EmitStage::Isa;

@@ -14,6 +14,11 @@ struct PipelineOptions {
   std::string target = "trn2";
   int optLevel = 2;
   EmitStage stopAfter = EmitStage::Isa;
+  /// Structured sparsity (--trellis-sparsity): an N:M pattern, empty = off.
+  std::string sparsity;
+  std::string sparsityLayers; // regex over ONNX node names, "auto", or empty (all)
+  bool sparsityPrune = false;
+  std::string sparsityReport; // file; empty = stderr
 };
 
 /// graph -> (fusion) -> tile -> isa -> semaphores, stopping after

@@ -55,6 +55,15 @@ Strided broadcastTo(Value buffer, ArrayRef<int64_t> from, ArrayRef<int64_t> to);
 /// that the artifact's debug table can name graph op and ONNX node.
 Location tagLoc(mlir::Operation *op);
 
+/// A weight compressed to an N:M pattern (docs/sparsity.md): HBM buffers
+/// values [K / group * keep, N] and tags [K / group * keep, ceil(N / 4)] i16.
+/// emitLinear then contracts 128 compressed rows (128 * group / keep
+/// original rows) per tile.sparse_matmul; `w` is ignored.
+struct SparseWeight {
+  Value values, tags;
+  int64_t keep = 0, group = 0;
+};
+
 class GraphLowering {
 public:
   explicit GraphLowering(mlir::OpBuilder &b) : b(b) {}
@@ -111,7 +120,8 @@ public:
   /// through, K accumulates in PSUM, bias and activation ride on the
   /// PSUM-evicting activation instruction.
   void emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
-                  int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt);
+                  int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt,
+                  const struct SparseWeight *sparse = nullptr);
 
   /// How an element-wise op produces one tile from its loaded inputs.
   using TileBody =
