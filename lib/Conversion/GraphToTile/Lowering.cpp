@@ -108,21 +108,44 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                                        full(nt, 1), biasCol, full(nt, 1), nullptr);
       }
       Value psum = alloc(loc, {nt, mt}, f32, Space::psum);
+      // Sparse: the compressed values and tag words of all full 128-row K
+      // tiles of this column block come in one DMA each ([128, tiles, nt]):
+      // a sparse MM does up to 4x the work of a dense one in the same time,
+      // and per-tile DMAs, each paying the fixed DMA latency on its queue,
+      // would not keep up (docs/sparsity.md).
+      int64_t words = (N + 3) / 4, tw = (nt + 3) / 4, fullTiles = kRows / kPartitions;
+      Value valuesBlock, tagsBlock;
+      if (sparse && fullTiles > 1) {
+        valuesBlock = alloc(loc, {kPartitions, fullTiles * nt}, elt, Space::sbuf);
+        tile::LoadOp::create(b, loc, valuesBlock, full(kPartitions, fullTiles * nt),
+                             sparse->values,
+                             view(0, kPartitions, N, n0, {fullTiles, nt}, {kPartitions * N, 1}));
+        tagsBlock = alloc(loc, {kPartitions, fullTiles * tw}, b.getIntegerType(16), Space::sbuf);
+        tile::LoadOp::create(b, loc, tagsBlock, full(kPartitions, fullTiles * tw), sparse->tags,
+                             view(0, kPartitions, words, n0 / 4, {fullTiles, tw},
+                                  {kPartitions * words, 1}));
+      }
       for (int64_t k0 = 0, ki = 0; k0 < kRows; k0 += kPartitions, ++ki) {
         int64_t kt = std::min(kPartitions, kRows - k0);
         if (sparse) {
           // Compressed values[k0:k0+kt, n0:n0+nt] and their tag words.
-          int64_t words = (N + 3) / 4, tw = (nt + 3) / 4;
-          Value wt = alloc(loc, {kt, nt}, elt, Space::sbuf);
-          tile::LoadOp::create(b, loc, wt, full(kt, nt), sparse->values,
-                               view(0, kt, N, k0 * N + n0, {nt}, {1}));
-          Value tt = alloc(loc, {kt, tw}, b.getIntegerType(16), Space::sbuf);
-          tile::LoadOp::create(b, loc, tt, full(kt, tw), sparse->tags,
-                               view(0, kt, words, k0 * words + n0 / 4, {tw}, {1}));
+          Value wt = valuesBlock, tt = tagsBlock;
+          tile::ViewAttr wv = view(0, kt, 0, ki * nt, {nt}, {1});
+          tile::ViewAttr tv = view(0, kt, 0, ki * tw, {tw}, {1});
+          if (!valuesBlock || ki >= fullTiles) {
+            wt = alloc(loc, {kt, nt}, elt, Space::sbuf);
+            tile::LoadOp::create(b, loc, wt, full(kt, nt), sparse->values,
+                                 view(0, kt, N, k0 * N + n0, {nt}, {1}));
+            tt = alloc(loc, {kt, tw}, b.getIntegerType(16), Space::sbuf);
+            tile::LoadOp::create(b, loc, tt, full(kt, tw), sparse->tags,
+                                 view(0, kt, words, k0 * words + n0 / 4, {tw}, {1}));
+            wv = full(kt, nt);
+            tv = full(kt, tw);
+          }
           Value xt = hoist ? movingTiles[ki] : loadMoving(k0, kt);
-          tile::SparseMatmulOp::create(b, loc, psum, full(nt, mt), wt, full(kt, nt), tt,
-                                       full(kt, tw), xt, full(kt, ratio * mt), sparse->keep,
-                                       sparse->group, /*start=*/k0 == 0);
+          tile::SparseMatmulOp::create(b, loc, psum, full(nt, mt), wt, wv, tt, tv, xt,
+                                       full(kt, ratio * mt), sparse->keep, sparse->group,
+                                       /*start=*/k0 == 0);
           continue;
         }
         // Stationary: w[k0:k0+kt, n0:n0+nt], K on partitions.
