@@ -8,6 +8,9 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <map>
+#include <tuple>
+
 using namespace mlir;
 using namespace trellis;
 using namespace trellis::lowering;
@@ -68,6 +71,13 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
   int64_t ratio = sparse ? sparse->group / sparse->keep : 1;
   int64_t kRows = sparse ? K / ratio : K; // partitions' worth of contraction rows
   int64_t kTiles = (kRows + kPartitions - 1) / kPartitions;
+  // Compressed weights small enough stay in SBUF across row blocks instead
+  // of being reloaded for each (a dense weight of the same shape is `ratio`
+  // times larger): column block n0 -> its values and tags tiles.
+  int64_t nTiles = (N + kPartitions - 1) / kPartitions;
+  bool resident = sparse && M > kMovingMax && kRows % kPartitions == 0 &&
+                  nTiles * kTiles * (kPartitions * eltBytes + 32 * 2) <= kResidentWeightBytes;
+  std::map<int64_t, std::pair<Value, Value>> residentBlocks;
   for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
     int64_t mt = std::min(kMovingMax, M - m0);
     // The moving tiles x[m0:m0+mt, :]^T are loaded once per row block and
@@ -115,7 +125,9 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
       // would not keep up (docs/sparsity.md).
       int64_t words = (N + 3) / 4, tw = (nt + 3) / 4, fullTiles = kRows / kPartitions;
       Value valuesBlock, tagsBlock;
-      if (sparse && fullTiles > 1) {
+      if (auto it = residentBlocks.find(n0); it != residentBlocks.end()) {
+        std::tie(valuesBlock, tagsBlock) = it->second;
+      } else if (sparse && (fullTiles > 1 || resident)) {
         valuesBlock = alloc(loc, {kPartitions, fullTiles * nt}, elt, Space::sbuf);
         tile::LoadOp::create(b, loc, valuesBlock, full(kPartitions, fullTiles * nt),
                              sparse->values,
@@ -124,6 +136,8 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
         tile::LoadOp::create(b, loc, tagsBlock, full(kPartitions, fullTiles * tw), sparse->tags,
                              view(0, kPartitions, words, n0 / 4, {fullTiles, tw},
                                   {kPartitions * words, 1}));
+        if (resident)
+          residentBlocks[n0] = {valuesBlock, tagsBlock};
       }
       for (int64_t k0 = 0, ki = 0; k0 < kRows; k0 += kPartitions, ++ki) {
         int64_t kt = std::min(kPartitions, kRows - k0);
