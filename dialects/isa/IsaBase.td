@@ -47,7 +47,9 @@ def ISA_Opcode : I32EnumAttr<"Opcode", "instruction opcode", [
     I32EnumAttrCase<"memset", 10>,
     I32EnumAttrCase<"copy", 11>,
     I32EnumAttrCase<"nop", 12>,
-    I32EnumAttrCase<"dma_gather", 13>
+    I32EnumAttrCase<"dma_gather", 13>,
+    I32EnumAttrCase<"load_stationary_sparse", 14>,
+    I32EnumAttrCase<"multiply_moving_sparse", 15>
   ]> {
   let cppNamespace = "::trellis::isa";
   let genSpecializedAttr = 0;

@@ -293,6 +293,54 @@ LogicalResult MultiplyMovingOp::verify() {
   return success();
 }
 
+/// keep:group must be a pattern the compressed format can express (4-bit
+/// tags, whole moving partitions per kept row); which of them a target
+/// runs is checked against its arch config by the compiler and emulator.
+static LogicalResult verifyPattern(Operation *op, int64_t keep, int64_t group) {
+  if (keep < 1 || keep >= group || group > 16 || group % keep != 0)
+    return op->emitOpError("sparsity pattern ")
+           << keep << ":" << group << " is not N:M with 1 <= N < M <= 16 and N dividing M";
+  return success();
+}
+
+LogicalResult LoadStationarySparseOp::verify() {
+  InstChecker c{*this, (int64_t)getQueue()};
+  CHECK(c.queueIn({EngineKind::pe}));
+  CHECK(c.in("src0", getSrc0(), Space::sbuf));
+  CHECK(c.in("src1", getSrc1(), Space::sbuf));
+  CHECK(verifyPattern(*this, getKeep(), getGroup()));
+  int64_t kc = getSrc0().getPartCount(), m = getSrc0().getFreeElements();
+  if (m > 128)
+    return emitOpError("stationary matrix has ") << m << " columns; at most 128";
+  if (kc % getKeep())
+    return emitOpError("compressed rows (") << kc << ") must be whole groups of " << getKeep();
+  if (getSrc1().getDtype() != DType::i16)
+    return emitOpError("tags must be i16 words");
+  if (getSrc1().getPartCount() != kc || getSrc1().getFreeElements() != (m + 3) / 4)
+    return emitOpError("tags must be ") << kc << "x" << (m + 3) / 4
+                                        << " (four 4-bit tags per word)";
+  return success();
+}
+
+LogicalResult MultiplyMovingSparseOp::verify() {
+  InstChecker c{*this, (int64_t)getQueue()};
+  CHECK(c.queueIn({EngineKind::pe}));
+  CHECK(c.in("dst", getDst(), Space::psum));
+  CHECK(c.in("src0", getSrc0(), Space::sbuf));
+  CHECK(verifyPattern(*this, getKeep(), getGroup()));
+  if (getDst().getDtype() != DType::f32)
+    return emitOpError("PSUM result must be f32");
+  int64_t ratio = getGroup() / getKeep(), free = getSrc0().getFreeElements();
+  if (free % ratio)
+    return emitOpError("moving free size ") << free << " is not " << ratio << " x N";
+  if (free / ratio > 512)
+    return emitOpError("moving matrix has ") << free / ratio
+                                             << " columns; at most 512 (one PSUM bank)";
+  if (getDst().getFreeElements() != free / ratio)
+    return emitOpError("PSUM columns differ from moving columns");
+  return success();
+}
+
 LogicalResult ActivationOp::verify() {
   InstChecker c{*this, (int64_t)getQueue()};
   CHECK(c.queueIn({EngineKind::act}));

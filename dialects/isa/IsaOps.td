@@ -117,6 +117,43 @@ def ISA_MultiplyMovingOp : ISA_Inst<"multiply_moving", "multiply_moving",
   }];
 }
 
+def ISA_LoadStationarySparseOp : ISA_Inst<"load_stationary_sparse", "load_stationary_sparse",
+    (ins ISA_AP:$src0, ISA_AP:$src1, I64Attr:$keep, I64Attr:$group),
+    "$src0 `,` $src1 `keep` $keep `group` $group"> {
+  let summary = "load a compressed N:M structured-sparse stationary matrix";
+  let description = [{
+    `src0` holds the compressed values [Kc <= 128, M <= 128] (row
+    g*keep + j = the j-th kept element of contraction group g), `src1` the
+    tags [Kc, ceil(M / 4)] i16: each value's 4-bit position within its group
+    of `group` contraction rows, four per 16-bit word along M (column 4w + i in
+    bits [4i, 4i + 4) of word w). The latched matrix is the dense
+    [Kc / keep * group, M] with zeros at the untagged positions (docs/sparsity.md).
+    Patterns (keep:group) are the target's `sparsity` list.
+
+    ```mlir
+    isa.load_stationary_sparse pe <sbuf[0+128] +0 bf16 [[128,1]]>, <sbuf[0+128] +256 i16 [[32,1]]> keep 2 group 4
+    ```
+  }];
+}
+
+def ISA_MultiplyMovingSparseOp : ISA_Inst<"multiply_moving_sparse", "multiply_moving_sparse",
+    (ins ISA_AP:$dst, ISA_AP:$src0, I64Attr:$keep, I64Attr:$group, UnitAttr:$start),
+    "$dst `,` $src0 `keep` $keep `group` $group (`start` $start^)?"> {
+  let summary = "stream the moving matrix [Kc, ratio, N] through a sparse stationary";
+  let description = [{
+    `dst[M, N] (+)= stationary[Kc / keep * group, M]^T @ moving`, where the
+    moving matrix of Kc * ratio rows (ratio = group / keep) is read as
+    `src0` = [Kc partitions, ratio * N]: partition p holds rows p*ratio ..
+    p*ratio + ratio - 1, N elements each. The stationary must have been
+    latched by `load_stationary_sparse` with the same pattern. Up to
+    `ratio` times the work of a dense `multiply_moving` in the same cycles.
+
+    ```mlir
+    isa.multiply_moving_sparse pe <psum[0+128] +0 f32 [[512,1]]>, <sbuf[0+128] +0 bf16 [[1024,1]]> keep 2 group 4 start
+    ```
+  }];
+}
+
 def ISA_ActivationOp : ISA_Inst<"activation", "activation",
     (ins ISA_AP:$dst, ISA_AP:$src0, OptionalAttr<ISA_AP>:$src1,
          ISA_ActFuncAttr:$func, DefaultValuedAttr<F32Attr, "1.0">:$scale,

@@ -253,6 +253,45 @@ LogicalResult MatmulOp::verify() {
   return success();
 }
 
+LogicalResult SparseMatmulOp::verify() {
+  CHECK(expectSpace(*this, "psum", getPsum(), {isa::Space::psum}));
+  CHECK(expectSpace(*this, "values", getValues(), {isa::Space::sbuf}));
+  CHECK(expectSpace(*this, "tags", getTags(), {isa::Space::sbuf}));
+  CHECK(expectSpace(*this, "moving", getMoving(), {isa::Space::sbuf}));
+  CHECK(verifyOperand(*this, "psum", getPsum(), getPsumView()));
+  CHECK(verifyOperand(*this, "values", getValues(), getValuesView()));
+  CHECK(verifyOperand(*this, "tags", getTags(), getTagsView()));
+  CHECK(verifyOperand(*this, "moving", getMoving(), getMovingView()));
+  int64_t keep = getKeep(), group = getGroup();
+  if (keep < 1 || keep >= group || group > 16 || group % keep != 0)
+    return emitOpError("sparsity pattern ")
+           << keep << ":" << group << " is not N:M with 1 <= N < M <= 16 and N dividing M";
+  ViewAttr st = getValuesView(), tg = getTagsView(), mv = getMovingView(), ps = getPsumView();
+  int64_t kc = st.getPartCount(), m = st.getFreeElements(), ratio = group / keep;
+  if (kc % keep)
+    return emitOpError("values have ") << kc << " rows; not whole groups of " << keep;
+  if (m > 128)
+    return emitOpError("values have ") << m << " columns; at most 128";
+  if (!cast<MemRefType>(getTags().getType()).getElementType().isInteger(16))
+    return emitOpError("tags must be i16 words");
+  if (tg.getPartCount() != kc || tg.getFreeElements() != (m + 3) / 4)
+    return emitOpError("tags view must be ") << kc << "x" << (m + 3) / 4;
+  if (mv.getPartCount() != kc)
+    return emitOpError("values and moving differ in partitions (")
+           << kc << " vs " << mv.getPartCount() << ")";
+  if (mv.getFreeElements() % ratio)
+    return emitOpError("moving has ") << mv.getFreeElements() << " elements per partition; not "
+                                      << ratio << " x N";
+  int64_t n = mv.getFreeElements() / ratio;
+  if (n > 512)
+    return emitOpError("moving has ") << n << " columns; at most 512 (one PSUM bank)";
+  if (ps.getPartCount() != m || ps.getFreeElements() != n)
+    return emitOpError("psum view must be ") << m << "x" << n;
+  if (!cast<MemRefType>(getPsum().getType()).getElementType().isF32())
+    return emitOpError("PSUM accumulates in f32");
+  return success();
+}
+
 LogicalResult ActivationOp::verify() {
   CHECK(expectSpace(*this, "dst", getDst(), {isa::Space::sbuf, isa::Space::psum}));
   CHECK(expectSpace(*this, "src", getSrc(), {isa::Space::sbuf, isa::Space::psum}));

@@ -168,6 +168,33 @@ def Tile_MatmulOp : Tile_Op<"matmul"> {
   }];
 }
 
+def Tile_SparseMatmulOp : Tile_Op<"sparse_matmul"> {
+  let summary = "psum[M,N] (+)= decompress(values, tags)^T @ moving on the PE array, N:M sparse";
+  let description = [{
+    The stationary is an N:M structured-sparse matrix (`keep` of every
+    `group` contraction rows), compressed: `values` [Kc <= 128, M <= 128] and
+    `tags` [Kc, ceil(M / 4)] i16, each value's 4-bit position in its group,
+    four per word (docs/sparsity.md). `moving` is the dense [Kc * ratio, N]
+    matrix (ratio = group / keep) read as [Kc, ratio * N]: partition p holds
+    rows p*ratio .. p*ratio + ratio - 1. N <= 512; output in PSUM (fp32).
+    Lowers to `load_stationary_sparse` + `multiply_moving_sparse`.
+
+    ```mlir
+    tile.sparse_matmul %ps <[0+128] +0 [[8,1]]>, %w <[0+64] +0 [[128,1]]>, %t <[0+64] +0 [[32,1]]>, %x <[0+64] +0 [[16,1]]> keep 2 group 4 start : memref<128x8xf32, #tile.mem<psum>>, memref<64x128xbf16, #tile.mem<sbuf>>, memref<64x32xi16, #tile.mem<sbuf>>, memref<64x16xbf16, #tile.mem<sbuf>>
+    ```
+  }];
+  let arguments = (ins Tile_Buffer:$psum, Tile_ViewAttr:$psumView,
+                       Tile_Buffer:$values, Tile_ViewAttr:$valuesView,
+                       Tile_Buffer:$tags, Tile_ViewAttr:$tagsView,
+                       Tile_Buffer:$moving, Tile_ViewAttr:$movingView,
+                       I64Attr:$keep, I64Attr:$group, UnitAttr:$start);
+  let assemblyFormat = [{
+    $psum $psumView `,` $values $valuesView `,` $tags $tagsView `,` $moving $movingView
+    `keep` $keep `group` $group (`start` $start^)? attr-dict
+    `:` type($psum) `,` type($values) `,` type($tags) `,` type($moving)
+  }];
+}
+
 def Tile_ActivationOp : Tile_Op<"activation", [AttrSizedOperandSegments]> {
   let summary = "dst = func(src * scale + bias) on the activation engine";
   let description = [{

@@ -158,6 +158,8 @@ FailureOr<Program> trellis::encodeIsaProgram(ProgramOp program, const ArchConfig
         if (name == "base") in.base = i.getInt();
         else if (name == "pstep") in.pstep = i.getInt();
         else if (name == "fstep") in.fstep = i.getInt();
+        else if (name == "keep") in.keep = i.getInt();
+        else if (name == "group") in.group = i.getInt();
         else return op.emitOpError("unknown integer field '") << name << "'";
         continue;
       }
@@ -229,6 +231,8 @@ OwningOpRef<ModuleOp> trellis::decodeIsaProgram(const Program &p, MLIRContext &c
       else if (f == "base") a = b.getI64IntegerAttr(in.base);
       else if (f == "pstep") a = b.getI64IntegerAttr(in.pstep);
       else if (f == "fstep") a = b.getI64IntegerAttr(in.fstep);
+      else if (f == "keep") a = b.getI64IntegerAttr(in.keep);
+      else if (f == "group") a = b.getI64IntegerAttr(in.group);
       if (a)
         state.addAttribute(nameAttr, a);
     }

@@ -120,6 +120,9 @@ struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<Convert
     }
     unsigned constants = 0;
     for (auto c : f.getOps<tile::ConstantOp>()) {
+      // A weight replaced by its compressed form (sparsity) is not stored.
+      if (c->use_empty())
+        continue;
       placeHbm(c);
       auto t = c.getType();
       isa::TensorOp::create(b, c.getLoc(), b.getStringAttr("cst" + Twine(constants++)),
@@ -238,6 +241,15 @@ struct ConvertTileToIsaPass : public trellis::impl::ConvertTileToIsaBase<Convert
       isa::MultiplyMovingOp::create(b, loc, q(isa::kQueuePE), noWaits, UnitAttr(),
                                     ap(o.getPsum(), o.getPsumView(), address),
                                     ap(o.getMoving(), o.getMovingView(), address), o.getStartAttr());
+    } else if (auto o = dyn_cast<tile::SparseMatmulOp>(op)) {
+      isa::LoadStationarySparseOp::create(b, loc, q(isa::kQueuePE), noWaits, UnitAttr(),
+                                          ap(o.getValues(), o.getValuesView(), address),
+                                          ap(o.getTags(), o.getTagsView(), address),
+                                          o.getKeepAttr(), o.getGroupAttr());
+      isa::MultiplyMovingSparseOp::create(b, loc, q(isa::kQueuePE), noWaits, UnitAttr(),
+                                          ap(o.getPsum(), o.getPsumView(), address),
+                                          ap(o.getMoving(), o.getMovingView(), address),
+                                          o.getKeepAttr(), o.getGroupAttr(), o.getStartAttr());
     } else if (auto o = dyn_cast<tile::ActivationOp>(op)) {
       isa::AccessPatternAttr bias, accum;
       if (o.getBias())

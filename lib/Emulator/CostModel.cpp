@@ -53,8 +53,23 @@ int64_t emu::engineCycles(const Inst &inst, const EngineTiming &engine) {
   return perPass * ceilDiv(parts, engine.lanes);
 }
 
+int64_t emu::sparseMaxRatio(const ArchConfig &arch) {
+  if (arch.peakTflopsBf16 <= 0)
+    return 1;
+  return std::max<int64_t>(1, int64_t(arch.peakTflopsSparse / arch.peakTflopsBf16 + 1e-9));
+}
+
 int64_t emu::multiplyMovingCycles(const Inst &inst, const ArchConfig &arch) {
-  int64_t c = std::max(freeCount(inst.src0), arch.mmMinIntervalCycles);
+  int64_t columns = freeCount(inst.src0);
+  if (inst.opcode == Opcode::multiply_moving_sparse && inst.keep > 0 &&
+      inst.group >= inst.keep) {
+    // One moving column per cycle, each PE row reading `ratio` moving rows
+    // ([Kc, ratio, N]); beyond sparseMaxRatio rows per cycle the read, not
+    // the array, sets the pace.
+    int64_t ratio = inst.group / inst.keep;
+    columns = ceilDiv(columns, std::min(ratio, sparseMaxRatio(arch)));
+  }
+  int64_t c = std::max(columns, arch.mmMinIntervalCycles);
   return inst.src0.dtype == isa::DType::f32 ? c * arch.mmFp32Slowdown : c;
 }
 
@@ -106,8 +121,10 @@ double emu::isolatedCostNs(const Inst &inst, const ArchConfig &arch) {
   case Opcode::dma_gather:
     return arch.dmaFixedLatencyNs + double(dmaBytes(inst)) / dmaBandwidthGBps(inst, arch);
   case Opcode::multiply_moving:
+  case Opcode::multiply_moving_sparse:
     return double(multiplyMovingCycles(inst, arch) + arch.peFillCycles) / arch.peClockGHz;
   case Opcode::load_stationary:
+  case Opcode::load_stationary_sparse:
     return double(loadStationaryCycles(inst, arch)) / arch.peClockGHz;
   default:
     if (const EngineTiming *e = engineOf(arch, k))

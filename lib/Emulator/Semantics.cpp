@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Semantics.h"
+#include "trellis/Support/Sparsity.h"
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -39,6 +40,7 @@ llvm::SmallVector<Access, 3> emu::accessesOf(const Inst &inst) {
   switch (inst.opcode) {
   case Opcode::dma:
   case Opcode::multiply_moving:
+  case Opcode::multiply_moving_sparse:
   case Opcode::tensor_scalar:
   case Opcode::tensor_reduce:
   case Opcode::transpose:
@@ -62,6 +64,10 @@ llvm::SmallVector<Access, 3> emu::accessesOf(const Inst &inst) {
     break;
   case Opcode::load_stationary:
     read(inst.src0, "src0");
+    break;
+  case Opcode::load_stationary_sparse:
+    read(inst.src0, "src0");
+    read(inst.src1, "src1");
     break;
   case Opcode::iota:
   case Opcode::memset:
@@ -205,6 +211,8 @@ static llvm::Error verifyMultiplyMoving(const Inst &I, const MachineLimits &lim,
                 isa::stringifyDType(I.dst.dtype).str().c_str());
   if (!pe.loaded)
     return fail("multiply_moving with no stationary matrix loaded");
+  if (pe.keep)
+    return fail("multiply_moving after load_stationary_sparse (use multiply_moving_sparse)");
   int64_t n = freeCount(I.src0);
   if (I.src0.partCount != pe.rows)
     return fail("multiply_moving moving K = %lld but the stationary has K = %lld",
@@ -224,6 +232,77 @@ static llvm::Error verifyMultiplyMoving(const Inst &I, const MachineLimits &lim,
   int64_t first = I.dst.offset + lo * 4, last = I.dst.offset + hi * 4 + 3;
   if (bank > 0 && first / bank != last / bank)
     return fail("multiply_moving dst bytes [%lld, %lld) cross a PSUM bank boundary",
+                (long long)first, (long long)last + 1);
+  return llvm::Error::success();
+}
+
+static llvm::Error verifySparsePattern(const Inst &I, const MachineLimits &lim,
+                                       const char *what) {
+  std::string pat = std::to_string(I.keep) + ":" + std::to_string(I.group);
+  for (const std::string &p : lim.arch->sparsityPatterns)
+    if (p == pat)
+      return llvm::Error::success();
+  return fail("%s: target %s has no %s structured sparsity", what, lim.arch->name.c_str(),
+              pat.c_str());
+}
+
+static llvm::Error verifyLoadStationarySparse(const Inst &I, const MachineLimits &lim) {
+  if (auto e = verifySparsePattern(I, lim, "load_stationary_sparse"))
+    return e;
+  if (auto e = requireSpace(I.src0, "src0", {Space::sbuf}, "load_stationary_sparse"))
+    return e;
+  if (auto e = requireSpace(I.src1, "src1", {Space::sbuf}, "load_stationary_sparse"))
+    return e;
+  int64_t kc = I.src0.partCount, m = freeCount(I.src0);
+  if (kc > lim.arch->peRows || m > lim.arch->peCols)
+    return fail("load_stationary_sparse of %lld x %lld exceeds the %lld x %lld PE array",
+                (long long)kc, (long long)m, (long long)lim.arch->peRows,
+                (long long)lim.arch->peCols);
+  if (kc % I.keep)
+    return fail("load_stationary_sparse: %lld compressed rows are not whole groups of %lld",
+                (long long)kc, (long long)I.keep);
+  if (I.src1.dtype != isa::DType::i16 || I.src1.partCount != kc ||
+      freeCount(I.src1) != (m + 3) / 4)
+    return fail("load_stationary_sparse tags must be i16 [%lld, %lld]", (long long)kc,
+                (long long)(m + 3) / 4);
+  return llvm::Error::success();
+}
+
+static llvm::Error verifyMultiplyMovingSparse(const Inst &I, const MachineLimits &lim,
+                                              const PEState &pe) {
+  if (auto e = requireSpace(I.src0, "src0", {Space::sbuf}, "multiply_moving_sparse"))
+    return e;
+  if (auto e = requireSpace(I.dst, "dst", {Space::psum}, "multiply_moving_sparse"))
+    return e;
+  if (I.dst.dtype != isa::DType::f32)
+    return fail("multiply_moving_sparse accumulates in f32, not %s",
+                isa::stringifyDType(I.dst.dtype).str().c_str());
+  if (!pe.loaded || pe.keep == 0)
+    return fail("multiply_moving_sparse with no sparse stationary matrix loaded");
+  if (pe.keep != I.keep || pe.group != I.group)
+    return fail("multiply_moving_sparse pattern %lld:%lld but the stationary is %lld:%lld",
+                (long long)I.keep, (long long)I.group, (long long)pe.keep, (long long)pe.group);
+  int64_t ratio = I.group / I.keep, free = freeCount(I.src0);
+  if (I.src0.partCount != pe.rows)
+    return fail("multiply_moving_sparse moving has %lld partitions but the stationary %lld "
+                "compressed rows",
+                (long long)I.src0.partCount, (long long)pe.rows);
+  if (free % ratio || freeCount(I.dst) != free / ratio)
+    return fail("multiply_moving_sparse moving has %lld elements per partition, not %lld x "
+                "the %lld dst columns",
+                (long long)free, (long long)ratio, (long long)freeCount(I.dst));
+  if (I.dst.partCount != pe.cols)
+    return fail("multiply_moving_sparse dst has %lld partitions but the stationary has M = %lld",
+                (long long)I.dst.partCount, (long long)pe.cols);
+  int64_t n = free / ratio, bank = lim.arch->psumBankBytes();
+  if (n * 4 > bank)
+    return fail("multiply_moving_sparse N = %lld exceeds one %lld-byte PSUM bank",
+                (long long)n, (long long)bank);
+  int64_t lo, hi;
+  freeOffsetRange(I.dst, lo, hi);
+  int64_t first = I.dst.offset + lo * 4, last = I.dst.offset + hi * 4 + 3;
+  if (bank > 0 && first / bank != last / bank)
+    return fail("multiply_moving_sparse dst bytes [%lld, %lld) cross a PSUM bank boundary",
                 (long long)first, (long long)last + 1);
   return llvm::Error::success();
 }
@@ -284,6 +363,8 @@ static bool engineAllowed(Opcode op, EngineKind k) {
     return k == EngineKind::dma;
   case Opcode::load_stationary:
   case Opcode::multiply_moving:
+  case Opcode::load_stationary_sparse:
+  case Opcode::multiply_moving_sparse:
     return k == EngineKind::pe;
   case Opcode::activation:
     return k == EngineKind::act;
@@ -302,6 +383,8 @@ static const char *engineList(Opcode op) {
     return "a DMA queue";
   case Opcode::load_stationary:
   case Opcode::multiply_moving:
+  case Opcode::load_stationary_sparse:
+  case Opcode::multiply_moving_sparse:
     return "pe";
   case Opcode::activation:
     return "act";
@@ -342,6 +425,10 @@ llvm::Error emu::verifyInst(const Inst &I, const MachineLimits &lim, const PESta
     return verifyLoadStationary(I, lim);
   case Opcode::multiply_moving:
     return verifyMultiplyMoving(I, lim, pe);
+  case Opcode::load_stationary_sparse:
+    return verifyLoadStationarySparse(I, lim);
+  case Opcode::multiply_moving_sparse:
+    return verifyMultiplyMovingSparse(I, lim, pe);
   case Opcode::activation:
     return verifyActivation(I, lim);
   case Opcode::tensor_tensor:
@@ -641,6 +728,58 @@ static void execMultiplyMoving(const Inst &I, Memories &mem, const PEState &pe) 
     storeRow(d, m, r.c.data() + m * N);
 }
 
+/// Latches the decompressed [M][Kc / keep * group] matrix, so the sparse
+/// MM is exactly the dense MM over the pruned weights (same kernel, same
+/// k-ascending accumulation; the zeros are multiplied too).
+static llvm::Error execLoadStationarySparse(const Inst &I, Memories *mem, PEState &pe) {
+  int64_t kc = I.src0.partCount, M = freeCount(I.src0);
+  pe.loaded = true;
+  pe.rows = kc;
+  pe.cols = M;
+  pe.keep = I.keep;
+  pe.group = I.group;
+  if (!mem)
+    return llvm::Error::success();
+  Operand s = resolve(*mem, I.src0), t = resolve(*mem, I.src1);
+  int64_t words = freeCount(I.src1);
+  std::vector<float> values(size_t(kc * M));
+  std::vector<uint16_t> tags(size_t(kc * words));
+  for (int64_t k = 0; k < kc; ++k) {
+    loadRow(s, k, values.data() + k * M);
+    loadRowBytes(t, k, reinterpret_cast<uint8_t *>(tags.data() + k * words));
+  }
+  auto dense = sparsity::decompress(values.data(), tags.data(), kc, M, {I.keep, I.group});
+  if (!dense)
+    return dense.takeError();
+  int64_t K = kc / I.keep * I.group;
+  pe.transposed.assign(size_t(M * K), 0.0f);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t m = 0; m < M; ++m)
+      pe.transposed[size_t(m * K + k)] = (*dense)[size_t(k * M + m)];
+  return llvm::Error::success();
+}
+
+/// Partition p of the moving [Kc, ratio * N] holds rows p*ratio .. p*ratio +
+/// ratio - 1: read row-major, it is the dense [Kc * ratio, N] moving matrix.
+static void execMultiplyMovingSparse(const Inst &I, Memories &mem, const PEState &pe) {
+  int64_t ratio = I.group / I.keep, K = pe.rows * ratio, M = pe.cols;
+  int64_t N = freeCount(I.src0) / ratio;
+  Operand s = resolve(mem, I.src0), d = resolve(mem, I.dst);
+  Rows &r = scratch();
+  r.a.resize(size_t(K * N));
+  r.c.resize(size_t(M * N));
+  for (int64_t p = 0; p < pe.rows; ++p)
+    loadRow(s, p, r.a.data() + p * ratio * N);
+  if (I.start)
+    std::fill(r.c.begin(), r.c.end(), 0.0f);
+  else
+    for (int64_t m = 0; m < M; ++m)
+      loadRow(d, m, r.c.data() + m * N);
+  matmulAccumulate(pe.transposed.data(), r.a.data(), r.c.data(), M, K, N);
+  for (int64_t m = 0; m < M; ++m)
+    storeRow(d, m, r.c.data() + m * N);
+}
+
 static void execActivation(const Inst &I, Memories &mem) {
   Operand s = resolve(mem, I.src0), d = resolve(mem, I.dst);
   int64_t n = freeCount(I.dst);
@@ -776,8 +915,11 @@ static void executeDirect(const Inst &I, Memories &mem, PEState &pe);
 llvm::Error emu::executeInst(const Inst &I, Memories *mem, PEState &pe) {
   if (I.opcode == Opcode::load_stationary) {
     execLoadStationary(I, mem, pe);
+    pe.keep = pe.group = 0;
     return llvm::Error::success();
   }
+  if (I.opcode == Opcode::load_stationary_sparse)
+    return execLoadStationarySparse(I, mem, pe);
   if (!mem)
     return llvm::Error::success();
   if (I.opcode == Opcode::dma_gather)
@@ -791,8 +933,11 @@ static void executeDirect(const Inst &I, Memories &mem, PEState &pe) {
   case Opcode::dma:
     return execDma(I, mem);
   case Opcode::load_stationary:
+  case Opcode::load_stationary_sparse:
   case Opcode::dma_gather:
     return; // handled by executeInst
+  case Opcode::multiply_moving_sparse:
+    return execMultiplyMovingSparse(I, mem, pe);
   case Opcode::multiply_moving:
     return execMultiplyMoving(I, mem, pe);
   case Opcode::activation:

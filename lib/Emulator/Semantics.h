@@ -29,8 +29,10 @@ llvm::SmallVector<Access, 3> accessesOf(const isa::Inst &inst);
 /// The tensor engine's latched stationary matrix.
 struct PEState {
   bool loaded = false;
-  int64_t rows = 0, cols = 0;     // K (partitions) x M (free)
-  std::vector<float> transposed; // [M][K], values as read (already in dtype)
+  int64_t rows = 0, cols = 0;     // K (partitions) x M (free); compressed K when sparse
+  int64_t keep = 0, group = 0;    // the N:M pattern of a sparse stationary; 0 when dense
+  std::vector<float> transposed; // [M][K], values as read (already in dtype); sparse:
+                                 // decompressed, [M][rows / keep * group]
 };
 
 /// Everything the checks need to know about the machine.

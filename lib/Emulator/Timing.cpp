@@ -59,16 +59,20 @@ double TimingModel::readyNs(const Inst &inst) const {
   double r = std::max(lsEndNs, peOtherEndNs);
   // A LoadStationary may start as soon as the MM before it has issued
   // (background load); anything else waits for the array to finish.
-  return std::max(r, inst.opcode == Opcode::load_stationary ? mmStartNs : mmEndNs);
+  bool ls = inst.opcode == Opcode::load_stationary ||
+            inst.opcode == Opcode::load_stationary_sparse;
+  return std::max(r, ls ? mmStartNs : mmEndNs);
 }
 
 double TimingModel::issuePE(const Inst &inst, double start) {
   double ghz = arch.peClockGHz;
   switch (inst.opcode) {
   case Opcode::load_stationary:
+  case Opcode::load_stationary_sparse:
     lsEndNs = start + double(loadStationaryCycles(inst, arch)) / ghz;
     return lsEndNs;
-  case Opcode::multiply_moving: {
+  case Opcode::multiply_moving:
+  case Opcode::multiply_moving_sparse: {
     // Pipeline fill: a stream of back-to-back MMs pays it once. Data
     // entering an idle array always needs the full fill, however short the
     // gap (the drain of the previous MM does not prefill the next one).

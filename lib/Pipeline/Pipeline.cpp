@@ -47,6 +47,16 @@ void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &
     castOpts.type = opts.autoCastType;
     pm.addNestedPass<func::FuncOp>(createAutoCast(castOpts));
   }
+  if (!opts.sparsity.empty()) {
+    // After fusion, so the marked ops are the ones the tiler sees.
+    SparsityOptions sp;
+    sp.sparsity = opts.sparsity;
+    sp.layers = opts.sparsityLayers;
+    sp.prune = opts.sparsityPrune;
+    sp.report = opts.sparsityReport;
+    sp.target = opts.target;
+    pm.addPass(createSparsity(sp));
+  }
   if (opts.stopAfter == EmitStage::Graph)
     return;
   // Tile onto the PE array, SBUF and PSUM.

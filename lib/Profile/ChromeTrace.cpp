@@ -17,10 +17,14 @@ using namespace trellis::profile;
 using isa::Opcode;
 
 uint64_t profile::instFlops(const isa::Inst &inst) {
-  if (inst.opcode != Opcode::multiply_moving)
+  if (inst.opcode != Opcode::multiply_moving && inst.opcode != Opcode::multiply_moving_sparse)
     return 0;
   auto nonNeg = [](int64_t v) { return uint64_t(std::max<int64_t>(v, 0)); };
   uint64_t k = nonNeg(inst.src0.partCount), n = nonNeg(inst.src0.freeElements());
+  // Sparse: the multiply-adds performed, over the compressed K (the moving
+  // partition holds group/keep rows of N elements).
+  if (inst.opcode == Opcode::multiply_moving_sparse && inst.keep > 0 && inst.group >= inst.keep)
+    n /= uint64_t(inst.group / inst.keep);
   uint64_t m = nonNeg(inst.dst.partCount);
   return 2 * k * m * n;
 }
@@ -127,7 +131,9 @@ std::string trackName(int64_t queue) {
 }
 
 int64_t trackOf(const isa::Inst &inst) {
-  return inst.opcode == Opcode::load_stationary && isa::queueKind(inst.queue) == isa::EngineKind::pe
+  return (inst.opcode == Opcode::load_stationary ||
+          inst.opcode == Opcode::load_stationary_sparse) &&
+                 isa::queueKind(inst.queue) == isa::EngineKind::pe
              ? kLoadStationaryTid
              : inst.queue;
 }
@@ -321,7 +327,8 @@ llvm::Error profile::writeChromeTrace(const Program &program, const ArchConfig &
           j.rawValue(number(std::max(0.0, double(startPs - toPs(t.readyNs)) / 1000.0)));
           j.attributeEnd();
         }
-        if (inst.opcode == Opcode::multiply_moving) {
+        if (inst.opcode == Opcode::multiply_moving ||
+            inst.opcode == Opcode::multiply_moving_sparse) {
           j.attribute("flops", int64_t(instFlops(inst)));
           j.attribute("dtype", isa::stringifyDType(inst.src0.dtype));
         }

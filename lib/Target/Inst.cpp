@@ -103,5 +103,6 @@ bool Inst::operator==(const Inst &o) const {
   return opcode == o.opcode && queue == o.queue && waits == o.waits && signal == o.signal && dst == o.dst &&
          src0 == o.src0 && src1 == o.src1 && accum == o.accum && func == o.func && op0 == o.op0 && op1 == o.op1 &&
          sameBits(scale, o.scale) && sameBits(imm0, o.imm0) && sameBits(imm1, o.imm1) && start == o.start &&
-         base == o.base && pstep == o.pstep && fstep == o.fstep && debugId == o.debugId;
+         base == o.base && pstep == o.pstep && fstep == o.fstep &&
+         keep == o.keep && group == o.group && debugId == o.debugId;
 }

@@ -88,6 +88,8 @@ void encodeInst(const isa::Inst &in, tnef::Instruction &out) {
   out.set_base(in.base);
   out.set_pstep(in.pstep);
   out.set_fstep(in.fstep);
+  out.set_keep(in.keep);
+  out.set_group(in.group);
   out.set_debug_id(in.debugId);
 }
 
@@ -229,6 +231,8 @@ Operands requiredOperands(isa::Opcode op) {
   switch (op) {
   case isa::Opcode::load_stationary:
     return {false, true, false};
+  case isa::Opcode::load_stationary_sparse:
+    return {false, true, true};
   case isa::Opcode::tensor_tensor:
   case isa::Opcode::dma_gather:
     return {true, true, true};
@@ -301,6 +305,14 @@ bool Decoder::decodeInst(const tnef::Instruction &pb, const Twine &where, size_t
   inst.base = pb.base();
   inst.pstep = pb.pstep();
   inst.fstep = pb.fstep();
+  inst.keep = pb.keep();
+  inst.group = pb.group();
+  bool sparse = inst.opcode == isa::Opcode::load_stationary_sparse ||
+                inst.opcode == isa::Opcode::multiply_moving_sparse;
+  if (sparse && (inst.keep < 1 || inst.keep >= inst.group || inst.group > 16 ||
+                 inst.group % inst.keep != 0))
+    return fail(what, "sparsity pattern " + Twine(inst.keep) + ":" + Twine(inst.group) +
+                          " is not N:M with 1 <= N < M <= 16, N dividing M");
   inst.debugId = pb.debug_id();
   if (numDebug != 0 && inst.debugId >= numDebug)
     return fail(what, "debug_id " + Twine(inst.debugId) + " out of range (debug table has " + Twine(numDebug) +

@@ -54,7 +54,7 @@ SmallVector<Access> accessesOf(Operation *op) {
     out.push_back({ap, name == "dst" || name == "accum"});
   }
   // multiply_moving reads what load_stationary latched; PE order covers it.
-  if (llvm::isa<MultiplyMovingOp>(op) && !op->hasAttr("start")) {
+  if (llvm::isa<MultiplyMovingOp, MultiplyMovingSparseOp>(op) && !op->hasAttr("start")) {
     SmallVector<Access> reads; // accumulating reads its destination
     for (const Access &a : out)
       if (a.write)

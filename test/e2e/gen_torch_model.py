@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Exports a seeded PyTorch model to ONNX with an input and PyTorch's output.
 
-Usage: gen_torch_model.py MODEL OUT_DIR [--seed 0] [--opset 17] [--size 224]
+Usage: gen_torch_model.py MODEL OUT_DIR [--seed 0] [--opset 17] [--size 224] [--prune N:M]
+                          [--export-pruned]
 
 MODEL is one of:
   resnet18     torchvision ResNet-18 (random weights), batch 1, 3xSIZExSIZE
@@ -10,6 +11,14 @@ MODEL is one of:
                GELU, batch_first), batch 1, sequence 64
   gpt2         a GPT-2-style pre-LayerNorm causal block (d 256, 4 heads,
                FFN 1024, tanh-GELU), batch 1, sequence 64
+  mlp          Linear 256-512, ReLU, Linear 512-256, ReLU, Linear 256-64;
+               batch 64
+
+With --prune N:M, expected.npy is the output with every linear weight
+(nn.Linear, and MultiheadAttention's input projection) magnitude-pruned to
+N:M along its input axis, computed here with torch independently of
+Trellis; the exported model keeps the dense weights (what trellis-cc
+--sparsity-prune starts from) unless --export-pruned is given.
 
 Writes OUT_DIR/model.onnx, OUT_DIR/input.npy, OUT_DIR/expected.npy (the
 output PyTorch computes in fp32) and OUT_DIR/atol.txt: 1e-3 of the
@@ -65,7 +74,30 @@ def build(name, size):
         return layer, torch.randn(1, 64, 256)
     if name == "gpt2":
         return CausalBlock(), torch.randn(1, 64, 256)
+    if name == "mlp":
+        return nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                             nn.Linear(256, 64)), torch.randn(64, 256)
     raise SystemExit("unknown model '%s'" % name)
+
+
+def prune_(weight, keep, group):
+    """Keeps the `keep` largest magnitudes of every `group` consecutive
+    elements along the input axis (dim 1) of a [out, in] weight, in place."""
+    out, inp = weight.shape
+    g = weight.view(out, inp // group, group)
+    idx = g.abs().topk(keep, dim=-1).indices
+    mask = torch.zeros_like(g, dtype=torch.bool).scatter_(-1, idx, True)
+    g.mul_(mask)
+
+
+def prune_model(model, pattern):
+    keep, group = (int(v) for v in pattern.split(":"))
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                prune_(m.weight, keep, group)
+            elif isinstance(m, nn.MultiheadAttention) and m.in_proj_weight is not None:
+                prune_(m.in_proj_weight, keep, group)
 
 
 def main():
@@ -75,17 +107,30 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--size", type=int, default=224, help="resnet18's image size")
+    ap.add_argument("--prune", metavar="N:M")
+    ap.add_argument("--export-pruned", action="store_true")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
     model, x = build(args.model, args.size)
     model = model.eval()
+    os.makedirs(args.out_dir, exist_ok=True)
+
+    def export():
+        torch.onnx.export(model, x, os.path.join(args.out_dir, "model.onnx"),
+                          input_names=["input"], output_names=["output"],
+                          opset_version=args.opset)
+
+    if args.prune and not args.export_pruned:
+        export()
+    if args.prune:
+        with torch.no_grad():
+            np.save(os.path.join(args.out_dir, "expected-dense.npy"), model(x).numpy())
+        prune_model(model, args.prune)
     with torch.no_grad():
         y = model(x)
-
-    os.makedirs(args.out_dir, exist_ok=True)
-    torch.onnx.export(model, x, os.path.join(args.out_dir, "model.onnx"), input_names=["input"],
-                      output_names=["output"], opset_version=args.opset)
+    if not args.prune or args.export_pruned:
+        export()
     np.save(os.path.join(args.out_dir, "input.npy"), x.numpy())
     np.save(os.path.join(args.out_dir, "expected.npy"), y.numpy())
     rng = float(y.max() - y.min())

@@ -16,6 +16,7 @@
 #include "trellis/Support/FileIO.h"
 #include "trellis/Target/ArchConfig.h"
 #include "trellis/Tools/Disassembler.h"
+#include "trellis/Transforms/Sparsity.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -106,6 +107,24 @@ static cl::list<std::string> constantInputs(
              "as a constant (for inputs a static compiler must know, such as a Reshape's target "
              "shape); the input is no longer an input of the artifact (repeatable)"),
     cl::value_desc("name=file.pb"), cl::cat(category));
+
+static cl::opt<std::string> sparsityPattern(
+    "sparsity", cl::desc("N:M structured sparsity of constant matmul weights (e.g. 2:4); the "
+                         "target must list the pattern (docs/sparsity.md)"),
+    cl::value_desc("N:M"), cl::cat(category));
+static cl::opt<std::string> sparsityLayers(
+    "sparsity-layers",
+    cl::desc("with --sparsity: layers whose ONNX node name matches REGEX, or 'auto' (where the "
+             "timing model predicts a gain); default all"),
+    cl::value_desc("REGEX|auto"), cl::cat(category));
+static cl::opt<bool> sparsityPrune(
+    "sparsity-prune", cl::desc("with --sparsity: prune weights by magnitude per group of M "
+                               "(otherwise only already-sparse weights qualify)"),
+    cl::cat(category));
+static cl::opt<std::string> sparsityReport(
+    "sparsity-report", cl::desc("with --sparsity: write the per-layer report to FILE (default: "
+                                "stderr)"),
+    cl::value_desc("FILE"), cl::cat(category));
 
 static cl::list<std::string> kernelFlags(
     "kernel",
@@ -240,6 +259,13 @@ static std::string optionsString() {
   }
   if (autoCast != "none")
     s += " --auto-cast=" + autoCast + " --auto-cast-type=" + autoCastType;
+  if (!sparsityPattern.empty()) {
+    s += " --sparsity=" + sparsityPattern;
+    if (!sparsityLayers.empty())
+      s += " --sparsity-layers=" + sparsityLayers;
+    if (sparsityPrune)
+      s += " --sparsity-prune";
+  }
   return s;
 }
 
@@ -341,6 +367,19 @@ static int compile() {
     return fail(llvm::toString(arch.takeError()));
   if (llvm::Error e = checkAutoCast(*arch))
     return fail(llvm::toString(std::move(e)));
+  if (sparsityPattern.empty()) {
+    if (!sparsityLayers.empty())
+      return fail("--sparsity-layers needs --sparsity=N:M");
+    if (!sparsityReport.empty())
+      return fail("--sparsity-report needs --sparsity=N:M");
+    if (sparsityPrune)
+      return fail("--sparsity-prune needs --sparsity=N:M");
+  } else {
+    if (auto p = checkSparsityPattern(sparsityPattern, *arch); !p)
+      return fail(llvm::toString(p.takeError()));
+    if (llvm::Error e = checkSparsityLayers(sparsityLayers))
+      return fail(llvm::toString(std::move(e)));
+  }
 
   DialectRegistry registry;
   registerDialects(registry);
@@ -433,6 +472,10 @@ static int compile() {
   }
   opts.autoCast = autoCast;
   opts.autoCastType = autoCastType;
+  opts.sparsity = sparsityPattern;
+  opts.sparsityLayers = sparsityLayers;
+  opts.sparsityPrune = sparsityPrune;
+  opts.sparsityReport = sparsityReport;
   opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
                    : emit == Emit::Tile ? EmitStage::Tile
                                         : EmitStage::Isa;

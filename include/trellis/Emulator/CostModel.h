@@ -23,12 +23,19 @@ double queueClockGHz(const ArchConfig &arch, int64_t q);
 /// per ceil(partitions / lanes) pass. 0 for nop.
 int64_t engineCycles(const isa::Inst &inst, const EngineTiming &engine);
 
+/// Moving rows a PE row can take per cycle in a sparse MultiplyMoving: the
+/// sparse peak over the dense one (trn2: 316 / 79 = 4); 1 without sparsity.
+int64_t sparseMaxRatio(const ArchConfig &arch);
+
 /// MultiplyMoving issue cycles without pipeline fill:
 /// max(N, mmMinIntervalCycles), times mmFp32Slowdown for an f32 moving tensor.
+/// multiply_moving_sparse (moving [Kc, ratio * N]): N becomes
+/// ceil(ratio * N / min(ratio, sparseMaxRatio)).
 int64_t multiplyMovingCycles(const isa::Inst &inst, const ArchConfig &arch);
 
 /// LoadStationary cycles: ceil(max(M, mmMinIntervalCycles) / lsSpeedup),
-/// times mmFp32Slowdown for an f32 stationary tensor.
+/// times mmFp32Slowdown for an f32 stationary tensor (also the sparse load:
+/// the compressed values, the tags riding along).
 int64_t loadStationaryCycles(const isa::Inst &inst, const ArchConfig &arch);
 
 /// Bytes a DMA moves (the larger of its two sides when it casts).

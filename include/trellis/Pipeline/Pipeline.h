@@ -23,6 +23,11 @@ struct PipelineOptions {
   /// bf16, fp16 or fp8_e4m3 (docs/mixed-precision.md).
   std::string autoCast = "none";
   std::string autoCastType = "bf16";
+  /// Structured sparsity (--trellis-sparsity): an N:M pattern, empty = off.
+  std::string sparsity;
+  std::string sparsityLayers; // regex over ONNX node names, "auto", or empty (all)
+  bool sparsityPrune = false;
+  std::string sparsityReport; // file; empty = stderr
 };
 
 /// graph -> (fusion) -> tile -> isa -> semaphores, stopping after

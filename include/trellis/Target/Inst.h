@@ -64,6 +64,7 @@ struct Inst {
   float scale = 1.0f, imm0 = 0.0f, imm1 = 0.0f;
   bool start = false;                  // multiply_moving: overwrite PSUM
   int64_t base = 0, pstep = 0, fstep = 0; // iota
+  int64_t keep = 0, group = 0;            // *_sparse: the N:M pattern (keep N of M)
 
   uint32_t debugId = 0; // index into the artifact's debug table
 

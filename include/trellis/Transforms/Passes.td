@@ -54,6 +54,36 @@ def BindKernels : Pass<"trellis-bind-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }
 
+def Sparsity : Pass<"trellis-sparsity", "mlir::ModuleOp"> {
+  let summary = "Make constant matmul weights N:M structured-sparse for the sparse PE path";
+  let description = [{
+    For every `graph.linear` / `graph.matmul` whose weight ([K, N], the
+    right-hand side) is a 2-D float `graph.constant` and whose ONNX node name
+    (the op's NameLoc) matches `sparsity-layers` (a regex searched in the
+    name; empty: every layer; `auto`: layers the cost model predicts at least
+    1.1x faster), checks that every group of M consecutive rows along K holds
+    at most N non-zeros per column, or with `sparsity-prune` zeroes all but
+    the N largest magnitudes of each group (in a constant of the op's own).
+    Such ops get `trellis.sparsity = "N:M"`; --convert-graph-to-tile then
+    compresses the weight (values + 4-bit tags) and emits
+    `tile.sparse_matmul`. Layers with K not a multiple of M, or not sparse
+    without pruning, are left dense. A report (per layer: pattern, kept
+    magnitude fraction, predicted speedup, status) goes to `sparsity-report`
+    (written atomically) or to stderr. A pattern the target does not list in
+    its "sparsity" config is an error.
+  }];
+  let options = [
+    Option<"sparsity", "sparsity", "std::string", "\"2:4\"", "the N:M pattern">,
+    Option<"layers", "sparsity-layers", "std::string", "\"\"",
+           "regex over ONNX node names, or 'auto'; empty: all">,
+    Option<"prune", "sparsity-prune", "bool", "false", "prune by magnitude per group">,
+    Option<"report", "sparsity-report", "std::string", "\"\"",
+           "report file ('' or '-': stderr)">,
+    Option<"target", "target", "std::string", "\"trn2\"", "arch config name or .json path">
+  ];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
 def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
   let summary = "Tile graph ops onto the 128x128 PE array, SBUF and PSUM";
   let description = [{

@@ -88,6 +88,8 @@ struct ConvertGraphToTilePass
     bool failed = false;
     for (Operation &op : f.getBody().front()) {
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        if (failed) // a failed lowering left its results without buffers
+          break;
         for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
           Value outArg = entry->getArgument(nIn + i);
           Value src = L.buffer(v);

@@ -7,9 +7,68 @@
 
 #include "Lowering.h"
 
+#include "trellis/Support/Sparsity.h"
+
 using namespace mlir;
 using namespace trellis;
 using namespace trellis::lowering;
+
+/// The attribute --trellis-sparsity puts on a linear / matmul whose constant
+/// weight it made N:M sparse.
+static constexpr llvm::StringLiteral kSparsityAttr = "trellis.sparsity";
+
+/// Compresses the constant weight [K, N] of an op marked by the sparsity
+/// pass into HBM constants (values + tags). std::nullopt, with no error,
+/// when the op is not marked; failure (reported) when the mark is invalid.
+static FailureOr<std::optional<SparseWeight>> sparseWeight(Operation *op, Value w,
+                                                           GraphLowering &L) {
+  auto mark = op->getAttrOfType<StringAttr>(kSparsityAttr);
+  if (!mark)
+    return std::optional<SparseWeight>();
+  auto pattern = sparsity::parsePattern(mark.getValue());
+  if (!pattern)
+    return op->emitOpError(kSparsityAttr) << ": " << llvm::toString(pattern.takeError());
+  auto cst = w.getDefiningOp<graph::ConstantOp>();
+  auto dense = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : DenseElementsAttr();
+  auto type = cast<RankedTensorType>(w.getType());
+  if (!dense || type.getRank() != 2 || !mlir::isa<FloatType>(type.getElementType()))
+    return op->emitOpError(kSparsityAttr) << " needs a constant 2-D float weight";
+  int64_t K = type.getDimSize(0), N = type.getDimSize(1);
+  std::vector<float> values;
+  values.reserve(size_t(K * N));
+  for (APFloat v : dense.getValues<APFloat>())
+    values.push_back(v.convertToFloat());
+  if (!sparsity::isSparse(values.data(), K, N, *pattern))
+    return op->emitOpError("weight is not ") << pattern->str() << " sparse along K";
+  sparsity::Compressed c = sparsity::compress(values.data(), K, N, *pattern);
+  // Values keep the weight's element type; the conversion back is exact
+  // (they are the weight's own elements).
+  Type elt = type.getElementType();
+  auto &fs = cast<FloatType>(elt).getFloatSemantics();
+  SmallVector<APFloat> vals;
+  vals.reserve(c.values.size());
+  for (float f : c.values) {
+    APFloat a(f);
+    bool lost;
+    a.convert(fs, APFloat::rmNearestTiesToEven, &lost);
+    vals.push_back(a);
+  }
+  auto valType = RankedTensorType::get({c.kc, N}, elt);
+  SmallVector<APInt> tagWords;
+  for (uint16_t t : c.tags)
+    tagWords.push_back(APInt(16, t));
+  auto tagType = RankedTensorType::get({c.kc, sparsity::tagWords(N)}, L.b.getIntegerType(16));
+  Location loc = op->getLoc();
+  SparseWeight sw;
+  sw.values = tile::ConstantOp::create(L.b, loc, L.hbmType(valType.getShape(), elt),
+                                       DenseElementsAttr::get(valType, vals));
+  sw.tags = tile::ConstantOp::create(L.b, loc,
+                                     L.hbmType(tagType.getShape(), tagType.getElementType()),
+                                     DenseElementsAttr::get(tagType, tagWords));
+  sw.keep = pattern->keep;
+  sw.group = pattern->group;
+  return std::optional<SparseWeight>(sw);
+}
 
 static LogicalResult lowerLinear(graph::LinearOp lin, GraphLowering &L) {
   if (failed(L.requireFloat(lin, lin.getResult())))
@@ -20,10 +79,14 @@ static LogicalResult lowerLinear(graph::LinearOp lin, GraphLowering &L) {
   std::optional<Strided> bias;
   if (lin.getBias())
     bias = broadcastTo(L.buffer(lin.getBias()), L.shapeOf(lin.getBias()), outShape);
+  auto sparse = sparseWeight(lin, lin.getW(), L);
+  if (failed(sparse))
+    return failure();
   Strided out = L.defineResult(loc, lin.getResult());
   L.emitLinear(loc, L.rowMajor(lin.getX()), L.rowMajor(lin.getW()), bias ? &*bias : nullptr, out,
                xs[0], xs[1], ws[1], lin.getAlpha().convertToFloat(),
-               lin.getBeta().convertToFloat(), lin.getActivation(), L.eltOf(lin.getResult()));
+               lin.getBeta().convertToFloat(), lin.getActivation(), L.eltOf(lin.getResult()),
+               *sparse ? &**sparse : nullptr);
   return success();
 }
 
@@ -45,6 +108,9 @@ static LogicalResult lowerMatMul(graph::MatMulOp mm, GraphLowering &L) {
     return s;
   };
   SmallVector<int64_t> sa = batchStrides(as), sb = batchStrides(bs);
+  auto sparse = sparseWeight(mm, mm.getRhs(), L);
+  if (failed(sparse))
+    return failure();
   SmallVector<int64_t> so = rowMajorStrides(outShape);
   Value out = L.defineResult(loc, mm.getResult()).buffer;
   int64_t numBatches = 1;
@@ -62,7 +128,7 @@ static LogicalResult lowerMatMul(graph::MatMulOp mm, GraphLowering &L) {
     L.emitLinear(loc, Strided{L.buffer(mm.getLhs()), offA, {K, 1}},
                  Strided{L.buffer(mm.getRhs()), offB, {N, 1}}, nullptr,
                  Strided{out, offO, {N, 1}}, M, K, N, 1.0f, 1.0f, graph::Activation::none,
-                 L.eltOf(mm.getResult()));
+                 L.eltOf(mm.getResult()), *sparse ? &**sparse : nullptr);
   }
   return success();
 }

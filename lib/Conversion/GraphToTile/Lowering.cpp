@@ -8,6 +8,9 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <map>
+#include <tuple>
+
 using namespace mlir;
 using namespace trellis;
 using namespace trellis::lowering;
@@ -57,36 +60,55 @@ LogicalResult GraphLowering::requireFloat(Operation *op, Value value) {
 
 void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y,
                                int64_t M, int64_t K, int64_t N, float alpha, float beta,
-                               graph::Activation act, Type elt) {
+                               graph::Activation act, Type elt, const SparseWeight *sparse) {
   Type f32 = b.getF32Type();
   // Tiles have their buffer's element type (a DMA copies bytes): x and w
   // may be narrower than the result (bf16 / fp16 / fp8 in, fp32 out).
   auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
   Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
   Type biasElt = bias ? bufferElt(bias->buffer) : elt;
+  Type valuesElt = sparse ? bufferElt(sparse->values) : wElt;
   // A bias that varies only along N is a per-partition column in the
   // transposed output: it rides on the PSUM-evicting activation.
   bool columnBias = bias && bias->strides[0] == 0;
   int64_t eltBytes = std::max<int64_t>(1, xElt.getIntOrFloatBitWidth() / 8);
-  int64_t kTiles = (K + kPartitions - 1) / kPartitions;
+  // Sparse: a tile contracts 128 compressed rows, i.e. `ratio` times as many
+  // original rows, and the moving tile is [kt, ratio, mt].
+  int64_t ratio = sparse ? sparse->group / sparse->keep : 1;
+  int64_t kRows = sparse ? K / ratio : K; // partitions' worth of contraction rows
+  int64_t kTiles = (kRows + kPartitions - 1) / kPartitions;
+  // Compressed weights small enough stay in SBUF across row blocks instead
+  // of being reloaded for each (a dense weight of the same shape is `ratio`
+  // times larger): column block n0 -> its values and tags tiles.
+  int64_t nTiles = (N + kPartitions - 1) / kPartitions;
+  bool resident = sparse && M > kMovingMax && kRows % kPartitions == 0 &&
+                  nTiles * kTiles * (kPartitions * eltBytes + 32 * 2) <= kResidentWeightBytes;
+  std::map<int64_t, std::pair<Value, Value>> residentBlocks;
   for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
     int64_t mt = std::min(kMovingMax, M - m0);
     // The moving tiles x[m0:m0+mt, :]^T are loaded once per row block and
     // reused by every weight tile, when they fit the budget; otherwise they
     // are reloaded next to each weight tile.
-    bool hoist = kTiles * mt * eltBytes <= kHoistBytesPerPartition;
-    auto loadMoving = [&](int64_t k0, int64_t kt) {
-      Value xt = alloc(loc, {kt, mt}, xElt, Space::sbuf);
-      tile::LoadOp::create(b, loc, xt, full(kt, mt), x.buffer,
-                           view(0, kt, x.strides[1],
-                                x.offset + m0 * x.strides[0] + k0 * x.strides[1], {mt},
-                                {x.strides[0]}));
+    bool hoist = kTiles * ratio * mt * eltBytes <= kHoistBytesPerPartition;
+    // Tile rows [p0, p0 + kt): x^T rows [p0 * ratio, (p0 + kt) * ratio),
+    // partition p holding rows p * ratio .. p * ratio + ratio - 1.
+    auto loadMoving = [&](int64_t p0, int64_t kt) {
+      Value xt = alloc(loc, {kt, ratio * mt}, xElt, Space::sbuf);
+      SmallVector<int64_t> sizes{mt}, strides{x.strides[0]};
+      if (sparse) {
+        sizes.insert(sizes.begin(), ratio);
+        strides.insert(strides.begin(), x.strides[1]);
+      }
+      tile::LoadOp::create(b, loc, xt, full(kt, ratio * mt), x.buffer,
+                           view(0, kt, ratio * x.strides[1],
+                                x.offset + m0 * x.strides[0] + p0 * ratio * x.strides[1], sizes,
+                                strides));
       return xt;
     };
     SmallVector<Value> movingTiles;
     if (hoist)
-      for (int64_t k0 = 0; k0 < K; k0 += kPartitions)
-        movingTiles.push_back(loadMoving(k0, std::min(kPartitions, K - k0)));
+      for (int64_t p0 = 0; p0 < kRows; p0 += kPartitions)
+        movingTiles.push_back(loadMoving(p0, std::min(kPartitions, kRows - p0)));
 
     for (int64_t n0 = 0; n0 < N; n0 += kPartitions) {
       int64_t nt = std::min(kPartitions, N - n0);
@@ -102,8 +124,50 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                                        full(nt, 1), biasCol, full(nt, 1), nullptr);
       }
       Value psum = alloc(loc, {nt, mt}, f32, Space::psum);
-      for (int64_t k0 = 0, ki = 0; k0 < K; k0 += kPartitions, ++ki) {
-        int64_t kt = std::min(kPartitions, K - k0);
+      // Sparse: the compressed values and tag words of all full 128-row K
+      // tiles of this column block come in one DMA each ([128, tiles, nt]):
+      // a sparse MM does up to 4x the work of a dense one in the same time,
+      // and per-tile DMAs, each paying the fixed DMA latency on its queue,
+      // would not keep up (docs/sparsity.md).
+      int64_t words = (N + 3) / 4, tw = (nt + 3) / 4, fullTiles = kRows / kPartitions;
+      Value valuesBlock, tagsBlock;
+      if (auto it = residentBlocks.find(n0); it != residentBlocks.end()) {
+        std::tie(valuesBlock, tagsBlock) = it->second;
+      } else if (sparse && (fullTiles > 1 || resident)) {
+        valuesBlock = alloc(loc, {kPartitions, fullTiles * nt}, valuesElt, Space::sbuf);
+        tile::LoadOp::create(b, loc, valuesBlock, full(kPartitions, fullTiles * nt),
+                             sparse->values,
+                             view(0, kPartitions, N, n0, {fullTiles, nt}, {kPartitions * N, 1}));
+        tagsBlock = alloc(loc, {kPartitions, fullTiles * tw}, b.getIntegerType(16), Space::sbuf);
+        tile::LoadOp::create(b, loc, tagsBlock, full(kPartitions, fullTiles * tw), sparse->tags,
+                             view(0, kPartitions, words, n0 / 4, {fullTiles, tw},
+                                  {kPartitions * words, 1}));
+        if (resident)
+          residentBlocks[n0] = {valuesBlock, tagsBlock};
+      }
+      for (int64_t k0 = 0, ki = 0; k0 < kRows; k0 += kPartitions, ++ki) {
+        int64_t kt = std::min(kPartitions, kRows - k0);
+        if (sparse) {
+          // Compressed values[k0:k0+kt, n0:n0+nt] and their tag words.
+          Value wt = valuesBlock, tt = tagsBlock;
+          tile::ViewAttr wv = view(0, kt, 0, ki * nt, {nt}, {1});
+          tile::ViewAttr tv = view(0, kt, 0, ki * tw, {tw}, {1});
+          if (!valuesBlock || ki >= fullTiles) {
+            wt = alloc(loc, {kt, nt}, valuesElt, Space::sbuf);
+            tile::LoadOp::create(b, loc, wt, full(kt, nt), sparse->values,
+                                 view(0, kt, N, k0 * N + n0, {nt}, {1}));
+            tt = alloc(loc, {kt, tw}, b.getIntegerType(16), Space::sbuf);
+            tile::LoadOp::create(b, loc, tt, full(kt, tw), sparse->tags,
+                                 view(0, kt, words, k0 * words + n0 / 4, {tw}, {1}));
+            wv = full(kt, nt);
+            tv = full(kt, tw);
+          }
+          Value xt = hoist ? movingTiles[ki] : loadMoving(k0, kt);
+          tile::SparseMatmulOp::create(b, loc, psum, full(nt, mt), wt, wv, tt, tv, xt,
+                                       full(kt, ratio * mt), sparse->keep, sparse->group,
+                                       /*start=*/k0 == 0);
+          continue;
+        }
         // Stationary: w[k0:k0+kt, n0:n0+nt], K on partitions.
         Value wt = alloc(loc, {kt, nt}, wElt, Space::sbuf);
         tile::LoadOp::create(b, loc, wt, full(kt, nt), w.buffer,

@@ -37,6 +37,9 @@ constexpr int64_t kFreeChunk = 2048; // element-wise tile width per partition
 /// hoisted out of the weight loop (a quarter of trn2's 224 KiB: the rest
 /// holds weight, bias and output tiles in flight).
 constexpr int64_t kHoistBytesPerPartition = 56 * 1024;
+/// SBUF bytes per partition compressed (sparse) weights may keep resident
+/// across row blocks.
+constexpr int64_t kResidentWeightBytes = 96 * 1024;
 
 /// A strided view of an HBM buffer as an N-D array: element (i0, ..) lives at
 /// offset + sum(i_d * strides[d]) (elements). Broadcast dims have stride 0.
@@ -54,6 +57,15 @@ Strided broadcastTo(Value buffer, ArrayRef<int64_t> from, ArrayRef<int64_t> to);
 /// Location of a tile op: the graph op's location, tagged with its name, so
 /// that the artifact's debug table can name graph op and ONNX node.
 Location tagLoc(mlir::Operation *op);
+
+/// A weight compressed to an N:M pattern (docs/sparsity.md): HBM buffers
+/// values [K / group * keep, N] and tags [K / group * keep, ceil(N / 4)] i16.
+/// emitLinear then contracts 128 compressed rows (128 * group / keep
+/// original rows) per tile.sparse_matmul; `w` is ignored.
+struct SparseWeight {
+  Value values, tags;
+  int64_t keep = 0, group = 0;
+};
 
 class GraphLowering {
 public:
@@ -111,7 +123,8 @@ public:
   /// through, K accumulates in PSUM, bias and activation ride on the
   /// PSUM-evicting activation instruction.
   void emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
-                  int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt);
+                  int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt,
+                  const struct SparseWeight *sparse = nullptr);
 
   /// How an element-wise op produces one tile from its loaded inputs.
   using TileBody =

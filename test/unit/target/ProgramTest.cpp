@@ -79,6 +79,8 @@ Program everything() {
     i.base = -7;
     i.pstep = 1ll << 35;
     i.fstep = -3;
+    i.keep = 2; // a valid N:M pattern, checked on the sparse PE instructions
+    i.group = 4;
     i.debugId = n++ % 2;
     p.instructions.push_back(i);
   }
@@ -146,12 +148,25 @@ void fixChecksum(std::string &bytes) {
 
 TEST(Program, RoundTripsEveryOpcodeAndField) {
   Program p = everything();
-  ASSERT_EQ(p.instructions.size(), 14u); // 13 opcodes + a default nop
+  ASSERT_EQ(p.instructions.size(), 16u); // 15 opcodes + a default nop
   std::string bytes = encodeProgram(p);
   auto back = decodeProgram(bytes, "x.tnef");
   ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
   expectSamePrograms(p, *back);
   EXPECT_EQ(encodeProgram(*back), bytes); // deterministic
+}
+
+TEST(Program, RejectsASparseInstructionWithoutAPattern) {
+  for (auto [keep, group] : {std::pair<int64_t, int64_t>{0, 0}, {3, 4}, {2, 32}, {4, 4}}) {
+    Program p = everything();
+    for (Inst &i : p.instructions)
+      if (i.opcode == Opcode::multiply_moving_sparse) {
+        i.keep = keep;
+        i.group = group;
+      }
+    expectRejected(p, "(multiply_moving_sparse): sparsity pattern " + std::to_string(keep) +
+                          ":" + std::to_string(group) + " is not N:M");
+  }
 }
 
 TEST(Program, EnvelopeLayout) {
