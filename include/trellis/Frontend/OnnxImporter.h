@@ -33,6 +33,11 @@ struct OnnxImportOptions {
   /// compiler must know, such as a Reshape's target shape. A bound input is
   /// no longer an input of the compiled function.
   std::map<std::string, std::string> constantInputs;
+  /// The directory that initializers with external data (data_location
+  /// EXTERNAL) are read from; their `location` must name a file inside it.
+  /// importOnnxModel sets it to the model file's directory when empty; for
+  /// importOnnxModelFromBytes, empty makes external data an error.
+  std::string externalDataDir;
 };
 
 /// Imports the ONNX model file at `path`. The result is a module holding
