@@ -467,6 +467,17 @@ llvm::Expected<RunResult> Runner::run(const std::map<std::string, HostTensor> &i
     if (auto e = step(bestIndex, bestStart, bestWaited))
       return std::move(e);
     ++next[bestQueue];
+    if (options.maxCycles) {
+      // Checked at the end of each instruction: one instruction can be long
+      // (a large DMA), and simulated time is what a runaway program burns.
+      double endCycles = result.timeline[bestIndex].endNs * arch.peClockGHz;
+      if (endCycles > double(options.maxCycles))
+        return llvm::createStringError(
+            "%s ends at cycle %.0f, past the cycle limit of %llu (%s clock, %g GHz); %zu "
+            "instructions not run",
+            describe(bestIndex).c_str(), endCycles, (unsigned long long)options.maxCycles,
+            "tensor engine", arch.peClockGHz, n - done - 1);
+    }
   }
 
   for (int64_t q = 0; q < numQueues; ++q)

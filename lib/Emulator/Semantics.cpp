@@ -109,6 +109,11 @@ static llvm::Error checkOperand(const AccessPattern &ap, const char *role,
       __builtin_mul_overflow(hi, eb, &hi))
     return fail("%s free-axis strides overflow", role);
   std::string space = isa::stringifySpace(ap.space).str();
+  // Elements are naturally aligned: strides count whole elements, so only
+  // the start can be off. The compiler allocates at 64 bytes.
+  if (ap.offset % eb != 0)
+    return fail("%s %s byte offset %lld is not a multiple of its %lld-byte element", role,
+                space.c_str(), (long long)ap.offset, (long long)eb);
 
   if (ap.space == Space::hbm) {
     int64_t span, plo = 0, phi = 0;

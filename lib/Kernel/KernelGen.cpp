@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -414,8 +415,7 @@ Tracer::Flow Tracer::execFor(const ast::Stmt &s) {
     return Flow::Error;
   ValList items;
   if (it->kind == VK::Range) {
-    int64_t count = it->k > 0 ? (it->j - it->i + it->k - 1) / it->k
-                              : (it->i - it->j - it->k - 1) / -it->k;
+    int64_t count = rangeLength(it->i, it->j, it->k);
     if (count > kMaxIterations) {
       error(s.b->loc) << "loop of " << count << " iterations; loops are unrolled at compile time "
                       << "and at most " << kMaxIterations << " are allowed";
@@ -432,7 +432,7 @@ Tracer::Flow Tracer::execFor(const ast::Stmt &s) {
   }
   ++loopDepth;
   for (Val &v : items) {
-    if (failed(assign(*s.a, v))) {
+    if (!step(s.b->loc) || failed(assign(*s.a, v))) {
       --loopDepth;
       return Flow::Error;
     }
@@ -911,19 +911,33 @@ FailureOr<Val> Tracer::binaryOperator(StringRef op, const Val &l, const Val &r, 
     }
     return binaryAlu(it->second, l, r, std::nullopt, std::nullopt, at, dest);
   }
+  auto tooLong = [&](int64_t items) -> FailureOr<Val> {
+    error(at) << "'" << op << "' would build a sequence of " << items
+              << " elements; at most " << kMaxSeqItems << " are allowed";
+    return failure();
+  };
   if (l.isSeq() && r.isSeq() && op == "+" && l.kind == r.kind) {
+    if (int64_t(l.items->size() + r.items->size()) > kMaxSeqItems)
+      return tooLong(int64_t(l.items->size() + r.items->size()));
     ValList items = *l.items;
     items.insert(items.end(), r.items->begin(), r.items->end());
     return Val::sequence(l.kind, std::move(items));
   }
   if (l.isSeq() && (r.kind == VK::Int) && op == "*") {
+    if (r.i > 0 && int64_t(l.items->size()) > kMaxSeqItems / r.i)
+      return tooLong(__int128(l.items->size()) * r.i > INT64_MAX
+                         ? INT64_MAX
+                         : int64_t(l.items->size()) * r.i);
     ValList items;
     for (int64_t n = 0; n < r.i; ++n)
       items.insert(items.end(), l.items->begin(), l.items->end());
     return Val::sequence(l.kind, std::move(items));
   }
-  if (l.kind == VK::Str && r.kind == VK::Str && op == "+")
+  if (l.kind == VK::Str && r.kind == VK::Str && op == "+") {
+    if (int64_t(l.s.size() + r.s.size()) > kMaxSeqItems)
+      return tooLong(int64_t(l.s.size() + r.s.size()));
     return Val::str(l.s + r.s);
+  }
   if (!l.isNumber() || !r.isNumber()) {
     error(at) << "unsupported operand types for '" << op << "': " << describe(l) << " and "
               << describe(r);
@@ -931,10 +945,17 @@ FailureOr<Val> Tracer::binaryOperator(StringRef op, const Val &l, const Val &r, 
   }
   bool ints = l.kind != VK::Float && r.kind != VK::Float;
   if (ints) {
-    int64_t a = l.i, b = r.i;
-    if (op == "+") return Val::integer(a + b);
-    if (op == "-") return Val::integer(a - b);
-    if (op == "*") return Val::integer(a * b);
+    // Python's integers do not overflow; ours are 64-bit, so overflow is an
+    // error rather than a wrapped (or undefined) value.
+    int64_t a = l.i, b = r.i, v;
+    auto overflow = [&]() -> FailureOr<Val> {
+      error(at) << "integer overflow: " << a << " " << op << " " << b
+                << " does not fit in 64 bits";
+      return failure();
+    };
+    if (op == "+") return llvm::AddOverflow(a, b, v) ? overflow() : Val::integer(v);
+    if (op == "-") return llvm::SubOverflow(a, b, v) ? overflow() : Val::integer(v);
+    if (op == "*") return llvm::MulOverflow(a, b, v) ? overflow() : Val::integer(v);
     if (op == "&") return Val::integer(a & b);
     if (op == "|") return Val::integer(a | b);
     if (op == "//" || op == "%") {
@@ -942,13 +963,21 @@ FailureOr<Val> Tracer::binaryOperator(StringRef op, const Val &l, const Val &r, 
         error(at) << "integer division by zero";
         return failure();
       }
+      if (b == -1) // INT64_MIN // -1 overflows; x % -1 is 0
+        return op == "%" ? Val::integer(0) : llvm::SubOverflow(int64_t(0), a, v) ? overflow() : Val::integer(v);
       int64_t q = floorDiv(a, b);
       return Val::integer(op == "//" ? q : a - q * b);
     }
     if (op == "**" && b >= 0) {
+      // |a| >= 2 overflows within 63 steps; 0, 1 and -1 need no loop.
+      if (a == 0 || a == 1)
+        return Val::integer(b == 0 ? 1 : a);
+      if (a == -1)
+        return Val::integer(b % 2 ? -1 : 1);
       int64_t p = 1;
       for (int64_t n = 0; n < b; ++n)
-        p *= a;
+        if (llvm::MulOverflow(p, a, p))
+          return overflow();
       return Val::integer(p);
     }
   }
@@ -1204,7 +1233,18 @@ FailureOr<Val> Tracer::evalCall(const ast::Expr &e, Dest *dest) {
   return failure();
 }
 
+bool Tracer::step(SMLoc at) {
+  if (++steps <= kMaxSteps)
+    return true;
+  if (steps == kMaxSteps + 1)
+    error(at) << "the kernel runs more than " << kMaxSteps
+              << " loop iterations and calls at compile time";
+  return false;
+}
+
 FailureOr<Val> Tracer::callFunction(const ast::Stmt &def, CallArgs &args) {
+  if (!step(args.loc))
+    return failure();
   if (frames.size() >= kMaxCallDepth) {
     error(args.loc) << "calls nested deeper than " << kMaxCallDepth;
     return failure();

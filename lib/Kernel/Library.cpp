@@ -307,7 +307,7 @@ FailureOr<Val> Tracer::callPython(StringRef name, CallArgs &args) {
     if (a[0].kind == VK::Str)
       return Val::integer(a[0].s.size());
     if (a[0].kind == VK::Range)
-      return Val::integer(std::max<int64_t>(0, (a[0].j - a[0].i + a[0].k - 1) / a[0].k));
+      return Val::integer(rangeLength(a[0].i, a[0].j, a[0].k));
     error(args.loc) << "len() of " << describe(a[0]);
     return failure();
   }
@@ -317,11 +317,23 @@ FailureOr<Val> Tracer::callPython(StringRef name, CallArgs &args) {
     auto v = toInt(a[0], args.posLoc[0], "the argument");
     if (failed(v))
       return failure();
+    if (*v == INT64_MIN) {
+      error(args.loc) << "integer overflow: abs(" << *v << ") does not fit in 64 bits";
+      return failure();
+    }
     return Val::integer(std::llabs(*v));
   }
   if (name == "int") {
-    if (a[0].kind == VK::Float)
-      return Val::integer(int64_t(std::trunc(a[0].f)));
+    if (a[0].kind == VK::Float) {
+      double t = std::trunc(a[0].f);
+      // 2^63 is exactly representable; anything from it up (and NaN) is not
+      // an int64.
+      if (!(t >= -9223372036854775808.0 && t < 9223372036854775808.0)) {
+        error(args.loc) << "int(" << a[0].f << ") does not fit in 64 bits";
+        return failure();
+      }
+      return Val::integer(int64_t(t));
+    }
     auto v = toInt(a[0], args.posLoc[0], "the argument");
     if (failed(v))
       return failure();
@@ -343,9 +355,15 @@ FailureOr<Val> Tracer::callPython(StringRef name, CallArgs &args) {
     if (v.isSeq())
       return *v.items;
     if (v.kind == VK::Range) {
+      int64_t n = rangeLength(v.i, v.j, v.k);
+      if (n > kMaxSeqItems) {
+        error(at) << "a range of " << n << " elements; at most " << kMaxSeqItems
+                  << " are allowed in a list";
+        return failure();
+      }
       ValList out;
-      for (int64_t x = v.i; v.k > 0 ? x < v.j : x > v.j; x += v.k)
-        out.push_back(Val::integer(x));
+      for (int64_t x = 0; x < n; ++x)
+        out.push_back(Val::integer(v.i + x * v.k));
       return out;
     }
     error(at) << "expected a sequence, got " << describe(v);

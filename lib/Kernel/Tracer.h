@@ -64,6 +64,14 @@ private:
   static constexpr int64_t kMaxIterations = 1 << 20;
   static constexpr size_t kMaxCallDepth = 64;
   static constexpr int64_t kMaxOps = 1 << 20;
+  /// Loop iterations plus function calls over the whole trace: nested loops
+  /// or doubly recursive calls each within their own limit could otherwise
+  /// run for ever.
+  static constexpr int64_t kMaxSteps = 1 << 20;
+  /// Elements of a list, tuple or string the kernel builds.
+  static constexpr int64_t kMaxSeqItems = 1 << 20;
+  /// Counts one step; false after an error once the budget is spent.
+  bool step(llvm::SMLoc at);
 
   mlir::Location loc(llvm::SMLoc at);
 
@@ -180,6 +188,7 @@ private:
   Val returnValue;
   llvm::SMLoc returnLoc;
   int64_t opCount = 0;
+  int64_t steps = 0;
 
   /// PSUM accumulation groups: the view the last matmul wrote, per buffer,
   /// while nothing else has touched that buffer.

@@ -14,6 +14,7 @@
 
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,13 @@ enum class VK {
 };
 
 struct Val;
+
+/// Python's len(range(i, j, k)) for k != 0, computed without overflow and
+/// saturated at INT64_MAX.
+inline int64_t rangeLength(int64_t i, int64_t j, int64_t k) {
+  __int128 n = k > 0 ? (__int128(j) - i + k - 1) / k : (__int128(i) - j - k - 1) / -__int128(k);
+  return n <= 0 ? 0 : n > INT64_MAX ? INT64_MAX : int64_t(n);
+}
 using ValList = std::vector<Val>;
 
 struct Val {

@@ -2,13 +2,14 @@
 # Builds the seed corpora of the fuzzers (docs/reliability.md) from the
 # tests: examples/mlp and a few ONNX node tests from libonnx-testdata as ONNX
 # seeds, the .tnef artifacts trellis-cc compiles from them as .tnef seeds, and
-# the repository's .npy files as .npy seeds.
+# the repository's .npy files as .npy seeds, and the shipped kernels, the
+# e2e kernels and every kernel of test/lit/Kernel as .nki seeds.
 #
 #   test/fuzz/make-corpus.sh [OUT_DIR [TRELLIS_BIN_DIR]]
 #
 # OUT_DIR defaults to build-fuzz/corpus; TRELLIS_BIN_DIR (a normal,
 # uninstrumented build's bin/, for trellis-cc) to build/bin. Writes
-# OUT_DIR/{onnx,tnef,npy}/. Nothing here is committed.
+# OUT_DIR/{onnx,tnef,npy,nki}/. Nothing here is committed.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,7 +17,7 @@ out=${1:-$root/build-fuzz/corpus}
 bin=${2:-$root/build/bin}
 nodes=/usr/share/libonnx-testdata/data/node
 
-mkdir -p "$out/onnx" "$out/tnef" "$out/npy"
+mkdir -p "$out/onnx" "$out/tnef" "$out/npy" "$out/nki"
 
 onnx_seeds=("$root/examples/mlp/model.onnx:mlp")
 for t in test_add test_add_bcast test_sub test_mul_bcast test_div test_relu test_sigmoid \
@@ -68,4 +69,36 @@ npy(f"{d}/f4_fortran.npy", "<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), fortra
 PY
 n_npy=$((n_npy + 7))
 
-echo "corpus in $out: $n_onnx onnx, $n_tnef tnef, $n_npy npy seeds"
+# Kernels: a first line "# args: SPEC" gives fuzz-nki the --args of
+# parameters without type annotations (small shapes keep each run fast).
+n_nki=$(python3 - "$root" "$out/nki" <<'PY'
+import glob, os, re, sys
+root, out = sys.argv[1], sys.argv[2]
+args = {
+    "matmul": "lhsT=bf16[128,128],rhs=bf16[128,512],TILES_IN_BLOCK_M=1,TILES_IN_BLOCK_N=1,TILES_IN_BLOCK_K=1",
+    "softmax": "x=f32[128,64]",
+    "layernorm": "x=f32[128,64],gamma=f32[64],beta=f32[64]",
+    "rmsnorm": "x=f32[128,64],g=f32[64]",
+    "attention": "q=bf16[64,128],k=bf16[64,128],v=bf16[128,64]",
+    "legacy_rmsnorm": "a_tensor=f32[128,64],g_tensor=f32[64],out_tensor=f32[128,64]",
+}
+n = 0
+def emit(name, text, spec=""):
+    global n
+    with open(os.path.join(out, name + ".nki"), "w") as f:
+        f.write(("# args: %s\n" % spec if spec else "") + text)
+    n += 1
+for path in sorted(glob.glob(root + "/kernels/*.nki") + glob.glob(root + "/test/e2e/kernels/*.nki")):
+    name = os.path.basename(path)[:-4]
+    emit(name, open(path).read(), args.get(name, ""))
+# The split-file sections of the lit tests, with the --args their RUN lines use.
+for path in sorted(glob.glob(root + "/test/lit/Kernel/*.test")):
+    text = open(path).read()
+    runs = dict(re.findall(r"%t/(\w+)\.nki[^\n]*?--args \"([^\"]*)\"", text))
+    for m in re.finditer(r"^#--- (\w+)\.nki\n(.*?)(?=^#--- |\Z)", text, re.S | re.M):
+        emit("lit_" + os.path.basename(path)[:-5] + "_" + m.group(1), m.group(2), runs.get(m.group(1), ""))
+print(n)
+PY
+)
+
+echo "corpus in $out: $n_onnx onnx, $n_tnef tnef, $n_npy npy, $n_nki nki seeds"

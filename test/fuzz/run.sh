@@ -3,7 +3,7 @@
 #
 #   test/fuzz/run.sh FUZZER SECONDS [extra libFuzzer flags...]
 #
-# FUZZER is tnef, onnx or npy (or fuzz-tnef, ...). The binary comes from
+# FUZZER is tnef, onnx, npy or nki (or fuzz-tnef, ...). The binary comes from
 # $FUZZ_BUILD (default build-fuzz), the seeds from $FUZZ_BUILD/corpus/<name>
 # (test/fuzz/make-corpus.sh). New inputs go to $FUZZ_BUILD/fuzz-out/<name>/
 # corpus, crash/leak/timeout reproducers to $FUZZ_BUILD/fuzz-out/<name>/, and
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
-  echo "usage: $0 tnef|onnx|npy SECONDS [libFuzzer flags...]" >&2
+  echo "usage: $0 tnef|onnx|npy|nki SECONDS [libFuzzer flags...]" >&2
   exit 2
 fi
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -17,3 +17,8 @@ config.substitutions.append(("%trellis_src", config.trellis_src_root))
 config.substitutions.append(("%onnx_node", "/usr/share/libonnx-testdata/data/node"))
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
+# Debian's python3 with python3-onnx and numpy, for tests that generate models.
+import subprocess
+if subprocess.call(["/usr/bin/python3", "-c", "import onnx, numpy"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("python3-onnx")

@@ -73,6 +73,11 @@ static cl::opt<uint64_t> maxInstructions(
     cl::desc("Stop with an error after executing this many instructions (0: no limit); a "
              "guard against runaway or hostile programs"),
     cl::init(0), cl::value_desc("N"), cl::cat(category));
+static cl::opt<uint64_t> maxCycles(
+    "max-cycles",
+    cl::desc("Stop with an error when an instruction ends after this many cycles of simulated "
+             "time, counted at the tensor engine's clock (0: no limit)"),
+    cl::init(0), cl::value_desc("N"), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and check results"),
                            cl::cat(category));
 static cl::opt<bool> benchmark(
@@ -316,6 +321,7 @@ int main(int argc, char **argv) {
   emu::RunOptions options;
   options.timingOnly = timingOnly;
   options.maxInstructions = maxInstructions;
+  options.maxCycles = maxCycles;
   options.checkHazards = checkHazards == cl::BOU_UNSET ? !timingOnly : checkHazards == cl::BOU_TRUE;
   auto result = emu::run(*program, *arch, feeds, options);
   if (!result)

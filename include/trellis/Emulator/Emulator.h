@@ -21,6 +21,10 @@ namespace trellis::emu {
 struct RunOptions {
   bool timingOnly = false;           // skip arithmetic; same timing
   uint64_t maxInstructions = 0;      // 0: no limit
+  /// Simulated time budget in cycles of the tensor engine's clock
+  /// (ArchConfig::peClockGHz); an instruction ending later stops the run
+  /// with an error. 0: no limit.
+  uint64_t maxCycles = 0;
   bool checkHazards = true;
 };
 

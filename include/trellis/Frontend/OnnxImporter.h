@@ -51,6 +51,11 @@ struct OnnxImportOptions {
   std::map<std::string, std::string> constantInputs;
   /// Nodes of other domains than ai.onnx; without it they are unsupported.
   CustomOpImporter *customOps = nullptr;
+  /// The directory that initializers with external data (data_location
+  /// EXTERNAL) are read from; their `location` must name a file inside it.
+  /// importOnnxModel sets it to the model file's directory when empty; for
+  /// importOnnxModelFromBytes, empty makes external data an error.
+  std::string externalDataDir;
 };
 
 /// Imports the ONNX model file at `path`. The result is a module holding

@@ -52,7 +52,8 @@ std::string shapeStr(mlir::RankedTensorType type);
 class OnnxImporter {
 public:
   OnnxImporter(mlir::MLIRContext &ctx, llvm::StringRef origin, const OnnxImportOptions &options)
-      : ctx(ctx), builder(&ctx), origin(origin), options(options) {}
+      : ctx(ctx), builder(&ctx), origin(origin), options(options),
+        externalData(options.externalDataDir) {}
 
   mlir::OwningOpRef<mlir::ModuleOp> importModel(const onnx::ModelProto &model);
 
@@ -151,9 +152,13 @@ private:
   llvm::StringSet<> definedNames;
   /// Names whose definition failed and was already reported.
   llvm::StringSet<> poisoned;
-  /// Node output name -> the first node producing it, to tell a dangling
-  /// input from one produced out of topological order.
-  llvm::StringMap<std::string> producers;
+  /// Node output name -> the index of the first node producing it, to tell
+  /// a dangling input from one produced out of topological order or in a
+  /// cycle.
+  llvm::StringMap<int> producers;
+  const onnx::GraphProto *graph = nullptr;
+  /// Side files of initializers with external data.
+  ExternalDataFiles externalData;
   bool hadError = false;
   int64_t opset = 0;
 
@@ -176,6 +181,10 @@ private:
   mlir::Value lookup(const NodeContext &n, llvm::StringRef name, int inputIndex);
   mlir::Value lookupInitializer(llvm::StringRef name);
   bool claimName(llvm::StringRef name, mlir::Location loc, const llvm::Twine &what);
+  /// Whether node `from` reads, directly or through other nodes, an output
+  /// of `node`: a use before definition that is a cycle, not just a node
+  /// out of order.
+  bool dependsOn(int from, const onnx::NodeProto &node) const;
   void poisonOutputs(const onnx::NodeProto &node);
 };
 

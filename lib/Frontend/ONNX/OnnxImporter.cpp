@@ -26,6 +26,7 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -51,6 +52,9 @@ std::string nodeName(const onnx::NodeProto &node, int index) {
 constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 22;
 constexpr int64_t kMinIrVersion = 3;
+/// ONNX 1.18's IR version. Later versions may give fields meanings this
+/// importer would silently misread.
+constexpr int64_t kMaxIrVersion = 11;
 
 } // namespace
 
@@ -68,9 +72,9 @@ Location OnnxImporter::nameLoc(StringRef name) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult OnnxImporter::checkVersions(const onnx::ModelProto &model) {
-  if (model.ir_version() < kMinIrVersion) {
-    emitError(fileLoc()) << "unsupported ONNX IR version " << model.ir_version() << " (need >= "
-                         << kMinIrVersion << ")";
+  if (model.ir_version() < kMinIrVersion || model.ir_version() > kMaxIrVersion) {
+    emitError(fileLoc()) << "unsupported ONNX IR version " << model.ir_version()
+                         << " (supported: " << kMinIrVersion << " to " << kMaxIrVersion << ")";
     return failure();
   }
   std::optional<int64_t> opset;
@@ -152,10 +156,16 @@ void OnnxImporter::importInputs(
 
 void OnnxImporter::importOutputs(const onnx::GraphProto &graph, SmallVectorImpl<Value> &results,
                                  SmallVectorImpl<StringRef> &resultNames) {
+  llvm::StringSet<> listed;
   for (const onnx::ValueInfoProto &output : graph.output()) {
     const std::string &name = output.name();
     Location loc = nameLoc(name);
     auto error = [&]() { return emitError(loc) << "graph output '" << name << "' "; };
+    // Outputs are written to files and buffers by name: one name, one output.
+    if (!listed.insert(name).second) {
+      error() << "is listed twice";
+      continue;
+    }
     if (poisoned.contains(name))
       continue;
     Value value = symbolTable.lookup(name);
@@ -213,8 +223,17 @@ OwningOpRef<ModuleOp> OnnxImporter::importModel(const onnx::ModelProto &model) {
   ctx.getOrLoadDialect<func::FuncDialect>();
   if (failed(checkVersions(model)))
     return nullptr;
+  if (!model.has_graph()) {
+    emitError(fileLoc()) << "model has no graph";
+    return nullptr;
+  }
+  if (model.graph().output_size() == 0) {
+    emitError(fileLoc()) << "graph '" << model.graph().name() << "' has no outputs";
+    return nullptr;
+  }
 
   const onnx::GraphProto &graph = model.graph();
+  this->graph = &graph;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
   llvm::ScopedHashTableScope<StringRef, Value> scope(symbolTable);
 
@@ -230,7 +249,7 @@ OwningOpRef<ModuleOp> OnnxImporter::importModel(const onnx::ModelProto &model) {
     emitError(fileLoc()) << "sparse initializers are not supported";
   for (int i = 0, e = graph.node_size(); i < e; ++i)
     for (const std::string &output : graph.node(i).output())
-      producers.try_emplace(output, nodeName(graph.node(i), i));
+      producers.try_emplace(output, i);
 
   SmallVector<Type> argTypes;
   SmallVector<StringRef> argNames; // Into the ModelProto, like every name key.
@@ -379,7 +398,8 @@ Value OnnxImporter::lookupInitializer(StringRef name) {
   const onnx::TensorProto &tensor = *it->second;
   Location loc = nameLoc(name);
   FailureOr<DenseElementsAttr> value = importTensor(
-      tensor, ctx, [&] { return emitError(loc) << "initializer '" << name << "' "; });
+      tensor, ctx, [&] { return emitError(loc) << "initializer '" << name << "' "; },
+      &externalData);
   // Either way the initializer is done with: a failure is reported once.
   initializers.erase(it);
   if (failed(value)) {
@@ -405,12 +425,39 @@ Value OnnxImporter::lookup(const NodeContext &n, StringRef name, int inputIndex)
     return {};
   auto diag = emitError(n) << "input " << inputIndex << " ('" << name << "') ";
   auto producer = producers.find(name);
-  if (producer != producers.end())
-    diag << "is produced by a later node ('" << producer->second
+  if (producer != producers.end() && dependsOn(producer->second, n.node))
+    diag << "is produced by node '" << nodeName(graph->node(producer->second), producer->second)
+         << "', which depends on this node's output: the graph has a cycle";
+  else if (producer != producers.end())
+    diag << "is produced by a later node ('"
+         << nodeName(graph->node(producer->second), producer->second)
          << "'); nodes must be in topological order";
   else
     diag << "is not defined by any graph input, initializer or node";
   return {};
+}
+
+bool OnnxImporter::dependsOn(int from, const onnx::NodeProto &node) const {
+  llvm::StringSet<> outputs;
+  for (const std::string &out : node.output())
+    if (!out.empty())
+      outputs.insert(out);
+  std::vector<bool> seen(size_t(graph->node_size()), false);
+  SmallVector<int> work = {from};
+  while (!work.empty()) {
+    int i = work.pop_back_val();
+    if (seen[size_t(i)])
+      continue;
+    seen[size_t(i)] = true;
+    for (const std::string &in : graph->node(i).input()) {
+      if (outputs.contains(in))
+        return true;
+      auto it = producers.find(in);
+      if (it != producers.end())
+        work.push_back(it->second);
+    }
+  }
+  return false;
 }
 
 FailureOr<Value> OnnxImporter::getInput(const NodeContext &n, int index) {
@@ -645,7 +692,8 @@ OwningOpRef<ModuleOp> trellis::importOnnxModelFromBytes(StringRef bytes, StringR
   // protobuf reads at most INT_MAX bytes in one message.
   if (bytes.size() > size_t(INT_MAX)) {
     emitError(loc) << "'" << origin
-                   << "' is larger than 2 GiB; models with external data are not supported yet";
+                   << "' is larger than protobuf's 2 GiB limit; save the weights as external "
+                      "data";
     return nullptr;
   }
   // An empty message parses fine but would only fail later, less clearly.
@@ -662,7 +710,12 @@ OwningOpRef<ModuleOp> trellis::importOnnxModelFromBytes(StringRef bytes, StringR
 }
 
 OwningOpRef<ModuleOp> trellis::importOnnxModel(StringRef path, MLIRContext &ctx,
-                                               const OnnxImportOptions &opts) {
+                                               const OnnxImportOptions &options) {
+  OnnxImportOptions opts = options;
+  if (opts.externalDataDir.empty()) {
+    StringRef dir = llvm::sys::path::parent_path(path);
+    opts.externalDataDir = dir.empty() ? "." : dir.str();
+  }
   // No null terminator needed, so large models are mapped, not copied.
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);

@@ -7,7 +7,10 @@
 #include "llvm/Support/SwapByteOrder.h"
 
 #include "onnx/onnx_pb.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include <climits>
 
 using namespace mlir;
@@ -67,17 +70,16 @@ trellis::onnx_import::importStaticTensorType(const onnx::TypeProto &type, MLIRCo
   Type elementType = convertDataType(tensorType.elem_type(), ctx);
   if (!elementType)
     return emitError() << "has unsupported element type " << dataTypeName(tensorType.elem_type());
-  if (!tensorType.has_shape()) {
-    if (pinned)
-      return RankedTensorType::get(*pinned, elementType);
+  if (!tensorType.has_shape() && !pinned)
     return emitError() << "has no shape; give one with --input-shape";
-  }
-  int rank = tensorType.shape().dim_size();
+  int rank = tensorType.has_shape() ? tensorType.shape().dim_size() : int(pinned->size());
   if (pinned && int64_t(pinned->size()) != rank)
     return emitError() << "has rank " << rank << " but --input-shape gives " << pinned->size()
                        << " dimensions";
   SmallVector<int64_t> shape;
-  for (int i = 0; i < rank; ++i) {
+  for (int i = 0; i < rank && !tensorType.has_shape(); ++i)
+    shape.push_back((*pinned)[i]);
+  for (int i = 0; i < rank && tensorType.has_shape(); ++i) {
     const onnx::TensorShapeProto::Dimension &dim = tensorType.shape().dim(i);
     if (dim.has_dim_value()) {
       if (dim.dim_value() < 0)
@@ -94,6 +96,15 @@ trellis::onnx_import::importStaticTensorType(const onnx::TypeProto &type, MLIRCo
     } else {
       return emitError() << "has unknown dimension " << i << "; pin it with --input-shape";
     }
+  }
+  // Untrusted (or mistyped) dims: everything downstream sizes buffers and
+  // HBM offsets from them.
+  int64_t numElements = 1;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d < 0)
+      return emitError() << "has negative dimension " << i << " (" << d << ")";
+    if (llvm::MulOverflow(numElements, d, numElements) || numElements > kMaxTensorElements)
+      return emitError() << "has more than " << kMaxTensorElements << " elements";
   }
   return RankedTensorType::get(shape, elementType);
 }
@@ -137,11 +148,123 @@ static FailureOr<TensorLayout> tensorLayout(int32_t dataType, MLIRContext &ctx,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// External data
+//===----------------------------------------------------------------------===//
+
+ExternalDataFiles::ExternalDataFiles(StringRef dir) {
+  if (dir.empty())
+    return;
+  // Symlinks are resolved once here, so a location is checked against the
+  // directory the model really lives in.
+  SmallString<256> real;
+  if (!llvm::sys::fs::real_path(dir, real))
+    modelDir = std::string(real);
+}
+
+ExternalDataFiles::~ExternalDataFiles() = default;
+
+FailureOr<StringRef> ExternalDataFiles::read(const onnx::TensorProto &tensor, int64_t numBytes,
+                                             ErrorEmitter emitError) {
+  std::optional<std::string> location;
+  std::optional<uint64_t> offset, length;
+  llvm::StringSet<> seen;
+  for (const onnx::StringStringEntryProto &entry : tensor.external_data()) {
+    const std::string &key = entry.key(), &value = entry.value();
+    if (!seen.insert(key).second)
+      return emitError() << "gives external_data key '" << key << "' twice";
+    if (key == "location") {
+      location = value;
+    } else if (key == "offset" || key == "length") {
+      uint64_t v;
+      if (StringRef(value).getAsInteger(10, v) || int64_t(v) < 0)
+        return emitError() << "has external data " << key << " '" << value
+                           << "', which is not a non-negative integer";
+      (key == "offset" ? offset : length) = v;
+    } else if (key != "checksum") {
+      return emitError() << "has unknown external_data key '" << key << "'";
+    }
+  }
+  if (!location || location->empty())
+    return emitError() << "uses external data but gives no location";
+  StringRef loc(*location);
+  if (loc.contains('\0'))
+    return emitError() << "has an external data location with a NUL byte";
+  if (modelDir.empty())
+    return emitError() << "uses external data ('" << loc
+                       << "'), which needs the model to be read from a file";
+  // CVE-2022-25882: a location must name a file inside the model's
+  // directory. Reject the obvious escapes by name, then compare real paths
+  // (which also catches a symlink pointing out).
+  if (llvm::sys::path::is_absolute(loc) || loc.starts_with("/") || loc.starts_with("\\"))
+    return emitError() << "has external data location '" << loc
+                       << "', an absolute path; it must be relative to the model's directory";
+  for (auto it = llvm::sys::path::begin(loc), e = llvm::sys::path::end(loc); it != e; ++it)
+    if (*it == "..")
+      return emitError() << "has external data location '" << loc
+                         << "', which leaves the model's directory ('..')";
+  SmallString<256> joined(modelDir);
+  llvm::sys::path::append(joined, loc);
+  SmallString<256> real;
+  if (std::error_code ec = llvm::sys::fs::real_path(joined, real))
+    return emitError() << "has external data location '" << loc << "', which cannot be read: "
+                       << ec.message();
+  if (!StringRef(real).starts_with(modelDir + "/"))
+    return emitError() << "has external data location '" << loc << "', which resolves to '"
+                       << real << "', outside the model's directory";
+  if (!llvm::sys::fs::is_regular_file(real))
+    return emitError() << "has external data location '" << loc << "', which is not a regular file";
+
+  auto &file = files[real];
+  if (!file) {
+    // Mapped, not copied: weights can be gigabytes.
+    auto buffer = llvm::MemoryBuffer::getFile(real, /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      return emitError() << "has external data location '" << loc << "', which cannot be read: "
+                         << buffer.getError().message();
+    file = std::move(*buffer);
+  }
+  uint64_t size = file->getBufferSize();
+  uint64_t start = offset.value_or(0);
+  if (length && *length != uint64_t(numBytes))
+    return emitError() << "has external data length " << *length << ", but its type needs "
+                       << numBytes << " bytes";
+  if (start > size || uint64_t(numBytes) > size - start)
+    return emitError() << "needs bytes [" << start << ", " << start + uint64_t(numBytes)
+                       << ") of external data file '" << loc << "', which has " << size;
+  return file->getBuffer().substr(start, numBytes);
+}
+
+//===----------------------------------------------------------------------===//
+// Tensors
+//===----------------------------------------------------------------------===//
+
+/// A little-endian raw buffer (raw_data or external data) as an attribute.
+static FailureOr<DenseElementsAttr> fromRawBytes(RankedTensorType type, StringRef raw,
+                                                 int32_t dataType, ErrorEmitter emitError) {
+  // Copying verbatim is what makes importing hundreds of megabytes of
+  // weights cheap.
+  if (llvm::sys::IsBigEndianHost)
+    return emitError() << "raw data cannot be imported on a big-endian host yet";
+  if (dataType == onnx::TensorProto::BOOL) {
+    // One byte per bool in ONNX; MLIR packs i1 bits.
+    SmallVector<bool> bits;
+    for (char c : raw)
+      bits.push_back(c != 0);
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+  }
+  return DenseElementsAttr::getFromRawBuffer(type, llvm::ArrayRef<char>(raw.data(), raw.size()));
+}
+
 FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::TensorProto &tensor,
                                                                 MLIRContext &ctx,
-                                                                ErrorEmitter emitError) {
-  if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
-    return emitError() << "uses external data (data_location EXTERNAL), which is not supported yet";
+                                                                ErrorEmitter emitError,
+                                                                ExternalDataFiles *external) {
+  bool isExternal = tensor.data_location() == onnx::TensorProto::EXTERNAL;
+  if (isExternal && !external)
+    return emitError() << "uses external data (data_location EXTERNAL), which only "
+                          "initializers may use";
   if (tensor.has_segment())
     return emitError() << "is segmented, which is not supported";
 
@@ -161,6 +284,9 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::Tens
       return emitError() << "has too many elements (the element count overflows)";
     shape.push_back(dim);
   }
+  if (numElements > kMaxTensorElements)
+    return emitError() << "has " << numElements << " elements, more than the limit of "
+                       << kMaxTensorElements;
   int64_t numBytes;
   if (llvm::MulOverflow(numElements, layout->byteWidth, numBytes))
     return emitError() << "has too many elements (the byte size overflows)";
@@ -170,6 +296,17 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::Tens
                       tensor.int64_data_size() + tensor.double_data_size() +
                       tensor.uint64_data_size() + tensor.string_data_size();
 
+  if (isExternal) {
+    if (typedSize != 0 || tensor.has_raw_data())
+      return emitError() << "uses external data but also holds data of its own";
+    FailureOr<StringRef> raw = external->read(tensor, numBytes, emitError);
+    if (failed(raw))
+      return failure();
+    return fromRawBytes(type, *raw, tensor.data_type(), emitError);
+  }
+  if (tensor.external_data_size() != 0)
+    return emitError() << "has external_data entries but data_location is not EXTERNAL";
+
   if (tensor.has_raw_data()) {
     if (typedSize != 0)
       return emitError() << "has both raw_data and a typed data field";
@@ -177,18 +314,7 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::Tens
     if (int64_t(raw.size()) != numBytes)
       return emitError() << "has " << raw.size() << " bytes of raw_data, but " << type
                          << " needs " << numBytes;
-    // raw_data is little-endian; copying it verbatim is what makes importing
-    // hundreds of megabytes of weights cheap.
-    if (llvm::sys::IsBigEndianHost)
-      return emitError() << "raw_data cannot be imported on a big-endian host yet";
-    if (tensor.data_type() == onnx::TensorProto::BOOL) {
-      // One byte per bool in ONNX; MLIR packs i1 bits.
-      SmallVector<bool> bits;
-      for (char c : raw)
-        bits.push_back(c != 0);
-      return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
-    }
-    return DenseElementsAttr::getFromRawBuffer(type, llvm::ArrayRef<char>(raw.data(), raw.size()));
+    return fromRawBytes(type, raw, tensor.data_type(), emitError);
   }
 
   // The typed field that must hold the data, and how many entries it has.

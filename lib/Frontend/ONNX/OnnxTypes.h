@@ -13,6 +13,9 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <memory>
 
 #include <optional>
 #include <string>
@@ -42,13 +45,41 @@ importStaticTensorType(const onnx::TypeProto &type, mlir::MLIRContext &ctx,
                        ErrorEmitter emitError,
                        std::optional<llvm::ArrayRef<int64_t>> pinned = std::nullopt);
 
+/// The most elements a tensor (initializer, graph input) may declare: far
+/// beyond any on-chip or HBM use, and small enough that byte sizes and
+/// offsets computed from it cannot overflow.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 32;
+
+/// The side files holding initializers with data_location EXTERNAL,
+/// resolved against the model's directory and mapped once each.
+class ExternalDataFiles {
+public:
+  /// `modelDir`: the directory the model was read from; empty when it was
+  /// not read from a file, which makes external data an error.
+  explicit ExternalDataFiles(llvm::StringRef modelDir);
+  ~ExternalDataFiles();
+
+  /// The `numBytes` bytes of `tensor`'s external data. Checks the
+  /// external_data keys (location, offset, length, checksum), that
+  /// `location` stays inside the model's directory (not absolute, no '..',
+  /// no symlink out), that it is a regular file, and that offset and length
+  /// lie inside it and match `numBytes`.
+  mlir::FailureOr<llvm::StringRef> read(const onnx::TensorProto &tensor, int64_t numBytes,
+                                        ErrorEmitter emitError);
+
+private:
+  std::string modelDir; // real path, or empty
+  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files; // by real path
+};
+
 /// Decodes a TensorProto (initializer or Constant value) into a dense
 /// attribute. Supports FLOAT, FLOAT16, BFLOAT16, INT64, INT32, INT16, INT8,
-/// UINT8 and BOOL, from raw_data or the typed field; sizes are checked before
-/// anything is copied.
+/// UINT8 and BOOL, from raw_data, the typed field or, given `external`,
+/// external data; sizes are checked before anything is copied.
 mlir::FailureOr<mlir::DenseElementsAttr> importTensor(const onnx::TensorProto &tensor,
                                                       mlir::MLIRContext &ctx,
-                                                      ErrorEmitter emitError);
+                                                      ErrorEmitter emitError,
+                                                      ExternalDataFiles *external = nullptr);
 
 /// Reads a serialised TensorProto file (the ONNX test-data .pb format) and
 /// decodes it like importTensor.

@@ -156,6 +156,59 @@ TEST(Errors, InstructionLimit) {
   runOk(p, {}, o);
 }
 
+TEST(Errors, CycleLimit) {
+  // Three dependent memsets on one queue; the limit falls inside the run.
+  Program p = withDebug({memset(isa::kQueueDVE, sbuf(0, 1, 0, DType::f32, 1)),
+                         memset(isa::kQueueDVE, sbuf(0, 1, 64, DType::f32, 1)),
+                         memset(isa::kQueueDVE, sbuf(0, 1, 128, DType::f32, 1))});
+  RunResult full = runOk(p, {});
+  ASSERT_EQ(full.timeline.size(), 3u);
+  double peGHz = testArch().peClockGHz;
+  RunOptions o;
+  // Just below the end of the second instruction.
+  o.maxCycles = uint64_t(full.timeline[1].endNs * peGHz) - 1;
+  std::string msg = runError(p, {}, o);
+  EXPECT_THAT(msg, HasSubstr("instruction #1 (memset on dve, node 'Fill_7') ends at cycle"));
+  EXPECT_THAT(msg, HasSubstr("past the cycle limit of " + std::to_string(o.maxCycles)));
+  EXPECT_THAT(msg, HasSubstr("1 instructions not run"));
+  o.maxCycles = uint64_t(full.deviceTimeNs * peGHz) + 1;
+  runOk(p, {}, o);
+}
+
+TEST(Errors, MisalignedAccess) {
+  // An f32 starting at byte 2 of the partition.
+  std::string msg =
+      runError(withDebug({memset(isa::kQueueDVE, sbuf(0, 4, 2, DType::f32, 4))}), {});
+  EXPECT_THAT(msg, HasSubstr("instruction #0 (memset on dve, node 'Fill_7')"));
+  EXPECT_THAT(msg, HasSubstr("dst sbuf byte offset 2 is not a multiple of its 4-byte element"));
+  // The same in HBM, through a DMA.
+  Inst d = inst(Opcode::dma, kQ0);
+  d.dst = sbuf(0, 2, 0, DType::bf16, 2);
+  d.src0 = hbm(2, 2, 6, DType::f32);
+  msg = runError(withDebug({d}), {});
+  EXPECT_THAT(msg, HasSubstr("dma on q0"));
+  EXPECT_THAT(msg, HasSubstr("src0 hbm byte offset 6 is not a multiple of its 4-byte element"));
+}
+
+TEST(Errors, PsumBankOverflow) {
+  Inst ls = inst(Opcode::load_stationary, isa::kQueuePE);
+  ls.src0 = sbuf(0, 32, 0, DType::bf16, 32);
+  // N = 600 f32 = 2400 bytes: more than one 2 KiB bank.
+  Inst wide = inst(Opcode::multiply_moving, isa::kQueuePE);
+  wide.dst = psum(0, 32, 0, 600);
+  wide.src0 = sbuf(0, 32, 1024, DType::bf16, 600);
+  wide.start = true;
+  std::string msg = runError(withDebug({ls, wide}), {});
+  EXPECT_THAT(msg, HasSubstr("instruction #1 (multiply_moving on pe, node 'Fill_7')"));
+  EXPECT_THAT(msg, HasSubstr("N = 600 exceeds one 2048-byte PSUM bank"));
+  // N = 256 fits a bank but, starting at byte 1536, crosses into the next.
+  Inst crossing = wide;
+  crossing.dst = psum(0, 32, 1536, 256);
+  crossing.src0 = sbuf(0, 32, 1024, DType::bf16, 256);
+  msg = runError(withDebug({ls, crossing}), {});
+  EXPECT_THAT(msg, HasSubstr("dst bytes [1536, 2560) cross a PSUM bank boundary"));
+}
+
 //===----------------------------------------------------------------------===//
 // Hazards
 //===----------------------------------------------------------------------===//

@@ -15,6 +15,7 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -844,14 +845,19 @@ TEST_F(InitializerErrorTest, OverflowingDims) {
   t.set_raw_data("abcd");
   expectError(t, "overflows");
   diags.clear();
+  // 2^62 elements do not overflow the count, but their byte size would: the
+  // element limit catches them first.
   onnx::TensorProto u = floatTensor({int64_t(1) << 62});
-  expectError(u, "byte size overflows");
+  expectError(u, "has 4611686018427387904 elements, more than the limit of 4294967296");
 }
 
 TEST_F(InitializerErrorTest, HugeDimsWithoutData) {
   // Must fail on the size check, not try to allocate 4 TiB.
   onnx::TensorProto t = floatTensor({int64_t(1) << 20, int64_t(1) << 20});
-  expectError(t, "has 0 elements in float_data");
+  expectError(t, "more than the limit of 4294967296");
+  // Within the limit, the data must still be there.
+  diags.clear();
+  expectError(floatTensor({1 << 16, 1 << 16}), "has 0 elements in float_data");
 }
 
 TEST_F(InitializerErrorTest, NegativeDim) {
@@ -859,13 +865,21 @@ TEST_F(InitializerErrorTest, NegativeDim) {
   expectError(t, "negative dimension 0");
 }
 
-TEST_F(InitializerErrorTest, ExternalData) {
+TEST_F(InitializerErrorTest, ExternalDataNeedsAModelFile) {
+  // From bytes there is no directory to resolve the location against.
   onnx::TensorProto t = floatTensor({2});
   t.set_data_location(onnx::TensorProto::EXTERNAL);
   onnx::StringStringEntryProto *entry = t.add_external_data();
   entry->set_key("location");
   entry->set_value("weights.bin");
-  expectError(t, "external data");
+  expectError(t, "uses external data ('weights.bin'), which needs the model to be read from a file");
+}
+
+TEST_F(InitializerErrorTest, TooManyElements) {
+  // 2^34 elements: no overflow, but beyond the limit, and rejected before
+  // the data is even looked at.
+  onnx::TensorProto t = floatTensor({int64_t(1) << 17, int64_t(1) << 17});
+  expectError(t, "has 17179869184 elements, more than the limit of 4294967296");
 }
 
 TEST_F(InitializerErrorTest, DoubleRejected) {
@@ -894,6 +908,222 @@ TEST_F(InitializerErrorTest, RawAndTypedData) {
   t.set_raw_data(std::string(4, '\0'));
   t.add_float_data(1.0f);
   expectError(t, "both raw_data and a typed data field");
+}
+
+//===----------------------------------------------------------------------===//
+// External data
+//===----------------------------------------------------------------------===//
+
+/// Models whose initializer "w" ([2, 3] f32) lives in a side file, written
+/// to a fresh directory.
+class ExternalDataTest : public OnnxImporterTest {
+protected:
+  void SetUp() override {
+    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("trellis-extdata", root));
+    dir = (root + "/model").str();
+    ASSERT_FALSE(llvm::sys::fs::create_directory(dir));
+    // 8 junk bytes, then the six floats.
+    std::string bytes(8, 'x');
+    bytes.append(reinterpret_cast<const char *>(values.data()), values.size() * 4);
+    writeFile(dir + "/weights.bin", bytes);
+    writeFile((root + "/secret.bin").str(), bytes);
+  }
+  void TearDown() override { llvm::sys::fs::remove_directories(root); }
+
+  static void writeFile(const std::string &path, const std::string &bytes) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    ASSERT_FALSE(ec) << path;
+    os << bytes;
+  }
+
+  /// The model y = w with w's external_data set to `entries`, saved as
+  /// model.onnx in the model directory, and imported from there.
+  OwningOpRef<ModuleOp> import(std::vector<std::pair<std::string, std::string>> entries) {
+    onnx::ModelProto model = makeModel();
+    onnx::TensorProto *w = model.mutable_graph()->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    w->add_dims(2);
+    w->add_dims(3);
+    w->set_data_location(onnx::TensorProto::EXTERNAL);
+    for (auto &[k, v] : entries) {
+      onnx::StringStringEntryProto *e = w->add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    }
+    addNode(model, "Identity", {"w"}, {"y"}, "copy");
+    addOutput(model, "y", {2, 3});
+    std::string bytes;
+    EXPECT_TRUE(model.SerializeToString(&bytes));
+    writeFile(dir + "/model.onnx", bytes);
+    return importOnnxModel(dir + "/model.onnx", ctx);
+  }
+
+  /// Imports with `entries` and expects one one-line error about "w".
+  void expectError(std::vector<std::pair<std::string, std::string>> entries,
+                   StringRef expected) {
+    diags.clear();
+    EXPECT_FALSE(import(std::move(entries)));
+    std::string msg = onlyDiag();
+    EXPECT_NE(msg.find("initializer 'w' "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(expected.str()), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line expected: " << msg;
+  }
+
+  std::vector<float> values = {1.5f, -2, 3, 4.25f, 5, 6};
+  llvm::SmallString<128> root;
+  std::string dir;
+};
+
+TEST_F(ExternalDataTest, ReadsOffsetAndLength) {
+  OwningOpRef<ModuleOp> module =
+      import({{"location", "weights.bin"}, {"offset", "8"}, {"length", "24"}});
+  ASSERT_TRUE(module) << allDiags();
+  graph::ConstantOp w;
+  getMain(*module).walk([&](graph::ConstantOp c) { w = c; });
+  ASSERT_TRUE(w);
+  auto dense = cast<DenseElementsAttr>(w.getValue());
+  EXPECT_EQ(shapeOf(dense.getType()), (std::vector<int64_t>{2, 3}));
+  std::vector<float> got(dense.getValues<float>().begin(), dense.getValues<float>().end());
+  EXPECT_EQ(got, values);
+}
+
+TEST_F(ExternalDataTest, LengthDefaultsToTheTensorSize) {
+  // No length: the tensor's 24 bytes at the offset, the rest of the file
+  // being longer is fine.
+  writeFile(dir + "/weights.bin", std::string(8, 'x') +
+                                      std::string(reinterpret_cast<const char *>(values.data()),
+                                                  24) +
+                                      "trailing");
+  EXPECT_TRUE(import({{"location", "weights.bin"}, {"offset", "8"}})) << allDiags();
+}
+
+TEST_F(ExternalDataTest, EscapesAreRejected) {
+  expectError({{"location", (root + "/secret.bin").str()}, {"offset", "8"}},
+              "an absolute path; it must be relative to the model's directory");
+  expectError({{"location", "../secret.bin"}, {"offset", "8"}},
+              "which leaves the model's directory ('..')");
+  expectError({{"location", "sub/../../secret.bin"}, {"offset", "8"}},
+              "which leaves the model's directory ('..')");
+  ASSERT_FALSE(llvm::sys::fs::create_link(root + "/secret.bin", dir + "/link.bin"));
+  expectError({{"location", "link.bin"}, {"offset", "8"}}, "outside the model's directory");
+  // A symlinked directory pointing out is no better.
+  ASSERT_FALSE(llvm::sys::fs::create_link(root.str(), dir + "/up"));
+  expectError({{"location", "up/secret.bin"}, {"offset", "8"}}, "outside the model's directory");
+}
+
+TEST_F(ExternalDataTest, SymlinkInsideTheDirectoryIsFine) {
+  ASSERT_FALSE(llvm::sys::fs::create_link(dir + "/weights.bin", dir + "/alias.bin"));
+  EXPECT_TRUE(import({{"location", "alias.bin"}, {"offset", "8"}})) << allDiags();
+}
+
+TEST_F(ExternalDataTest, BadFilesAndRanges) {
+  expectError({{"location", "nowhere.bin"}}, "'nowhere.bin', which cannot be read");
+  ASSERT_FALSE(llvm::sys::fs::create_directory(dir + "/sub"));
+  expectError({{"location", "sub"}}, "which is not a regular file");
+  expectError({{"location", "weights.bin"}, {"offset", "100"}},
+              "needs bytes [100, 124) of external data file 'weights.bin', which has 32");
+  expectError({{"location", "weights.bin"}, {"offset", "9"}},
+              "needs bytes [9, 33) of external data file 'weights.bin', which has 32");
+  expectError({{"location", "weights.bin"}, {"offset", "18446744073709551615"}},
+              "is not a non-negative integer");
+  expectError({{"location", "weights.bin"}, {"offset", "8"}, {"length", "4"}},
+              "has external data length 4, but its type needs 24 bytes");
+  expectError({{"location", "weights.bin"}, {"offset", "-8"}},
+              "has external data offset '-8', which is not a non-negative integer");
+  expectError({{"location", "weights.bin"}, {"offset", "8x"}}, "is not a non-negative integer");
+}
+
+TEST_F(ExternalDataTest, BadEntries) {
+  expectError({{"offset", "8"}}, "uses external data but gives no location");
+  expectError({{"location", ""}}, "uses external data but gives no location");
+  expectError({{"location", "weights.bin"}, {"location", "weights.bin"}},
+              "gives external_data key 'location' twice");
+  expectError({{"location", "weights.bin"}, {"sha", "x"}}, "unknown external_data key 'sha'");
+  expectError({{"location", std::string("weights.bin\0../x", 17)}}, "NUL byte");
+}
+
+//===----------------------------------------------------------------------===//
+// Hostile graphs
+//===----------------------------------------------------------------------===//
+
+TEST_F(OnnxImporterTest, IrVersionTooNew) {
+  onnx::ModelProto model = makeModel();
+  model.set_ir_version(12);
+  EXPECT_FALSE(importModel(model));
+  EXPECT_NE(onlyDiag().find("unsupported ONNX IR version 12 (supported: 3 to 11)"),
+            std::string::npos);
+}
+
+TEST_F(OnnxImporterTest, NoGraphAndNoOutputs) {
+  onnx::ModelProto model = makeModel();
+  model.clear_graph();
+  EXPECT_FALSE(importModel(model));
+  EXPECT_NE(onlyDiag().find("model has no graph"), std::string::npos);
+  diags.clear();
+  model = makeModel();
+  addInput(model, "x", {2});
+  EXPECT_FALSE(importModel(model));
+  EXPECT_NE(onlyDiag().find("graph 'g' has no outputs"), std::string::npos);
+}
+
+TEST_F(OnnxImporterTest, HugeGraphInputIsRejected) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {int64_t(1) << 20, int64_t(1) << 20, int64_t(1) << 20});
+  addNode(model, "Relu", {"x"}, {"y"});
+  addOutput(model, "y", {});
+  EXPECT_FALSE(importModel(model));
+  std::string msg = onlyDiag();
+  EXPECT_NE(msg.find("graph input 'x' has more than 4294967296 elements"), std::string::npos)
+      << msg;
+}
+
+TEST_F(OnnxImporterTest, CycleIsNamed) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {2});
+  addNode(model, "Add", {"x", "b"}, {"a"}, "first");
+  addNode(model, "Relu", {"a"}, {"b"}, "second");
+  addOutput(model, "b", {2});
+  EXPECT_FALSE(importModel(model));
+  std::string msg = onlyDiag();
+  EXPECT_NE(msg.find("node 'first' (op type Add): input 1 ('b') is produced by node 'second', "
+                     "which depends on this node's output: the graph has a cycle"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+
+TEST_F(OnnxImporterTest, SelfLoopIsACycle) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {2});
+  addNode(model, "Add", {"x", "y"}, {"y"}, "loop");
+  addOutput(model, "y", {2});
+  EXPECT_FALSE(importModel(model));
+  EXPECT_NE(onlyDiag().find("the graph has a cycle"), std::string::npos);
+}
+
+TEST_F(OnnxImporterTest, TwoNodesDefiningOneName) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {2});
+  addNode(model, "Relu", {"x"}, {"y"}, "one");
+  addNode(model, "Neg", {"x"}, {"y"}, "two");
+  addOutput(model, "y", {2});
+  EXPECT_FALSE(importModel(model));
+  std::string msg = onlyDiag();
+  EXPECT_NE(msg.find("node 'two' (op type Neg): value 'y' is already defined"), std::string::npos)
+      << msg;
+}
+
+TEST_F(OnnxImporterTest, GraphOutputListedTwice) {
+  onnx::ModelProto model = makeModel();
+  addInput(model, "x", {2});
+  addNode(model, "Relu", {"x"}, {"y"}, "act");
+  addOutput(model, "y", {2});
+  addOutput(model, "y", {2});
+  EXPECT_FALSE(importModel(model));
+  std::string msg = onlyDiag();
+  EXPECT_NE(msg.find("graph output 'y' is listed twice"), std::string::npos) << msg;
 }
 
 TEST_F(OnnxImporterTest, UnusedBadInitializerIsIgnored) {
