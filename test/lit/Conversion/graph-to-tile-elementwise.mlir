@@ -70,3 +70,44 @@ func.func @small(%a: tensor<3x5xf32> {trellis.name = "a"}) -> (tensor<3x5xf32> {
   %y = graph.relu %a : (tensor<3x5xf32>) -> tensor<3x5xf32>
   return %y : tensor<3x5xf32>
 }
+
+// -----
+
+// Tests that dividing by a splat constant (attention's scale) is one
+// tensor_scalar with the constant as immediate: the constant is never loaded.
+// CHECK-LABEL: func.func @div_by_scalar
+// CHECK-SAME:    (%[[A:[^:]+]]: memref<1x12x128x128xf32, #tile.mem<hbm>>
+// CHECK:         tile.load %{{.+}}, %[[A]] <[0+128 x 1536] +0 {{\[\[}}1536,1]]>
+// CHECK-NEXT:    %[[D:.+]] = tile.alloc : memref<128x1536xf32, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.tensor_scalar divide 8.000000e+00, bypass 0.000000e+00 %[[D]]
+// CHECK-NEXT:    tile.store
+// CHECK-NOT:     tile.load
+func.func @div_by_scalar(%a: tensor<1x12x128x128xf32> {trellis.name = "a"}) -> (tensor<1x12x128x128xf32> {trellis.name = "y"}) {
+  %c = graph.constant dense<8.0> : tensor<f32>
+  %y = graph.binary div %a, %c : (tensor<1x12x128x128xf32>, tensor<f32>) -> tensor<1x12x128x128xf32>
+  return %y : tensor<1x12x128x128xf32>
+}
+
+// -----
+
+// Tests that a splat constant on the left of a subtraction becomes
+// (x * -1) + c, which rounds exactly like c - x.
+// CHECK-LABEL: func.func @scalar_minus
+// CHECK:         tile.tensor_scalar mult -1.000000e+00, add 1.000000e+00
+// CHECK-NOT:     tile.tensor_tensor
+func.func @scalar_minus(%a: tensor<4x8xf32> {trellis.name = "a"}) -> (tensor<4x8xf32> {trellis.name = "y"}) {
+  %c = graph.constant dense<1.0> : tensor<4x8xf32>
+  %y = graph.binary sub %c, %a : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// Tests that a non-splat constant keeps the two-input tensor_tensor.
+// CHECK-LABEL: func.func @vector_constant
+// CHECK:         tile.tensor_tensor add
+func.func @vector_constant(%a: tensor<2x2xf32> {trellis.name = "a"}) -> (tensor<2x2xf32> {trellis.name = "y"}) {
+  %c = graph.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %y = graph.add %a, %c : (tensor<2x2xf32>, tensor<2xf32>) -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
+}
