@@ -108,16 +108,25 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
   return success();
 }
 
-/// A bias is [F] with the element type of x.
+/// A bias is [F] with the element type of the result (x's, or f32 for
+/// narrow x and w: the bias is added in fp32 on PSUM evacuation).
 static LogicalResult verifyBias(Operation *op, Value bias, int64_t f) {
   if (!bias)
     return success();
   auto b = ranked(bias);
   if (b.getRank() != 1 || b.getDimSize(0) != f)
     return op->emitOpError("bias must be [") << f << "], got " << b;
-  if (b.getElementType() != ranked(op->getOperand(0)).getElementType())
-    return op->emitOpError("bias element type differs from x");
+  if (b.getElementType() != ranked(op->getResult(0)).getElementType())
+    return op->emitOpError("bias element type differs from the result's");
   return success();
+}
+
+bool Conv2DOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return peResultTypesCompatible(l, r);
+}
+
+bool ConvTranspose2DOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return peResultTypesCompatible(l, r);
 }
 
 LogicalResult Conv2DOp::verify() {

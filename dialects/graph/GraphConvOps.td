@@ -49,6 +49,10 @@ def Graph_Conv2DOp : Graph_Op<"conv2d", [DeclareOpInterfaceMethods<InferTypeOpIn
   let assemblyFormat = "$x `,` $w (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// Narrow operands may give an f32 result (peResultTypesCompatible).
+    static bool isCompatibleReturnTypes(::mlir::TypeRange l, ::mlir::TypeRange r);
+  }];
 }
 
 def Graph_ConvTranspose2DOp : Graph_Op<"conv_transpose2d",
@@ -73,6 +77,10 @@ def Graph_ConvTranspose2DOp : Graph_Op<"conv_transpose2d",
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$x `,` $w (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Narrow operands may give an f32 result (peResultTypesCompatible).
+    static bool isCompatibleReturnTypes(::mlir::TypeRange l, ::mlir::TypeRange r);
+  }];
 }
 
 def Graph_Pool2DOp : Graph_Op<"pool2d", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {

@@ -49,6 +49,32 @@ std::optional<SmallVector<int64_t>> trellis::graph::broadcastShapes(ArrayRef<int
   return out;
 }
 
+bool trellis::graph::isNarrowPEType(Type t) {
+  return t.isBF16() || t.isF16() || llvm::isa<Float8E4M3FNType>(t);
+}
+
+bool trellis::graph::peResultTypesCompatible(TypeRange inferred, TypeRange actual) {
+  if (inferred.size() != actual.size())
+    return false;
+  for (auto [i, a] : llvm::zip(inferred, actual)) {
+    if (i == a)
+      continue;
+    auto it = dyn_cast<RankedTensorType>(i), at = dyn_cast<RankedTensorType>(a);
+    if (!it || !at || it.getShape() != at.getShape() || !isNarrowPEType(it.getElementType()) ||
+        !at.getElementType().isF32())
+      return false;
+  }
+  return true;
+}
+
+bool MatMulOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return peResultTypesCompatible(l, r);
+}
+
+bool LinearOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return peResultTypesCompatible(l, r);
+}
+
 [[maybe_unused]] static LogicalResult emitOptionalError(std::optional<Location> loc, const Twine &msg) {
   if (loc)
     return emitError(*loc, msg);

@@ -99,7 +99,9 @@ def Graph_MatMulOp : Graph_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpIn
   let summary = "numpy-style matrix product (ONNX MatMul)";
   let description = [{
     Batched, with the batch dimensions broadcast as in numpy. Rank-1 operands
-    are not supported yet.
+    are not supported yet. The result has the operands' element type or,
+    when they are bf16, f16 or f8E4M3FN, f32: the PE array accumulates in
+    fp32 in PSUM (what `--trellis-auto-cast` produces).
 
     ```mlir
     %y = graph.matmul %a, %b : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
@@ -108,12 +110,18 @@ def Graph_MatMulOp : Graph_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpIn
   let arguments = (ins AnyStaticShapeTensor:$lhs, AnyStaticShapeTensor:$rhs);
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = [{
+    /// Narrow operands may give an f32 result (peResultTypesCompatible).
+    static bool isCompatibleReturnTypes(::mlir::TypeRange l, ::mlir::TypeRange r);
+  }];
 }
 
 def Graph_LinearOp : Graph_Op<"linear", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
   let summary = "act(alpha * x @ w + beta * bias): a fused 2-D matmul";
   let description = [{
     `x` is [M, K], `w` is [K, N], the optional `bias` broadcasts to [M, N].
+    As for `graph.matmul`, bf16 / f16 / f8E4M3FN operands may give an f32
+    result; the bias then has the result's element type.
     Produced from ONNX Gemm and by fusing MatMul + Add (+ Relu). The tiler
     keeps `w` stationary in the PE array and applies bias and activation
     while evacuating PSUM.
@@ -131,6 +139,10 @@ def Graph_LinearOp : Graph_Op<"linear", [DeclareOpInterfaceMethods<InferTypeOpIn
   let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$x `,` $w (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Narrow operands may give an f32 result (peResultTypesCompatible).
+    static bool isCompatibleReturnTypes(::mlir::TypeRange l, ::mlir::TypeRange r);
+  }];
 }
 
 def Graph_TransposeOp : Graph_Op<"transpose", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
@@ -227,5 +239,7 @@ def Graph_UnaryOp : Graph_Op<"unary", [DeclareOpInterfaceMethods<InferTypeOpInte
 include "graph/GraphShapeOps.td"
 include "graph/GraphConvOps.td"
 include "graph/GraphNormOps.td"
+include "graph/GraphKernelOps.td"
+include "graph/GraphAttentionOps.td"
 
 #endif // TRELLIS_GRAPH_OPS

@@ -1319,16 +1319,32 @@ OwningOpRef<ModuleOp> Tracer::run(const ast::Module &module, const KernelOptions
     kernel = pool.front();
   }
 
-  // Arguments: --args first, then annotations.
-  std::map<std::string, const KernelArg *> given;
-  for (const KernelArg &a : options.args) {
-    bool known = llvm::any_of(kernel->params, [&](const ast::Param &p) { return p.name == a.name; });
-    if (!known) {
-      error(kernel->loc) << "--args names '" << a.name << "', which is not a parameter of "
-                         << kernel->name;
+  // Arguments: unnamed ones (a graph binding's tensors) take the parameters
+  // in order; then the named ones, then annotations.
+  std::vector<KernelArg> args = options.args;
+  size_t nextParam = 0;
+  for (KernelArg &a : args) {
+    if (!a.name.empty())
+      continue;
+    if (nextParam == kernel->params.size()) {
+      error(kernel->loc) << options.argSource << " passes more tensors than kernel '"
+                         << kernel->name << "' has parameters (" << kernel->params.size() << ")";
       return nullptr;
     }
-    given[a.name] = &a;
+    a.name = kernel->params[nextParam++].name;
+  }
+  std::map<std::string, const KernelArg *> given;
+  for (const KernelArg &a : args) {
+    bool known = llvm::any_of(kernel->params, [&](const ast::Param &p) { return p.name == a.name; });
+    if (!known) {
+      error(kernel->loc) << options.argSource << " names '" << a.name
+                         << "', which is not a parameter of " << kernel->name;
+      return nullptr;
+    }
+    if (!given.emplace(a.name, &a).second) {
+      error(kernel->loc) << options.argSource << " gives parameter '" << a.name << "' twice";
+      return nullptr;
+    }
   }
   b.setInsertionPointToEnd(m->getBody());
   struct Param {
@@ -1358,7 +1374,7 @@ OwningOpRef<ModuleOp> Tracer::run(const ast::Module &module, const KernelOptions
       Type elem = dtypeNamed(a.dtype);
       SmallVector<int64_t> shape(a.shape.begin(), a.shape.end());
       if (annotated && (annotated->first != shape || annotated->second != elem)) {
-        error(p.loc) << "--args gives " << p.name << " as " << dtypeName(elem)
+        error(p.loc) << options.argSource << " gives " << p.name << " as " << dtypeName(elem)
                      << shapeString(shape) << " but the annotation says "
                      << dtypeName(annotated->second) << shapeString(annotated->first);
         return nullptr;
@@ -1376,6 +1392,10 @@ OwningOpRef<ModuleOp> Tracer::run(const ast::Module &module, const KernelOptions
         return nullptr;
       frame[p.name] = *v;
       continue;
+    }
+    if (options.argSource != "--args") {
+      error(p.loc) << "parameter '" << p.name << "' gets no value from " << options.argSource;
+      return nullptr;
     }
     error(p.loc) << "parameter '" << p.name << "' has no type: pass --args " << p.name
                  << "=f32[128,512] (dtype and shape) or annotate it, e.g. " << p.name

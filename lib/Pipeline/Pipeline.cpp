@@ -21,10 +21,31 @@ void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &
   if (opts.optLevel > 0) {
     // Decomposed layer norm, GELU and softmax become single graph ops.
     pm.addNestedPass<func::FuncOp>(createFuseNorm());
+    // MatMul/scale/mask/Softmax/MatMul chains (needing the fused softmax)
+    // become graph.attention, before linear fusion claims 2-D matmuls.
+    pm.addNestedPass<func::FuncOp>(createFuseAttention());
     // Batch norm folds into constant conv / linear weights before linear
     // fusion, so that a Relu after it still fuses.
     pm.addNestedPass<func::FuncOp>(createFoldBatchNorm());
+  }
+  // Kernels bind to the fused ops, and to matmuls before they fuse with
+  // their bias into graph.linear.
+  if (!opts.kernels.empty() || !opts.kernelLib.empty()) {
+    BindKernelsOptions bindOpts;
+    bindOpts.kernels.assign(opts.kernels.begin(), opts.kernels.end());
+    bindOpts.kernelLib = opts.kernelLib;
+    bindOpts.target = opts.target;
+    pm.addPass(createBindKernels(bindOpts));
+  }
+  if (opts.optLevel > 0)
     pm.addNestedPass<func::FuncOp>(createFuseLinear());
+  if (opts.autoCast != "none") {
+    // After fusion, so each fused op's PE operands are cast once, and at
+    // -O0 too: it changes the numbers, not just the speed.
+    AutoCastOptions castOpts;
+    castOpts.mode = opts.autoCast;
+    castOpts.type = opts.autoCastType;
+    pm.addNestedPass<func::FuncOp>(createAutoCast(castOpts));
   }
   if (opts.stopAfter == EmitStage::Graph)
     return;
@@ -52,6 +73,10 @@ struct CompilePipelineOptions : public PassPipelineOptions<CompilePipelineOption
   Option<std::string> target{*this, "target", llvm::cl::desc("arch config name or .json path"),
                              llvm::cl::init("trn2")};
   Option<int> optLevel{*this, "opt-level", llvm::cl::desc("0..3"), llvm::cl::init(2)};
+  Option<std::string> autoCast{*this, "auto-cast", llvm::cl::desc("none, matmult or all"),
+                               llvm::cl::init("none")};
+  Option<std::string> autoCastType{*this, "auto-cast-type",
+                                   llvm::cl::desc("bf16, fp16 or fp8_e4m3"), llvm::cl::init("bf16")};
 };
 } // namespace
 
@@ -62,6 +87,8 @@ void trellis::registerCompilePipeline() {
         PipelineOptions opts;
         opts.target = o.target;
         opts.optLevel = o.optLevel;
+        opts.autoCast = o.autoCast;
+        opts.autoCastType = o.autoCastType;
         populateCompilePipeline(pm, opts);
       });
 }

@@ -325,8 +325,12 @@ llvm::Error profile::writeChromeTrace(const Program &program, const ArchConfig &
           j.attribute("flops", int64_t(instFlops(inst)));
           j.attribute("dtype", isa::stringifyDType(inst.src0.dtype));
         }
-        if (inst.opcode == Opcode::dma)
+        if (inst.opcode == Opcode::dma) {
           j.attribute("bytes", emu::dmaBytes(inst));
+          // HBM traffic (the roofline's memory side), as opposed to on-chip moves.
+          if (inst.dst.space == isa::Space::hbm || inst.src0.space == isa::Space::hbm)
+            j.attribute("hbm", true);
+        }
       });
     });
     // Flow ends bind to the enclosing slice (this one), flow starts to the

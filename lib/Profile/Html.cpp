@@ -2,19 +2,26 @@
 //
 // The page (report.html + report.js, embedded by EmbedFile.cmake) reads one
 // JSON object from <script id="trellis-data">:
-//   title, summary   summaryToJson of the trace, with every node and op row
-//   tracks           [{tid, name, sort}] in display order
-//   strings          string table for the columns below
-//   inst             columns, one entry per instruction ("ph":"X" event):
+//   title            the page title
+//   runs             one run (`html`) or two (`diff --html`), each:
+//     label, title   "A"/"B" and what was profiled
+//     summary        summaryToJson of the trace, with every node and op row
+//     tracks         [{tid, name, sort}] in display order
+//     strings        string table for the columns below
+//     inst           columns, one entry per instruction ("ph":"X" event):
 //                    ts, dur, wait (picoseconds, integers); track (index into
-//                    tracks); name, node, isa, tile, graph, waitedOn, waits,
-//                    detail (indices into strings); index (artifact position)
+//                    tracks); flops, bytes (integers), hbm (0/1: a DMA that
+//                    reads or writes HBM); name, node, isa, tile, graph,
+//                    waitedOn, waits, dtype (indices into strings); index
+//                    (artifact position)
+//   diff             (two runs) diffToJson of their summaries
 // Columns instead of one object per instruction keep a 1M-instruction report
 // tens of MB instead of hundreds, and let the script use typed arrays.
 //
 //===----------------------------------------------------------------------===//
 
 #include "trellis/Profile/Html.h"
+#include "trellis/Profile/Diff.h"
 #include "trellis/Profile/Summary.h"
 #include "trellis/Support/FileIO.h"
 
@@ -134,7 +141,9 @@ std::string fillTemplate(llvm::StringRef page, const std::map<std::string, std::
 
 } // namespace
 
-llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
+/// One run of the page: its summary, tracks and instruction columns.
+static llvm::Expected<Object> buildRun(const Value &trace, llvm::StringRef label,
+                                       Summary *summaryOut) {
   llvm::Expected<Summary> summary = summarize(trace);
   if (!summary)
     return summary.takeError();
@@ -165,7 +174,8 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
   }
 
   StringTable strings;
-  Array ts, dur, wait, track, name, node, isa, tile, graph, waitedOn, waits, detail, index;
+  Array ts, dur, wait, track, flops, bytes, hbm, name, node, isa, tile, graph, waitedOn, waits,
+      dtype, index;
   std::map<int64_t, int64_t> trackIndex; // tid -> position in the tracks array
   std::vector<int64_t> instTid;
   for (const Value &v : *events) {
@@ -183,6 +193,9 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
     dur.push_back(toPs(*ev->getNumber("dur")));
     wait.push_back(
         static_cast<int64_t>(std::llround(args->getNumber("wait_ns").value_or(0) * 1000)));
+    flops.push_back(std::max<int64_t>(0, args->getInteger("flops").value_or(0)));
+    bytes.push_back(std::max<int64_t>(0, args->getInteger("bytes").value_or(0)));
+    hbm.push_back(args->getBoolean("hbm").value_or(false) ? 1 : 0);
     auto str = [&](const Object *o, llvm::StringRef key) {
       return strings.intern(o->getString(key).value_or(""));
     };
@@ -193,13 +206,7 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
     graph.push_back(str(args, "graph_op"));
     waitedOn.push_back(str(args, "waited_on"));
     waits.push_back(str(args, "waits"));
-    std::string extra;
-    llvm::raw_string_ostream os(extra);
-    if (std::optional<int64_t> flops = args->getInteger("flops"))
-      os << *flops << " FLOPs " << args->getString("dtype").value_or("");
-    if (std::optional<int64_t> bytes = args->getInteger("bytes"))
-      os << *bytes << " bytes";
-    detail.push_back(strings.intern(extra));
+    dtype.push_back(str(args, "dtype"));
     index.push_back(args->getInteger("index").value_or(-1));
   }
 
@@ -219,8 +226,9 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
   PrintOptions all;
   all.topNodes = ~0u;
   all.topStalls = 10;
-  std::string title = "trellis profile of " + summary->artifact + " on " + summary->target;
-  Object data{
+  std::string title = summary->artifact + " on " + summary->target;
+  Object run{
+      {"label", label},
       {"title", title},
       {"summary", summaryToJson(*summary, all)},
       {"tracks", std::move(trackJson)},
@@ -229,6 +237,9 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
                       {"dur", std::move(dur)},
                       {"wait", std::move(wait)},
                       {"track", std::move(track)},
+                      {"flops", std::move(flops)},
+                      {"bytes", std::move(bytes)},
+                      {"hbm", std::move(hbm)},
                       {"name", std::move(name)},
                       {"node", std::move(node)},
                       {"isa", std::move(isa)},
@@ -236,31 +247,89 @@ llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
                       {"graph", std::move(graph)},
                       {"waitedOn", std::move(waitedOn)},
                       {"waits", std::move(waits)},
-                      {"detail", std::move(detail)},
+                      {"dtype", std::move(dtype)},
                       {"index", std::move(index)}}},
   };
+  if (summaryOut)
+    *summaryOut = std::move(*summary);
+  return run;
+}
+
+/// The page around `data` (which holds "title").
+static std::string renderPage(Object data) {
+  std::string title = data.getString("title").value_or("").str();
   std::string json;
   llvm::raw_string_ostream(json) << Value(std::move(data));
-
   return fillTemplate(kReportHtml, {{"TITLE", escapeHtml(title)},
                                     {"DATA", escapeJsonForScript(json)},
                                     {"SCRIPT", escapeJsForScript(kReportJs)}});
 }
 
-llvm::Error profile::writeHtmlReport(llvm::StringRef tracePath, llvm::StringRef outPath) {
-  auto bad = [](const llvm::Twine &msg) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
-  };
-  llvm::Expected<std::string> text = readFile(tracePath);
+llvm::Expected<std::string> profile::renderHtmlReport(const Value &trace) {
+  llvm::Expected<Object> run = buildRun(trace, "", nullptr);
+  if (!run)
+    return run.takeError();
+  std::string title = "trellis profile of " + run->getString("title").value_or("").str();
+  return renderPage(Object{{"title", title}, {"runs", Array{std::move(*run)}}});
+}
+
+llvm::Expected<std::string> profile::renderHtmlDiff(const Value &traceA, const Value &traceB) {
+  Summary a, b;
+  llvm::Expected<Object> runA = buildRun(traceA, "A", &a);
+  if (!runA)
+    return runA.takeError();
+  llvm::Expected<Object> runB = buildRun(traceB, "B", &b);
+  if (!runB)
+    return runB.takeError();
+  std::string title = "trellis profile diff: A " + runA->getString("title").value_or("").str() +
+                      ", B " + runB->getString("title").value_or("").str();
+  return renderPage(Object{{"title", title},
+                           {"runs", Array{std::move(*runA), std::move(*runB)}},
+                           {"diff", diffToJson(diffSummaries(a, b), 25)}});
+}
+
+/// The parsed JSON of a trace file; errors name the file.
+static llvm::Expected<Value> readTrace(llvm::StringRef path) {
+  llvm::Expected<std::string> text = readFile(path);
   if (!text)
     return text.takeError(); // already names the file
   llvm::Expected<Value> json = llvm::json::parse(*text);
   if (!json)
-    return bad(tracePath + ": not valid JSON: " + llvm::toString(json.takeError()));
-  llvm::Expected<std::string> page = renderHtmlReport(*json);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   path + ": not valid JSON: " + llvm::toString(json.takeError()));
+  return json;
+}
+
+static llvm::Error named(llvm::StringRef path, llvm::Error e) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 path + ": " + llvm::toString(std::move(e)));
+}
+
+llvm::Error profile::writeHtmlReport(llvm::StringRef tracePath, llvm::StringRef outPath) {
+  llvm::Expected<Value> trace = readTrace(tracePath);
+  if (!trace)
+    return trace.takeError();
+  llvm::Expected<std::string> page = renderHtmlReport(*trace);
   if (!page)
-    return bad(tracePath + ": " + llvm::toString(page.takeError()));
-  if (llvm::Error e = writeFileAtomically(outPath, *page))
-    return e;
-  return llvm::Error::success();
+    return named(tracePath, page.takeError());
+  return writeFileAtomically(outPath, *page);
+}
+
+llvm::Error profile::writeHtmlDiff(llvm::StringRef pathA, llvm::StringRef pathB,
+                                   llvm::StringRef outPath) {
+  llvm::Expected<Value> a = readTrace(pathA);
+  if (!a)
+    return a.takeError();
+  llvm::Expected<Value> b = readTrace(pathB);
+  if (!b)
+    return b.takeError();
+  // Name the file whose trace is bad.
+  if (llvm::Expected<Summary> s = summarize(*a); !s)
+    return named(pathA, s.takeError());
+  if (llvm::Expected<Summary> s = summarize(*b); !s)
+    return named(pathB, s.takeError());
+  llvm::Expected<std::string> page = renderHtmlDiff(*a, *b);
+  if (!page)
+    return page.takeError();
+  return writeFileAtomically(outPath, *page);
 }

@@ -9,16 +9,9 @@
 // - saves a screenshot.
 'use strict';
 const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { check, colouredPixels, withReport } = require('./harness');
 
 const [tracePath, reportPath, shotPath] = process.argv.slice(2);
-let failures = 0;
-function check(ok, what) {
-  console.log((ok ? 'ok   ' : 'FAIL ') + what);
-  if (!ok) failures++;
-}
 
 // The lanes the report must draw: tracks that hold at least one instruction.
 const trace = JSON.parse(fs.readFileSync(tracePath, 'utf8'));
@@ -32,51 +25,36 @@ for (const ev of trace.traceEvents) {
 }
 const expectedLanes = [...used].map(tid => trackName.get(tid)).sort();
 
-(async () => {
-  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.TRELLIS_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = context.pages()[0] || await context.newPage();
-    const errors = [], requests = [];
-    page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', e => errors.push(String(e)));
-    await page.route('**/*', route => {
-      const url = route.request().url();
-      if (url.startsWith('file:')) return route.continue();
-      requests.push(url);
-      return route.abort();
-    });
-    await page.goto('file://' + path.resolve(reportPath));
-    await page.waitForFunction(() => window.trellisReport !== undefined, null, { timeout: 10000 });
-
+withReport(reportPath, { width: 1280, height: 900 }, async page => {
     const lanes = await page.evaluate(() => window.trellisReport.lanes);
     check(JSON.stringify([...lanes].sort()) === JSON.stringify(expectedLanes),
           'lanes ' + lanes.join(',') + ' are the trace\'s tracks ' + expectedLanes.join(','));
     // Every lane drawn: non-background pixels in its bar row.
-    const drawn = await page.evaluate(() => {
-      const r = window.trellisReport, canvas = document.getElementById('timeline');
-      const ctx = canvas.getContext('2d'), k = canvas.width / canvas.clientWidth;
-      return r.lanes.map((name, li) => {
-        const b = r.laneBox(name);
-        const img = ctx.getImageData(Math.round(b.x * k), Math.round(b.y * k),
-                                     Math.round(b.w * k), Math.round(b.h * k)).data;
-        let coloured = 0;
-        for (let p = 0; p < img.length; p += 4) {
-          const [red, green, blue] = [img[p], img[p + 1], img[p + 2]];
-          if (Math.max(red, green, blue) - Math.min(red, green, blue) > 40) coloured++;
-        }
-        return { name, coloured, rects: r.laneRects[li] };
-      });
-    });
+    const drawn = [];
+    for (const [li, name] of lanes.entries()) {
+      const box = await page.evaluate(n => window.trellisReport.laneBox(n), name);
+      const rects = await page.evaluate(li => window.trellisReport.laneRects[li], li);
+      drawn.push({ name, rects, coloured: await colouredPixels(page, 'timeline', box) });
+    }
     for (const l of drawn)
       check(l.coloured > 0 && l.rects > 0, 'lane ' + l.name + ' drawn (' + l.rects + ' rects, ' +
             l.coloured + ' coloured pixels)');
+
+    // The PE utilisation and HBM bandwidth strips over the lanes: the MLP's
+    // matmuls and weight loads must show in them.
+    const strips = [];
+    for (const which of ['pe', 'hbm']) {
+      const b = await page.evaluate(w => window.trellisReport.chartBox(w), which);
+      strips.push({ which, coloured: await colouredPixels(page, 'timeline', b),
+                    mid: { x: b.x + b.w / 2, y: b.y + b.h / 2 } });
+    }
+    for (const st of strips)
+      check(st.coloured > 0, st.which + ' over-time strip drawn (' + st.coloured + ' coloured pixels)');
+    const cbox = await page.locator('#timeline').boundingBox();
+    await page.mouse.move(cbox.x + strips[0].mid.x, cbox.y + strips[0].mid.y);
+    const chartTip = await page.locator('#tooltip').innerText();
+    check(/PE utilisation\s+[\d.]+%/.test(chartTip) && /HBM bandwidth\s+[\d.]+ GB\/s/.test(chartTip),
+          'hovering the strips shows PE utilisation and HBM bandwidth: ' + chartTip.replace(/\n/g, ' | '));
 
     // Hover the widest instruction of every lane.
     let sawWait = false;
@@ -123,18 +101,4 @@ const expectedLanes = [...used].map(tid => trackName.get(tid)).sort();
     await page.mouse.move(5, 5);
     await page.screenshot({ path: shotPath, fullPage: true });
     console.log('screenshot: ' + shotPath);
-
-    check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join(' | ') : ''));
-    check(requests.length === 0, 'no network requests' + (requests.length ? ': ' + requests.join(' ') : ''));
-  } finally {
-    await context.close();
-    fs.rmSync(profileDir, { recursive: true, force: true });
-  }
-  if (failures) {
-    console.log(failures + ' check(s) failed');
-    process.exit(1);
-  }
-})().catch(e => {
-  console.log('FAIL ' + (e && e.stack || e));
-  process.exit(1);
 });

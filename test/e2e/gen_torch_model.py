@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Exports a seeded PyTorch model to ONNX with an input and PyTorch's output.
 
-Usage: gen_torch_model.py MODEL OUT_DIR [--seed 0] [--opset 17]
+Usage: gen_torch_model.py MODEL OUT_DIR [--seed 0] [--opset 17] [--size 224]
 
 MODEL is one of:
-  resnet18     torchvision ResNet-18 (random weights), batch 1, 3x224x224
+  resnet18     torchvision ResNet-18 (random weights), batch 1, 3xSIZExSIZE
+               (--size, default 224)
   transformer  nn.TransformerEncoderLayer(d_model 256, 4 heads, FFN 1024,
                GELU, batch_first), batch 1, sequence 64
   gpt2         a GPT-2-style pre-LayerNorm causal block (d 256, 4 heads,
@@ -54,10 +55,10 @@ class CausalBlock(nn.Module):
         return x + self.out(nn.functional.gelu(self.fc(self.ln2(x)), approximate="tanh"))
 
 
-def build(name):
+def build(name, size):
     if name == "resnet18":
         import torchvision
-        return torchvision.models.resnet18(weights=None), torch.randn(1, 3, 224, 224)
+        return torchvision.models.resnet18(weights=None), torch.randn(1, 3, size, size)
     if name == "transformer":
         layer = nn.TransformerEncoderLayer(d_model=256, nhead=4, dim_feedforward=1024,
                                            dropout=0.0, activation="gelu", batch_first=True)
@@ -73,10 +74,11 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--size", type=int, default=224, help="resnet18's image size")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
-    model, x = build(args.model)
+    model, x = build(args.model, args.size)
     model = model.eval()
     with torch.no_grad():
         y = model(x)

@@ -13,5 +13,13 @@ fi
 mkdir -p "$work"
 /usr/bin/python3 "$src/test/e2e/gen_torch_model.py" "$model" "$work" --seed 0
 "$bin/trellis-cc" compile "$work/model.onnx" -o "$work/model.tnef" "$@"
+# The attention of the real exports fuses into one op (--trellis-fuse-attention).
+if [ "$model" = transformer ] || [ "$model" = gpt2 ]; then
+  "$bin/trellis-cc" compile "$work/model.onnx" --emit=graph -o "$work/graph.mlir" "$@"
+  if ! grep -q "graph.attention" "$work/graph.mlir"; then
+    echo "error: $model's attention did not fuse into graph.attention"
+    exit 1
+  fi
+fi
 "$bin/trellis-run" "$work/model.tnef" --input input="$work/input.npy" \
   --check output="$work/expected.npy" --rtol 0 --atol "$(cat "$work/atol.txt")"

@@ -9,6 +9,7 @@
 
 #include "trellis/Conversion/IsaCodec.h"
 #include "trellis/Frontend/OnnxImporter.h"
+#include "trellis/Kernel/Binding.h"
 #include "trellis/Kernel/KernelLang.h"
 #include "trellis/Pipeline/Pipeline.h"
 #include "trellis/Pipeline/Registration.h"
@@ -23,6 +24,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -65,6 +67,16 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Tnef, "tnef", "the binary artifact (default)")),
     cl::init(Emit::Tnef), cl::cat(category));
 
+// Mixed precision, spelled as neuronx-cc spells it (docs/mixed-precision.md).
+static cl::opt<std::string> autoCast(
+    "auto-cast",
+    cl::desc("Mixed precision: none (default), matmult (matrix-product inputs in "
+             "--auto-cast-type, fp32 accumulation and results) or all (every float op)"),
+    cl::value_desc("none|matmult|all"), cl::init("none"), cl::cat(category));
+static cl::opt<std::string> autoCastType(
+    "auto-cast-type", cl::desc("The type of --auto-cast: bf16 (default), fp16 or fp8_e4m3"),
+    cl::value_desc("bf16|fp16|fp8_e4m3"), cl::init("bf16"), cl::cat(category));
+
 static cl::opt<bool> opStats(
     "op-stats",
     cl::desc("Print the model's op histogram, marking each unsupported op with its node names, "
@@ -95,11 +107,18 @@ static cl::list<std::string> constantInputs(
              "shape); the input is no longer an input of the artifact (repeatable)"),
     cl::value_desc("name=file.pb"), cl::cat(category));
 
-static cl::opt<std::string> kernelName(
+static cl::list<std::string> kernelFlags(
     "kernel",
     cl::desc("With a .nki input: the kernel function to compile (default: the only @nki.jit / "
-             "@kernel function in the file)"),
-    cl::value_desc("NAME"), cl::cat(category));
+             "@kernel function in the file). With a model: OP=FILE.nki lets the kernel implement "
+             "every graph op OP (softmax, layer_norm, matmul, linear) or every ONNX node of a "
+             "custom domain whose op_type is OP (repeatable; docs/kernel-language.md)"),
+    cl::value_desc("NAME | OP=FILE.nki"), cl::cat(category));
+static cl::opt<std::string> kernelLib(
+    "kernel-lib",
+    cl::desc("With a model: a directory of kernels, DIR/OP.nki implementing OP as with "
+             "--kernel OP=DIR/OP.nki (an explicit --kernel wins)"),
+    cl::value_desc("DIR"), cl::cat(category));
 static cl::opt<std::string> kernelArgs(
     "args",
     cl::desc("With a .nki input: the kernel's tensor parameters (and compile-time scalars), "
@@ -213,7 +232,43 @@ static int fail(const Twine &msg) {
 
 static std::string optionsString() {
   std::string s = "--target=" + targetName + " -O" + std::to_string((int)optLevel);
+  if (!StringRef(inputFile).ends_with(".nki")) {
+    for (const std::string &k : kernelFlags)
+      s += " --kernel=" + k;
+    if (!kernelLib.empty())
+      s += " --kernel-lib=" + kernelLib;
+  }
+  if (autoCast != "none")
+    s += " --auto-cast=" + autoCast + " --auto-cast-type=" + autoCastType;
   return s;
+}
+
+/// Validates --auto-cast / --auto-cast-type against each other and the
+/// target's dtypes, before anything is imported.
+static llvm::Error checkAutoCast(const ArchConfig &arch) {
+  if (autoCast != "none" && autoCast != "matmult" && autoCast != "all")
+    return llvm::createStringError("--auto-cast=%s: expected none, matmult or all",
+                                   autoCast.c_str());
+  // The flag's spelling and the arch config's name of the type.
+  static const std::pair<const char *, const char *> kTypes[] = {
+      {"bf16", "bf16"}, {"fp16", "f16"}, {"fp8_e4m3", "f8e4m3"}};
+  const char *dtype = nullptr;
+  for (auto [flag, name] : kTypes)
+    if (autoCastType == flag)
+      dtype = name;
+  if (!dtype)
+    return llvm::createStringError("--auto-cast-type=%s: expected bf16, fp16 or fp8_e4m3",
+                                   autoCastType.c_str());
+  if (autoCast == "none")
+    return llvm::Error::success();
+  if (autoCast == "all" && autoCastType == "fp8_e4m3")
+    return llvm::createStringError("--auto-cast=all does not take --auto-cast-type=fp8_e4m3 "
+                                   "(only matrix products run in fp8; use --auto-cast=matmult)");
+  if (!llvm::is_contained(arch.dtypes, dtype))
+    return llvm::createStringError(
+        "--auto-cast-type=%s: target '%s' does not support %s (its dtypes: %s)",
+        autoCastType.c_str(), arch.name.c_str(), dtype, llvm::join(arch.dtypes, ", ").c_str());
+  return llvm::Error::success();
 }
 
 /// --op-stats: what a model is made of, and what stands in the way.
@@ -221,6 +276,16 @@ static int printOpStats() {
   auto stats = collectOnnxOpStats(inputFile);
   if (!stats)
     return fail(llvm::toString(stats.takeError()));
+  auto library = kernel::KernelLibrary::create(kernelFlags, kernelLib);
+  if (!library)
+    return fail(llvm::toString(library.takeError()));
+  // Custom-domain ops with a kernel (--kernel / --kernel-lib) are supported.
+  for (OnnxOpStat &s : *stats)
+    if (!s.supported && !s.domain.empty() && s.domain != "ai.onnx" &&
+        !library->fileFor(s.opType).empty()) {
+      s.supported = true;
+      s.opType += " (kernel " + library->fileFor(s.opType) + ")";
+    }
   int64_t nodes = 0, unsupported = 0;
   for (const OnnxOpStat &s : *stats)
     nodes += s.count;
@@ -274,6 +339,8 @@ static int compile() {
   auto arch = loadArchConfig(targetName);
   if (!arch)
     return fail(llvm::toString(arch.takeError()));
+  if (llvm::Error e = checkAutoCast(*arch))
+    return fail(llvm::toString(std::move(e)));
 
   DialectRegistry registry;
   registerDialects(registry);
@@ -294,8 +361,19 @@ static int compile() {
 
   OwningOpRef<ModuleOp> module;
   bool isKernel = StringRef(inputFile).ends_with(".nki");
-  if (!isKernel && (!kernelName.empty() || !kernelArgs.empty()))
-    return fail("--kernel and --args apply to .nki kernel files only");
+  if (!isKernel && !kernelArgs.empty())
+    return fail("--args applies to .nki kernel files only");
+  if (isKernel && (kernelFlags.size() > 1 || !kernelLib.empty() ||
+                   (kernelFlags.size() == 1 && StringRef(kernelFlags[0]).contains('='))))
+    return fail("with a .nki input, --kernel NAME picks the function to compile; OP=FILE.nki "
+                "bindings and --kernel-lib apply to models");
+  std::string kernelName = isKernel && !kernelFlags.empty() ? kernelFlags[0] : "";
+  auto library = kernel::KernelLibrary::create(isKernel ? std::vector<std::string>{} : kernelFlags,
+                                               isKernel ? "" : kernelLib.getValue());
+  if (!library)
+    return fail(llvm::toString(library.takeError()));
+  if (isKernel && autoCast != "none")
+    return fail("--auto-cast applies to models; a kernel's tensors have the types it declares");
   if (isKernel) {
     if (emit == Emit::Graph)
       return fail("--emit=graph: a kernel starts at the tile stage; use --emit=tile");
@@ -318,6 +396,9 @@ static int compile() {
     llvm::Expected<OnnxImportOptions> importOpts = importOptions();
     if (!importOpts)
       return fail(llvm::toString(importOpts.takeError()));
+    // Custom-domain nodes with a kernel in the library become kernel calls.
+    auto customOps = kernel::makeKernelCustomOpImporter(*library, *arch);
+    importOpts->customOps = customOps.get();
     module = importOnnxModel(inputFile, ctx, *importOpts);
   }
   if (!module && isKernel)
@@ -346,6 +427,12 @@ static int compile() {
   PipelineOptions opts;
   opts.target = targetName;
   opts.optLevel = (int)optLevel;
+  if (!isKernel) {
+    opts.kernels = kernelFlags;
+    opts.kernelLib = kernelLib;
+  }
+  opts.autoCast = autoCast;
+  opts.autoCastType = autoCastType;
   opts.stopAfter = emit == Emit::Graph  ? EmitStage::Graph
                    : emit == Emit::Tile ? EmitStage::Tile
                                         : EmitStage::Isa;

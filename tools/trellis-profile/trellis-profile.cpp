@@ -30,8 +30,13 @@ static cl::opt<unsigned> topNodes("top",
                                   cl::desc("Rows of the per-ONNX-node and per-graph-op tables "
                                            "(default 10)"),
                                   cl::init(10), cl::value_desc("N"), cl::cat(category));
-static cl::opt<std::string> outputFile("o", cl::desc("'html': the report file to write"),
+static cl::opt<std::string> outputFile("o",
+                                       cl::desc("'html' and 'diff --html': the report file to write"),
                                        cl::value_desc("report.html"), cl::cat(category));
+static cl::opt<bool> diffHtml("html",
+                              cl::desc("'diff': write an HTML report (-o) with the two timelines "
+                                       "one above the other and the diff tables"),
+                              cl::cat(category));
 static cl::opt<unsigned> topStalls("stalls",
                                    cl::desc("Rows of the stall table: (waiting engine, awaited "
                                             "queue) pairs by total wait (default 5)"),
@@ -51,11 +56,13 @@ int main(int argc, char **argv) {
       "op\n"
       "  diff <a.json> <b.json> the same figures of two runs side by side with deltas "
       "(B - A);\n"
-      "                         rows of nodes, graph ops and stalls by largest change\n"
+      "                         rows of nodes, graph ops and stalls by largest change;\n"
+      "                         --html -o <diff.html>: both timelines, A above B, on one axis\n"
       "  html <trace.json> -o <report.html>\n"
       "                         one self-contained HTML file: zoomable timeline per engine "
       "and\n"
-      "                         DMA queue, summary, sortable time per ONNX node / graph op\n\n"
+      "                         DMA queue under PE utilisation and HBM bandwidth over time,\n"
+      "                         summary, sortable time per ONNX node / graph op\n\n"
       "The trace itself opens in https://ui.perfetto.dev, or offline with `html` "
       "(docs/profiling.md).\n");
   auto error = [](const llvm::Twine &msg) {
@@ -70,12 +77,22 @@ int main(int argc, char **argv) {
     return error("'summary' takes one trace file, got " + llvm::Twine(files));
   if (command == "diff" && files != 2)
     return error("'diff' takes two trace files, got " + llvm::Twine(files));
+  if (diffHtml && command != "diff")
+    return error("--html applies to 'diff' ('html' writes the report of one trace)");
   if (command == "html") {
     if (files != 1)
       return error("'html' takes one trace file, got " + llvm::Twine(files));
     if (outputFile.empty())
       return error("'html' needs -o <report.html>");
     if (llvm::Error e = profile::writeHtmlReport(positional[1], outputFile))
+      return error(llvm::toString(std::move(e)));
+    return 0;
+  }
+
+  if (command == "diff" && diffHtml) {
+    if (outputFile.empty())
+      return error("'diff --html' needs -o <diff.html>");
+    if (llvm::Error e = profile::writeHtmlDiff(positional[1], positional[2], outputFile))
       return error(llvm::toString(std::move(e)));
     return 0;
   }

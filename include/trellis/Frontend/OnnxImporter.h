@@ -9,6 +9,7 @@
 #ifndef TRELLIS_FRONTEND_ONNXIMPORTER_H
 #define TRELLIS_FRONTEND_ONNXIMPORTER_H
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -23,6 +24,21 @@ class MLIRContext;
 
 namespace trellis {
 
+/// Imports the nodes of non-default domains that a client can implement
+/// (trellis-cc: with hand-written kernels, --kernel / --kernel-lib).
+class CustomOpImporter {
+public:
+  virtual ~CustomOpImporter() = default;
+  /// Whether import() takes nodes of this domain and op type.
+  virtual bool handles(llvm::StringRef domain, llvm::StringRef opType) const = 0;
+  /// Builds the node's outputs from its inputs and its INT / FLOAT
+  /// attributes (as IntegerAttr / FloatAttr) at the builder's insertion
+  /// point; on failure, reports at `loc` (which names the node).
+  virtual mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  import(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef domain, llvm::StringRef opType,
+         mlir::ValueRange inputs, llvm::ArrayRef<mlir::NamedAttribute> attrs) = 0;
+};
+
 struct OnnxImportOptions {
   /// --input-shape: static shapes for graph inputs, by name. Required for
   /// inputs with dynamic (dim_param) dimensions; must agree with the
@@ -33,6 +49,8 @@ struct OnnxImportOptions {
   /// compiler must know, such as a Reshape's target shape. A bound input is
   /// no longer an input of the compiled function.
   std::map<std::string, std::string> constantInputs;
+  /// Nodes of other domains than ai.onnx; without it they are unsupported.
+  CustomOpImporter *customOps = nullptr;
 };
 
 /// Imports the ONNX model file at `path`. The result is a module holding

@@ -41,7 +41,11 @@ llvm::Expected<std::vector<KernelArg>> parseKernelArgs(llvm::StringRef spec);
 struct KernelOptions {
   /// The function to compile; empty: the only @kernel / @nki.jit function.
   std::string kernelName;
+  /// Tensors and scalars by name; tensors without a name bind to the
+  /// kernel's parameters in order (how a graph op's operands are passed).
   std::vector<KernelArg> args;
+  /// Where the arguments came from, for messages: "--args", or a binding.
+  std::string argSource = "--args";
   /// Supplies nl.tile_size and the memory limits the tile rules check.
   const ArchConfig *arch = nullptr;
 };

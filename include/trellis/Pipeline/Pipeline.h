@@ -4,6 +4,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include <string>
+#include <vector>
 
 namespace trellis {
 
@@ -14,6 +15,14 @@ struct PipelineOptions {
   std::string target = "trn2";
   int optLevel = 2;
   EmitStage stopAfter = EmitStage::Isa;
+  /// Hand-written kernels implementing graph ops: OP=FILE.nki bindings and
+  /// a directory of OP.nki files (--trellis-bind-kernels).
+  std::vector<std::string> kernels;
+  std::string kernelLib;
+  /// Mixed precision (--auto-cast, --auto-cast-type): none, matmult or all;
+  /// bf16, fp16 or fp8_e4m3 (docs/mixed-precision.md).
+  std::string autoCast = "none";
+  std::string autoCastType = "bf16";
 };
 
 /// graph -> (fusion) -> tile -> isa -> semaphores, stopping after

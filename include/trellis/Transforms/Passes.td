@@ -32,6 +32,28 @@ def FoldBatchNorm : Pass<"trellis-fold-batchnorm", "mlir::func::FuncOp"> {
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }
 
+def BindKernels : Pass<"trellis-bind-kernels", "mlir::ModuleOp"> {
+  let summary = "Let hand-written kernels implement graph ops";
+  let description = [{
+    Replaces every `graph.softmax` (last axis), `graph.layer_norm` (last
+    axis), `graph.matmul` and `graph.linear` that has a kernel in the
+    library with a `graph.kernel_call` of the kernel traced for the op's
+    operand types (`trellis-cc compile --kernel OP=FILE.nki`,
+    `--kernel-lib DIR` for DIR/OP.nki). A kernel that cannot take the op's
+    shapes or types is an error at the op, with the kernel's own message.
+    Implemented in lib/Kernel/Binding.cpp; the per-op contract is in
+    docs/kernel-language.md.
+  }];
+  let options = [
+    ListOption<"kernels", "kernel", "std::string", "OP=FILE.nki bindings">,
+    Option<"kernelLib", "kernel-lib", "std::string", "\"\"",
+           "a directory of OP.nki kernels">,
+    Option<"target", "target", "std::string", "\"trn2\"",
+           "arch config: a bundled target name or a .json path">,
+  ];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
 def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
   let summary = "Tile graph ops onto the 128x128 PE array, SBUF and PSUM";
   let description = [{
@@ -45,7 +67,8 @@ def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
     the activation while evacuating PSUM. Contraction runs in 128-row
     chunks accumulated in PSUM; moving tiles are at most 512 wide (one PSUM
     bank). Element-wise ops load broadcast operands with zero-stride DMA
-    views.
+    views. A `graph.kernel_call` is replaced by its kernel's tile ops, and
+    the traced kernel functions (`trellis.kernel`) are erased.
   }];
   let dependentDialects = ["trellis::tile::TileDialect", "mlir::func::FuncDialect"];
 }
@@ -98,6 +121,56 @@ def FuseNorm : Pass<"trellis-fuse-norm", "mlir::func::FuncOp"> {
 
     Constants match within a relative 1e-4.
   }];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
+def FuseAttention : Pass<"trellis-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Fuse MatMul, scale, mask, Softmax, MatMul into graph.attention";
+  let description = [{
+    Rewrites `matmul(softmax(mask(scale(matmul(q, kt)))), v)`, the shape
+    torch.onnx.export gives scaled dot-product attention, into
+    `graph.attention(q, k, v [, mask]) {scale, causal}`:
+
+    - the scale is a `graph.binary mul` or `div` by a scalar constant after
+      the first product, or on its operands (Q pre-scaled), or both; the
+      scales multiply;
+    - the optional mask is a `graph.add` of a value that broadcasts to the
+      scores (kept as the `mask` operand), or a `graph.select` against a
+      constant condition with a fill of -inf (or <= -1e9), torch's
+      `masked_fill`: a lower-triangular keep pattern becomes `causal`, any
+      other constant condition an additive 0 / fill constant mask;
+    - the softmax is over the last axis only and not `log`;
+    - K = kt with its last two axes swapped, folded into kt's transpose.
+
+    Every intermediate must have one use, q, k and v one rank, and all of
+    them f32. Anything else is left alone.
+  }];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
+def AutoCast : Pass<"trellis-auto-cast", "mlir::func::FuncOp"> {
+  let summary = "Mixed precision: run matmuls (or everything) in bf16, fp16 or fp8_e4m3";
+  let description = [{
+    neuronx-cc's `--auto-cast` / `--auto-cast-type`. With `mode=matmult`,
+    the PE operands of every f32 `graph.matmul`, `graph.linear`,
+    `graph.conv2d`, `graph.conv_transpose2d` and `graph.attention` (x and w;
+    Q, K and V) are cast to `type`; biases, masks and results stay f32, so
+    the products accumulate in fp32 in PSUM and are evacuated unrounded.
+    With `mode=all`, additionally every other f32 tensor of the function is
+    computed and stored in `type` (the engines' ALUs still compute in fp32;
+    each op's result is rounded to `type` when written); function arguments
+    and results keep their types, cast on entry and exit. `all` does not
+    take fp8_e4m3. `mode=none` changes nothing.
+
+    Constant operands are converted at compile time, round-to-nearest-even
+    (fp8_e4m3 saturating to +-448) exactly as the engines convert, so the
+    artifact stores them in the narrow type; run-time values get a
+    `graph.cast`.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", "\"none\"", "none, matmult or all">,
+    Option<"type", "type", "std::string", "\"bf16\"", "bf16, fp16 or fp8_e4m3">,
+  ];
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }
 

@@ -33,6 +33,8 @@ const LoweringTable &loweringTable() {
     registerShapeLowerings(t);
     registerConvLowerings(t);
     registerNormLowerings(t);
+    registerKernelLowerings(t);
+    registerAttentionLowerings(t);
     return t;
   }();
   return table;
@@ -41,10 +43,16 @@ const LoweringTable &loweringTable() {
 struct ConvertGraphToTilePass
     : public trellis::impl::ConvertGraphToTileBase<ConvertGraphToTilePass> {
   void runOnOperation() override {
-    SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
+    // Traced kernels (graph.kernel_call callees) are tile IR already; they
+    // are inlined at their calls and then dropped.
+    SmallVector<func::FuncOp> funcs, kernels;
+    for (func::FuncOp f : getOperation().getOps<func::FuncOp>())
+      (f->hasAttr("trellis.kernel") ? kernels : funcs).push_back(f);
     for (func::FuncOp f : funcs)
       if (failed(convertFunc(f)))
         return signalPassFailure();
+    for (func::FuncOp k : kernels)
+      k.erase();
   }
 
   LogicalResult convertFunc(func::FuncOp f) {

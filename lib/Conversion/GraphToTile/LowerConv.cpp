@@ -101,8 +101,10 @@ SmallVector<ChannelBlock> channelBlocks(const ConvGeom &g) {
 /// Emits the tile ops of one convolution.
 class ConvEmitter {
 public:
-  ConvEmitter(GraphLowering &L, Location loc, const ConvGeom &g, Type elt)
-      : L(L), b(L.b), loc(loc), g(g), elt(elt) {}
+  /// `outElt`: the result's element type; `inElt`: x's and w's (narrower
+  /// under --auto-cast, the PE accumulating in fp32 all the same).
+  ConvEmitter(GraphLowering &L, Location loc, const ConvGeom &g, Type outElt, Type inElt)
+      : L(L), b(L.b), loc(loc), g(g), outElt(outElt), inElt(inElt) {}
 
   /// `weightsHaveOneUse`: the graph op is the weights' only reader, so an
   /// HBM constant replaced by its packed copy may go.
@@ -114,7 +116,7 @@ private:
   OpBuilder &b;
   Location loc;
   const ConvGeom &g;
-  Type elt;
+  Type outElt, inElt;
   /// Constant weights re-laid out as consecutive [cin, taps * cout] tiles,
   /// in channelBlocks order; null when the weights are computed.
   Value packedWeights;
@@ -158,7 +160,7 @@ private:
 };
 
 void ConvEmitter::packConstantWeights(DenseElementsAttr dense, ArrayRef<ChannelBlock> blocks) {
-  int64_t eb = eltBytes(elt);
+  int64_t eb = eltBytes(inElt);
   ArrayRef<char> raw = dense.getRawData();
   bool splat = dense.isSplat();
   std::vector<char> out;
@@ -181,8 +183,8 @@ void ConvEmitter::packConstantWeights(DenseElementsAttr dense, ArrayRef<ChannelB
                           raw.data() + (splat ? 0 : off * eb), eb);
             }
       }
-  auto type = RankedTensorType::get({int64_t(out.size()) / eb}, elt);
-  packedWeights = tile::ConstantOp::create(b, loc, L.hbmType(type.getShape(), elt),
+  auto type = RankedTensorType::get({int64_t(out.size()) / eb}, inElt);
+  packedWeights = tile::ConstantOp::create(b, loc, L.hbmType(type.getShape(), inElt),
                                            DenseElementsAttr::getFromRawBuffer(type, out));
 }
 
@@ -194,12 +196,12 @@ Value ConvEmitter::loadWeightTile(Value w, std::pair<int64_t, int64_t> ci,
   auto [f0, fn] = fo;
   if (packedWeights) {
     int64_t rows = weightRows(cn), cols = weightTaps() * fn;
-    Value tileBuf = L.alloc(loc, {rows, cols}, elt, Space::sbuf);
+    Value tileBuf = L.alloc(loc, {rows, cols}, inElt, Space::sbuf);
     tile::LoadOp::create(b, loc, tileBuf, L.full(rows, cols), packedWeights,
                          L.view(0, rows, cols, packedOffsets[packedIndex], {cols}, {1}));
     return tileBuf;
   }
-  Value tileBuf = L.alloc(loc, {cn, taps() * fn}, elt, Space::sbuf);
+  Value tileBuf = L.alloc(loc, {cn, taps() * fn}, inElt, Space::sbuf);
   // Computed weights: one DMA per group in the tile; the rest is zero.
   int64_t cg = g.c / g.group, fg = g.f / g.group;
   bool blockDiagonal = groupOfIn(c0) != groupOfIn(c0 + cn - 1);
@@ -238,7 +240,7 @@ Value ConvEmitter::loadSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci, 
     full = full && g.up[a] == 1 && lo[a] == first[a] && hi[a] == last;
   }
   slabCols = extent[1];
-  Value slab = L.alloc(loc, {cn, extent[0] * extent[1]}, elt, Space::sbuf);
+  Value slab = L.alloc(loc, {cn, extent[0] * extent[1]}, inElt, Space::sbuf);
   if (!full)
     tile::MemsetOp::create(b, loc, slab, L.full(cn, extent[0] * extent[1]),
                            b.getF32FloatAttr(0.0f), nullptr);
@@ -264,7 +266,7 @@ Value ConvEmitter::loadRowPackedSlab(Value x, int64_t n, std::pair<int64_t, int6
   int64_t loCol = std::max<int64_t>(0, firstCol);
   int64_t hiCol = std::min(g.w - 1, firstCol + extCols - 1);
   slabCols = extCols;
-  Value slab = L.alloc(loc, {g.kh * cn, extRows * extCols}, elt, Space::sbuf);
+  Value slab = L.alloc(loc, {g.kh * cn, extRows * extCols}, inElt, Space::sbuf);
   bool full = loCol == firstCol && hiCol == firstCol + extCols - 1;
   for (int64_t i = 0; i < g.kh; ++i) {
     int64_t firstRow = oh0 * g.stride[0] - g.pad[0] + i * g.dil[0];
@@ -315,7 +317,7 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
   auto slabBytes = [&](int64_t r, int64_t c) {
     int64_t er = (r - 1) * g.stride[0] + (rowPacked ? 0 : (g.kh - 1) * g.dil[0]) + 1;
     int64_t ec = (c - 1) * g.stride[1] + (g.kw - 1) * g.dil[1] + 1;
-    return er * ec * eltBytes(elt) * maxCinTiles;
+    return er * ec * eltBytes(inElt) * maxCinTiles;
   };
   while (rows > 1 && slabBytes(rows, cols) > kSlabBytes)
     --rows;
@@ -329,7 +331,7 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
     packedIndex += blk.cin.size() * blk.cout.size();
     int64_t weightBytes = 0;
     for (auto [f0, fn] : blk.cout)
-      weightBytes += blk.cin.size() * weightTaps() * fn * eltBytes(elt);
+      weightBytes += blk.cin.size() * weightTaps() * fn * eltBytes(inElt);
     bool resident = weightBytes <= kResidentWeightBytes;
     auto weightTile = [&](size_t ii, size_t oi) {
       return loadWeightTile(w, blk.cin[ii], blk.cout[oi],
@@ -345,7 +347,9 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
     SmallVector<Value> biasCols;
     if (bias)
       for (auto [f0, fn] : blk.cout) {
-        Value col = L.alloc(loc, {fn, 1}, f32, Space::sbuf);
+        // The bias column has the bias's type (a DMA copies bytes).
+        Value col = L.alloc(loc, {fn, 1}, cast<MemRefType>(bias.getType()).getElementType(),
+                            Space::sbuf);
         tile::LoadOp::create(b, loc, col, L.full(fn, 1), bias, L.view(0, fn, 1, f0, {1}, {1}));
         biasCols.push_back(col);
       }
@@ -391,7 +395,7 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
                   start = false;
                 }
             }
-            Value out = L.alloc(loc, {fn, nr * nc}, elt, Space::sbuf);
+            Value out = L.alloc(loc, {fn, nr * nc}, outElt, Space::sbuf);
             Value biasCol = bias ? biasCols[oi] : Value();
             tile::ActivationOp::create(b, loc, L.actFunc(func), out, L.full(fn, nr * nc), psum,
                                        L.full(fn, nr * nc), biasCol,
@@ -432,7 +436,7 @@ static LogicalResult lowerConv2D(graph::Conv2DOp op, GraphLowering &L) {
   g.cStride = t;
   g.fStride = cg * t;
   Value y = L.defineResult(loc, op.getResult()).buffer;
-  ConvEmitter(L, loc, g, L.eltOf(op.getResult()))
+  ConvEmitter(L, loc, g, L.eltOf(op.getResult()), L.eltOf(op.getX()))
       .emit(L.buffer(op.getX()), L.buffer(op.getW()), op.getW().hasOneUse(),
             op.getBias() ? L.buffer(op.getBias()) : Value(), y, op.getActivation());
   return success();
@@ -462,7 +466,7 @@ static LogicalResult lowerConvTranspose2D(graph::ConvTranspose2DOp op, GraphLowe
   g.cStride = fg * t;
   g.fStride = t;
   Value y = L.defineResult(loc, op.getResult()).buffer;
-  ConvEmitter(L, loc, g, L.eltOf(op.getResult()))
+  ConvEmitter(L, loc, g, L.eltOf(op.getResult()), L.eltOf(op.getX()))
       .emit(L.buffer(op.getX()), L.buffer(op.getW()), op.getW().hasOneUse(),
             op.getBias() ? L.buffer(op.getBias()) : Value(), y, graph::Activation::none);
   return success();

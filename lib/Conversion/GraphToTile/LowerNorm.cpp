@@ -412,21 +412,21 @@ SmallVector<bool> reducedMask(int64_t rank, ArrayRef<int64_t> axes) {
 // Softmax
 //===----------------------------------------------------------------------===//
 
-LogicalResult lowerSoftmax(graph::SoftmaxOp op, GraphLowering &L) {
-  if (failed(L.requireFloat(op, op.getResult())))
-    return failure();
-  Location loc = tagLoc(op);
-  Type elt = L.eltOf(op.getResult());
-  ArrayRef<int64_t> shape = L.shapeOf(op.getInput());
-  SmallVector<bool> reduced = reducedMask(shape.size(), op.getAxes());
-  L.defineResult(loc, op.getResult());
-  RowWalk walk(L, loc, shape, reduced, {fullView(L, op.getInput()), fullView(L, op.getResult())});
+} // namespace
+
+LogicalResult trellis::lowering::emitSoftmax(GraphLowering &L, Operation *op, Location loc,
+                                             Value in, Value out, ArrayRef<int64_t> shape,
+                                             ArrayRef<int64_t> axes, bool log) {
+  auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
+  Type inElt = bufferElt(in), elt = bufferElt(out);
+  SmallVector<bool> reduced = reducedMask(shape.size(), axes);
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  RowWalk walk(L, loc, shape, reduced, {RowView{in, 0, strides}, RowView{out, 0, strides}});
   if (failed(walk.plan(op)))
     return failure();
-  bool log = op.getLog();
   walk.forEachTile([&](const RowTile &t) {
     RowOps R{L, loc, t.np, t.kn, t.rn};
-    Value x = walk.load(t, 0, elt);
+    Value x = walk.load(t, 0, inElt);
     Value y = L.alloc(loc, {t.np, t.kn * t.rn}, elt, Space::sbuf);
     Value mx = R.scratch(t.kn), sum = R.scratch(t.kn);
     Value e = R.scratch(t.kn * t.rn);
@@ -462,6 +462,17 @@ LogicalResult lowerSoftmax(graph::SoftmaxOp op, GraphLowering &L) {
     walk.store(t, 1, y);
   });
   return success();
+}
+
+namespace {
+
+LogicalResult lowerSoftmax(graph::SoftmaxOp op, GraphLowering &L) {
+  if (failed(L.requireFloat(op, op.getResult())))
+    return failure();
+  Location loc = tagLoc(op);
+  L.defineResult(loc, op.getResult());
+  return emitSoftmax(L, op, loc, L.buffer(op.getInput()), L.buffer(op.getResult()),
+                     L.shapeOf(op.getInput()), op.getAxes(), op.getLog());
 }
 
 //===----------------------------------------------------------------------===//

@@ -59,10 +59,15 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                                int64_t M, int64_t K, int64_t N, float alpha, float beta,
                                graph::Activation act, Type elt) {
   Type f32 = b.getF32Type();
+  // Tiles have their buffer's element type (a DMA copies bytes): x and w
+  // may be narrower than the result (bf16 / fp16 / fp8 in, fp32 out).
+  auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
+  Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
+  Type biasElt = bias ? bufferElt(bias->buffer) : elt;
   // A bias that varies only along N is a per-partition column in the
   // transposed output: it rides on the PSUM-evicting activation.
   bool columnBias = bias && bias->strides[0] == 0;
-  int64_t eltBytes = std::max<int64_t>(1, elt.getIntOrFloatBitWidth() / 8);
+  int64_t eltBytes = std::max<int64_t>(1, xElt.getIntOrFloatBitWidth() / 8);
   int64_t kTiles = (K + kPartitions - 1) / kPartitions;
   for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
     int64_t mt = std::min(kMovingMax, M - m0);
@@ -71,7 +76,7 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
     // are reloaded next to each weight tile.
     bool hoist = kTiles * mt * eltBytes <= kHoistBytesPerPartition;
     auto loadMoving = [&](int64_t k0, int64_t kt) {
-      Value xt = alloc(loc, {kt, mt}, elt, Space::sbuf);
+      Value xt = alloc(loc, {kt, mt}, xElt, Space::sbuf);
       tile::LoadOp::create(b, loc, xt, full(kt, mt), x.buffer,
                            view(0, kt, x.strides[1],
                                 x.offset + m0 * x.strides[0] + k0 * x.strides[1], {mt},
@@ -87,7 +92,7 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
       int64_t nt = std::min(kPartitions, N - n0);
       Value biasCol;
       if (columnBias) {
-        biasCol = alloc(loc, {nt, 1}, elt, Space::sbuf);
+        biasCol = alloc(loc, {nt, 1}, biasElt, Space::sbuf);
         tile::LoadOp::create(b, loc, biasCol, full(nt, 1), bias->buffer,
                              view(0, nt, bias->strides[1], bias->offset + n0 * bias->strides[1],
                                   {1}, {1}));
@@ -100,7 +105,7 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
       for (int64_t k0 = 0, ki = 0; k0 < K; k0 += kPartitions, ++ki) {
         int64_t kt = std::min(kPartitions, K - k0);
         // Stationary: w[k0:k0+kt, n0:n0+nt], K on partitions.
-        Value wt = alloc(loc, {kt, nt}, elt, Space::sbuf);
+        Value wt = alloc(loc, {kt, nt}, wElt, Space::sbuf);
         tile::LoadOp::create(b, loc, wt, full(kt, nt), w.buffer,
                              view(0, kt, w.strides[0],
                                   w.offset + k0 * w.strides[0] + n0 * w.strides[1], {nt},
@@ -119,7 +124,7 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
       if (bias && !columnBias) {
         // General bias: add it element-wise (broadcast through the view),
         // then apply the activation.
-        Value bt = alloc(loc, {nt, mt}, elt, Space::sbuf);
+        Value bt = alloc(loc, {nt, mt}, biasElt, Space::sbuf);
         tile::LoadOp::create(b, loc, bt, full(nt, mt), bias->buffer,
                              view(0, nt, bias->strides[1],
                                   bias->offset + m0 * bias->strides[0] + n0 * bias->strides[1],

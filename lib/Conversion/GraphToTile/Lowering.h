@@ -145,6 +145,12 @@ private:
   llvm::DenseMap<Value, Value> buffers;
 };
 
+/// softmax (or log-softmax) over `axes` of the row-major HBM buffer `in`
+/// of `shape` into `out`, which may have a narrower float type (the
+/// result is rounded on the final write). Errors are reported at `op`.
+LogicalResult emitSoftmax(GraphLowering &L, mlir::Operation *op, Location loc, Value in,
+                          Value out, ArrayRef<int64_t> shape, ArrayRef<int64_t> axes, bool log);
+
 /// Emits the tile ops computing one graph op's results (after
 /// GraphLowering::defineResult) from its operands' buffers. On failure it
 /// has reported why at the op.
@@ -165,6 +171,8 @@ void registerElementwiseLowerings(LoweringTable &table);
 void registerShapeLowerings(LoweringTable &table);
 void registerConvLowerings(LoweringTable &table);
 void registerNormLowerings(LoweringTable &table);
+void registerKernelLowerings(LoweringTable &table);
+void registerAttentionLowerings(LoweringTable &table);
 
 } // namespace trellis::lowering
 

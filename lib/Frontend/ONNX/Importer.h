@@ -131,6 +131,9 @@ public:
                                               std::optional<graph::BinaryKind> kind);
 
 private:
+  /// A node of a custom domain, through OnnxImportOptions::customOps.
+  mlir::LogicalResult importCustomNode(const NodeContext &n);
+
   mlir::MLIRContext &ctx;
   mlir::OpBuilder builder;
   std::string origin;

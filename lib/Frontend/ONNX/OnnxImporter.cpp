@@ -299,6 +299,12 @@ void OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
     if (it != nodeImporters().end())
       importer = &it->second.import;
   }
+  if (!importer && !defaultDomain && options.customOps &&
+      options.customOps->handles(node.domain(), node.op_type())) {
+    if (failed(importCustomNode(n)))
+      poisonOutputs(node);
+    return;
+  }
   if (!importer) {
     // Reported whatever the state of the inputs, so that one run lists every
     // operator the model needs.
@@ -312,6 +318,38 @@ void OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
     poisonOutputs(node);
 }
 
+
+LogicalResult OnnxImporter::importCustomNode(const NodeContext &n) {
+  SmallVector<Value> inputs;
+  for (int i = 0; i < n.node.input_size(); ++i) {
+    FailureOr<Value> v = getInput(n, i);
+    if (failed(v))
+      return failure();
+    inputs.push_back(*v);
+  }
+  SmallVector<NamedAttribute> attrs;
+  for (const onnx::AttributeProto &a : n.node.attribute()) {
+    if (a.type() == onnx::AttributeProto::INT)
+      attrs.push_back(builder.getNamedAttr(a.name(), builder.getI64IntegerAttr(a.i())));
+    else if (a.type() == onnx::AttributeProto::FLOAT)
+      attrs.push_back(builder.getNamedAttr(a.name(), builder.getF32FloatAttr(a.f())));
+    else
+      return emitError(n) << "attribute '" << a.name()
+                          << "' is not an int or a float, which is all a kernel takes";
+  }
+  FailureOr<SmallVector<Value>> outputs =
+      options.customOps->import(builder, n.loc, n.node.domain(), n.node.op_type(), inputs, attrs);
+  if (failed(outputs)) {
+    hadError = true;
+    return failure();
+  }
+  if ((int)outputs->size() != n.node.output_size())
+    return emitError(n) << "has " << n.node.output_size() << " outputs; its kernel produces "
+                        << outputs->size();
+  for (auto [i, v] : llvm::enumerate(*outputs))
+    define(n, v, i);
+  return success();
+}
 
 const ImporterTable &trellis::onnx_import::nodeImporters() {
   static const ImporterTable table = [] {

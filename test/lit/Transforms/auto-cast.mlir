@@ -1,0 +1,58 @@
+// RUN: trellis-opt %s --split-input-file --trellis-auto-cast=mode=matmult | FileCheck %s --check-prefix=MM
+// RUN: trellis-opt %s --split-input-file --trellis-auto-cast="mode=matmult type=fp8_e4m3" | FileCheck %s --check-prefix=FP8
+// RUN: trellis-opt %s --split-input-file --trellis-auto-cast="mode=all type=fp16" | FileCheck %s --check-prefix=ALL
+// RUN: trellis-opt %s --split-input-file --trellis-auto-cast=mode=none | FileCheck %s --check-prefix=NONE
+// The options round-trip through the textual pipeline.
+// RUN: trellis-opt %s --split-input-file --trellis-auto-cast="mode=all type=fp16" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPE
+// PIPE: trellis-auto-cast{mode=all type=fp16}
+
+// Tests that a constant weight is converted at compile time with
+// round-to-nearest-even (bf16 steps 2^-7 near 1: 1 + 2^-8 is a tie, to even 1.0; 1 + 3 * 2^-8 a
+// tie, to even 1 + 2^-6; 0.3 is 0.30078125), a run-time activation gets a graph.cast, and
+// the bias and the result stay f32. fp8_e4m3 saturates 1000 to 448 and
+// rounds 0.3 to 0.3125 (its neighbours: 0.28125, 0.3125).
+// MM-LABEL: func.func @linear
+// MM-SAME:    (%[[X:.+]]: tensor<2x3xf32>, %[[B:.+]]: tensor<2xf32>)
+// MM-DAG:     %[[W:.+]] = graph.constant dense<{{\[}}[1.000000e+00, 1.015630e+00], [1.000000e+03, 3.007810e-01], [-2.000000e+00, 0.000000e+00]]> : tensor<3x2xbf16>
+// MM-DAG:     %[[XC:.+]] = graph.cast %[[X]] : (tensor<2x3xf32>) -> tensor<2x3xbf16>
+// MM:         %[[Y:.+]] = graph.linear %[[XC]], %[[W]], %[[B]] : (tensor<2x3xbf16>, tensor<3x2xbf16>, tensor<2xf32>) -> tensor<2x2xf32>
+// MM-NEXT:    return %[[Y]]
+// FP8-LABEL: func.func @linear
+// FP8-DAG:   graph.constant dense<{{\[}}[1.000000e+00, 1.000000e+00], [4.480000e+02, 3.125000e-01], [-2.000000e+00, 0.000000e+00]]> : tensor<3x2xf8E4M3FN>
+// FP8-DAG:   graph.cast %{{.+}} : (tensor<2x3xf32>) -> tensor<2x3xf8E4M3FN>
+// FP8:       graph.linear {{.+}} -> tensor<2x2xf32>
+// NONE-LABEL: func.func @linear
+// NONE-NOT:   bf16
+// NONE:       graph.linear {{.+}} : (tensor<2x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<2x2xf32>
+func.func @linear(%x: tensor<2x3xf32>, %b: tensor<2xf32>) -> tensor<2x2xf32> {
+  %w = graph.constant dense<[[1.00390625, 1.01171875], [1000.0, 0.3], [-2.0, 0.0]]> : tensor<3x2xf32>
+  %y = graph.linear %x, %w, %b : (tensor<2x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
+}
+
+// -----
+
+// Tests that matmult casts conv's x and w and attention's q, k and v, but
+// not the bias, the mask or anything else; with all (fp16), the relu
+// computes in fp16 too and the function result is cast back to f32.
+// MM-LABEL: func.func @conv_attention
+// MM:         %[[X:.+]] = graph.cast %arg0 : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xbf16>
+// MM:         graph.conv2d %[[X]], %{{.+}}, %{{.+}} {{.+}} : (tensor<1x2x4x4xbf16>, tensor<2x2x1x1xbf16>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+// MM:         graph.relu %{{.+}} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+// MM:         graph.attention %{{.+}}, %{{.+}}, %{{.+}} mask %arg1 scale = 5.000000e-01 : (tensor<2x4x4xbf16>, tensor<2x4x4xbf16>, tensor<2x4x4xbf16>, tensor<4xf32>) -> tensor<2x4x4xf32>
+// ALL-LABEL: func.func @conv_attention
+// ALL:         graph.conv2d {{.+}} : (tensor<1x2x4x4xf16>, tensor<2x2x1x1xf16>, tensor<2xf16>) -> tensor<1x2x4x4xf16>
+// ALL:         graph.relu %{{.+}} : (tensor<1x2x4x4xf16>) -> tensor<1x2x4x4xf16>
+// ALL:         graph.reshape %{{.+}} : (tensor<1x2x4x4xf16>) -> tensor<2x4x4xf16>
+// ALL:         %[[O:.+]] = graph.attention {{.+}} : (tensor<2x4x4xf16>, tensor<2x4x4xf16>, tensor<2x4x4xf16>, tensor<4xf16>) -> tensor<2x4x4xf16>
+// ALL:         %[[R:.+]] = graph.cast %[[O]] : (tensor<2x4x4xf16>) -> tensor<2x4x4xf32>
+// ALL:         return %[[R]] : tensor<2x4x4xf32>
+func.func @conv_attention(%x: tensor<1x2x4x4xf32>, %mask: tensor<4xf32>) -> tensor<2x4x4xf32> {
+  %w = graph.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %b = graph.constant dense<0.5> : tensor<2xf32>
+  %c = graph.conv2d %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  %r = graph.relu %c : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %q = graph.reshape %r : (tensor<1x2x4x4xf32>) -> tensor<2x4x4xf32>
+  %o = graph.attention %q, %q, %q mask %mask scale = 0.5 : (tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<4xf32>) -> tensor<2x4x4xf32>
+  return %o : tensor<2x4x4xf32>
+}
