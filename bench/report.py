@@ -91,6 +91,13 @@ def stalls(results):
     return "\n".join(out) + "\n"
 
 
+def _label(row):
+    """The row's name, marked when its matmuls ran fp32 (not the suite's bf16)."""
+    prec = next((lv.get("precision") for lv in row.get("levels", {}).values()
+                 if lv.get("precision")), None)
+    return row["name"] + (" (fp32)" if prec == "fp32" else "")
+
+
 def _svg(width, height, body):
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
             'viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">\n'
@@ -138,7 +145,7 @@ def time_plot(results):
         e += 1
     y = top
     for r in rows:
-        body.append(_text(left - 6, y + 1.5 * bar + 4, r["name"], "end"))
+        body.append(_text(left - 6, y + 1.5 * bar + 4, _label(r), "end"))
         roof = next((lv.get("roofline_time_us") for lv in r["levels"].values()
                      if lv.get("roofline_time_us")), None)
         for i, (key, v) in enumerate((("roofline", roof),
@@ -174,7 +181,7 @@ def ratio_plot(results):
         body.append(_text(x, height - 18, "%.1f" % (t / 10), "middle"))
     y = top
     for r in rows:
-        body.append(_text(left - 6, y + bar + 4, r["name"], "end"))
+        body.append(_text(left - 6, y + bar + 4, _label(r), "end"))
         for i, key in enumerate(("O2", "O0")):
             v = r["levels"].get(key, {}).get("roofline_ratio")
             if v is not None:
