@@ -9,6 +9,8 @@
 
 #include "Lowering.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+
 using namespace mlir;
 using namespace trellis;
 using namespace trellis::lowering;
@@ -95,6 +97,61 @@ static void emitUnary(GraphLowering &L, Location loc, graph::UnaryOp op, Value d
 }
 
 
+/// The value of a splat float constant (exact in f32), else nothing.
+std::optional<float> splatConstant(Value v) {
+  auto c = v.getDefiningOp<graph::ConstantOp>();
+  auto dense = c ? dyn_cast<DenseFPElementsAttr>(c.getValue()) : DenseFPElementsAttr();
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  APFloat f = dense.getSplatValue<APFloat>();
+  bool lost = false;
+  f.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+  if (lost)
+    return std::nullopt;
+  return f.convertToFloat();
+}
+
+/// `x op c` (or `c op x`) for a splat constant c as one tensor_scalar with c
+/// as the immediate: one input tile instead of two, and no broadcast load of
+/// c (attention's 1/sqrt(d) scale, a residual's 0.5, ...). The ALU computes
+/// in fp32 exactly as tensor_tensor does, so results are bit-identical.
+bool emitScalarBinary(GraphLowering &L, Operation *op, isa::AluOp alu) {
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1), result = op->getResult(0);
+  if (!mlir::isa<FloatType>(L.eltOf(result)))
+    return false;
+  Value x = lhs;
+  std::optional<float> c = splatConstant(rhs);
+  isa::AluOp op0 = alu, op1 = isa::AluOp::bypass;
+  float imm0 = c.value_or(0.0f), imm1 = 0.0f;
+  if (!c) {
+    c = splatConstant(lhs);
+    x = rhs;
+    if (!c)
+      return false;
+    switch (alu) {
+    case isa::AluOp::add:
+    case isa::AluOp::mult:
+    case isa::AluOp::max:
+    case isa::AluOp::min:
+      imm0 = *c;
+      break;
+    case isa::AluOp::subtract: // c - x = (x * -1) + c, exactly.
+      op0 = isa::AluOp::mult, imm0 = -1.0f, op1 = isa::AluOp::add, imm1 = *c;
+      break;
+    default:
+      return false;
+    }
+  }
+  Location loc = tagLoc(op);
+  auto outShape = L.shapeOf(result);
+  Strided out = L.defineResult(loc, result);
+  L.emitElementwise(loc, outShape, {broadcastTo(L.buffer(x), L.shapeOf(x), outShape)}, out,
+                    L.eltOf(result), [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
+                      L.emitTensorScalar(loc, op0, imm0, op1, imm1, dst, s[0], np, n);
+                    });
+  return true;
+}
+
 } // namespace
 
 void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
@@ -102,6 +159,8 @@ void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
     Value lhs = op->getOperand(0), rhs = op->getOperand(1), result = op->getResult(0);
     if (failed(L.requireMachineType(op, result)) || failed(L.requireMachineType(op, rhs)))
       return failure();
+    if (emitScalarBinary(L, op, alu))
+      return success();
     Location loc = tagLoc(op);
     auto outShape = L.shapeOf(result);
     Strided out = L.defineResult(loc, result);

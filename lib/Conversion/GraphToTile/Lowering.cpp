@@ -215,80 +215,232 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
 }
 
 
+namespace {
+
+/// What one tile costs beyond its elements, in per-partition elements: an
+/// engine instruction's fixed cycles plus the DMAs' fixed latency spread over
+/// the queues. Only used to compare layouts.
+constexpr int64_t kTileOverhead = 256;
+
+/// How an element-wise walk maps an iteration space onto tiles: `part` is the
+/// partition axis (walked 128 at a time), `tileAxes` the free axes of a tile
+/// (outermost first; the outermost walked `chunk` elements at a time), every
+/// other axis a loop.
+struct EltLayout {
+  SmallVector<int64_t> dims;
+  SmallVector<Strided> views; // the inputs', then the output's strides over dims
+  int64_t part = 0;
+  SmallVector<int64_t> tileAxes;
+  int64_t chunk = 1;
+  int64_t cost = 0;
+};
+
+/// Drops unit dims and merges neighbours that every view walks contiguously,
+/// so that e.g. an [1, C, H, W] add becomes one flat axis.
+void normalise(EltLayout &l) {
+  SmallVector<int64_t> dims;
+  SmallVector<SmallVector<int64_t>> strides(l.views.size());
+  for (size_t d = 0; d < l.dims.size(); ++d) {
+    if (l.dims[d] == 1)
+      continue;
+    bool merge = !dims.empty() && llvm::all_of(llvm::seq<size_t>(0, l.views.size()), [&](size_t v) {
+      return strides[v].back() == l.views[v].strides[d] * l.dims[d];
+    });
+    if (merge)
+      dims.back() *= l.dims[d];
+    else
+      dims.push_back(l.dims[d]);
+    for (size_t v = 0; v < l.views.size(); ++v) {
+      if (merge)
+        strides[v].back() = l.views[v].strides[d];
+      else
+        strides[v].push_back(l.views[v].strides[d]);
+    }
+  }
+  l.dims = dims;
+  for (size_t v = 0; v < l.views.size(); ++v)
+    l.views[v].strides = strides[v];
+}
+
+/// Picks the tile's free axes around partition axis `l.part` (innermost
+/// first, up to kFreeChunk elements and four axes) and estimates the cost.
+void tileFree(EltLayout &l) {
+  int64_t n = 1;
+  l.tileAxes.clear();
+  for (int64_t d = (int64_t)l.dims.size() - 1; d >= 0 && l.tileAxes.size() < 4; --d) {
+    if (d == l.part)
+      continue;
+    if (n * l.dims[d] <= kFreeChunk) {
+      l.tileAxes.insert(l.tileAxes.begin(), d);
+      n *= l.dims[d];
+      continue;
+    }
+    if (kFreeChunk / n >= 2) {
+      l.tileAxes.insert(l.tileAxes.begin(), d);
+      n *= kFreeChunk / n;
+    }
+    break;
+  }
+  l.chunk = 1;
+  if (!l.tileAxes.empty()) {
+    int64_t inner = 1;
+    for (int64_t d : ArrayRef(l.tileAxes).drop_front())
+      inner *= l.dims[d];
+    l.chunk = std::min(l.dims[l.tileAxes.front()], kFreeChunk / inner);
+  }
+  int64_t tiles = (l.dims[l.part] + kPartitions - 1) / kPartitions;
+  for (int64_t d = 0; d < (int64_t)l.dims.size(); ++d)
+    if (d != l.part && !llvm::is_contained(l.tileAxes, d))
+      tiles *= l.dims[d];
+  if (!l.tileAxes.empty())
+    tiles *= (l.dims[l.tileAxes.front()] + l.chunk - 1) / l.chunk;
+  l.cost = tiles * (kTileOverhead + n);
+  // A strided innermost axis halves the DMA bandwidth (docs/timing.md).
+  if (!l.tileAxes.empty() &&
+      llvm::any_of(l.views, [&](const Strided &s) { return s.strides[l.tileAxes.back()] > 1; }))
+    l.cost *= 2;
+  // Short contiguous runs per partition make many small DMA descriptors
+  // (the hardware wants >= 2 KiB); the timing model does not charge them, so
+  // weigh them here, up to 4x below 512 bytes.
+  const Strided &out = l.views.back();
+  int64_t runElems = l.tileAxes.empty()       ? 1
+                     : l.tileAxes.size() == 1 ? l.chunk
+                                              : l.dims[l.tileAxes.back()];
+  int64_t eltBytes = std::max<unsigned>(
+      1, cast<MemRefType>(out.buffer.getType()).getElementTypeBitWidth() / 8);
+  int64_t runBytes = runElems * eltBytes;
+  if (runBytes < 512)
+    l.cost *= std::min<int64_t>(4, (512 + runBytes - 1) / runBytes);
+}
+
+/// The cheapest layout of an element-wise walk over `base` (normalised):
+/// every axis as the partition axis, every axis split into (p, rest) with p
+/// the largest divisor <= 128 as the partition axis (so a flat [1, C, H, W]
+/// tensor fills all 128 partitions with long contiguous runs), or no
+/// partition axis at all. A layout must be 10% cheaper to beat an earlier one,
+/// and the first is the plain one (dim 0 on partitions, as the shape is
+/// given), so small and already well-shaped walks keep their layout.
+EltLayout chooseLayout(EltLayout base) {
+  SmallVector<EltLayout> candidates;
+  EltLayout plain = base;
+  while (plain.dims.size() < 2) {
+    plain.dims.insert(plain.dims.begin(), 1);
+    for (Strided &s : plain.views)
+      s.strides.insert(s.strides.begin(), 0);
+  }
+  candidates.push_back(plain);
+  normalise(base);
+  for (int64_t d = 0; d < (int64_t)base.dims.size(); ++d) {
+    EltLayout whole = base;
+    whole.part = d;
+    candidates.push_back(whole);
+    int64_t p = 1;
+    for (int64_t f = std::min(kPartitions, base.dims[d] / 2); f >= 2; --f)
+      if (base.dims[d] % f == 0) {
+        p = f;
+        break;
+      }
+    if (p == 1)
+      continue;
+    EltLayout split = base;
+    split.dims[d] = base.dims[d] / p;
+    split.dims.insert(split.dims.begin() + d, p);
+    for (Strided &s : split.views)
+      s.strides.insert(s.strides.begin() + d, s.strides[d] * split.dims[d + 1]);
+    split.part = d;
+    candidates.push_back(split);
+  }
+  EltLayout none = base;
+  none.dims.insert(none.dims.begin(), 1);
+  for (Strided &s : none.views)
+    s.strides.insert(s.strides.begin(), 0);
+  none.part = 0;
+  candidates.push_back(none);
+
+  EltLayout *best = nullptr;
+  for (EltLayout &c : candidates) {
+    tileFree(c);
+    if (!best || c.cost * 10 < best->cost * 9)
+      best = &c;
+  }
+  return *best;
+}
+
+} // namespace
+
 void GraphLowering::emitElementwise(Location loc, ArrayRef<int64_t> shape,
                                     ArrayRef<Strided> inputs, Strided out, Type elt,
                                     TileBody body) {
-  SmallVector<int64_t> dims(shape);
-  SmallVector<Strided> ins(inputs);
-  Strided o = out;
-  // View rank 0 / 1 as [1, n].
-  while (dims.size() < 2) {
-    dims.insert(dims.begin(), 1);
-    for (Strided &s : llvm::concat<Strided>(MutableArrayRef(ins), MutableArrayRef(&o, 1)))
-      s.strides.insert(s.strides.begin(), 0);
-  }
-  int64_t rank = dims.size();
-  // Loop dims: the free axes beyond the innermost three plus, when the
-  // free extent is too large, every free axis but the innermost.
-  int64_t freeElems = 1;
-  for (int64_t d = 1; d < rank; ++d)
-    freeElems *= dims[d];
-  int64_t firstTileFree = freeElems <= kFreeChunk ? std::max<int64_t>(1, rank - 4) : rank - 1;
-  SmallVector<int64_t> loopDims;
-  for (int64_t d = 1; d < firstTileFree; ++d)
-    loopDims.push_back(d);
-  int64_t inner = rank - 1;
-  int64_t innerChunk = firstTileFree == rank - 1 ? kFreeChunk : dims[inner];
+  if (llvm::is_contained(shape, 0))
+    return; // Nothing to compute.
+  EltLayout base;
+  base.dims.assign(shape.begin(), shape.end());
+  base.views.assign(inputs.begin(), inputs.end());
+  base.views.push_back(out);
+  EltLayout l = chooseLayout(base);
+  int64_t rank = l.dims.size();
+
+  // Loops: the axes outside the tile, the chunks of the outermost tile axis,
+  // the 128-partition blocks of the partition axis.
+  struct Loop {
+    int64_t dim, step;
+  };
+  SmallVector<Loop> loops;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != l.part && !llvm::is_contained(l.tileAxes, d))
+      loops.push_back({d, 1});
+  loops.push_back({l.part, kPartitions});
+  if (!l.tileAxes.empty())
+    loops.push_back({l.tileAxes.front(), l.chunk});
 
   SmallVector<int64_t> idx(rank, 0);
   std::function<void(size_t)> rec = [&](size_t li) {
-    if (li < loopDims.size()) {
-      for (idx[loopDims[li]] = 0; idx[loopDims[li]] < dims[loopDims[li]]; ++idx[loopDims[li]])
+    if (li < loops.size()) {
+      Loop lp = loops[li];
+      for (idx[lp.dim] = 0; idx[lp.dim] < l.dims[lp.dim]; idx[lp.dim] += lp.step)
         rec(li + 1);
-      idx[loopDims[li]] = 0;
+      idx[lp.dim] = 0;
       return;
     }
-    for (int64_t p0 = 0; p0 < dims[0]; p0 += kPartitions) {
-      int64_t np = std::min(kPartitions, dims[0] - p0);
-      for (int64_t c0 = 0; c0 < dims[inner]; c0 += innerChunk) {
-        int64_t cn = std::min(innerChunk, dims[inner] - c0);
-        SmallVector<int64_t> sizes;
-        for (int64_t d = firstTileFree; d < inner; ++d)
-          sizes.push_back(dims[d]);
-        sizes.push_back(cn);
-        int64_t n = 1;
-        for (int64_t s : sizes)
-          n *= s;
-        auto hbmView = [&](const Strided &s) {
-          int64_t off = s.offset + p0 * s.strides[0] + c0 * s.strides[inner];
-          for (int64_t d : loopDims)
-            off += idx[d] * s.strides[d];
-          SmallVector<int64_t> strides;
-          for (int64_t d = firstTileFree; d <= inner; ++d)
-            strides.push_back(s.strides[d]);
-          return view(0, np, s.strides[0], off, sizes, strides);
-        };
-        SmallVector<Value> srcs;
-        for (const Strided &s : ins) {
-          // The DMA copies bytes: the tile has the buffer's element type.
-          Type inElt = cast<MemRefType>(s.buffer.getType()).getElementType();
-          Value t = alloc(loc, {np, n}, inElt, Space::sbuf);
-          tile::LoadOp::create(b, loc, t, full(np, n), s.buffer, hbmView(s));
-          srcs.push_back(t);
-        }
-        // Without a body, the single input's tile is stored as loaded.
-        Value dst = srcs.empty() ? Value() : srcs.front();
-        if (body) {
-          dst = alloc(loc, {np, n}, elt, Space::sbuf);
-          body(dst, srcs, np, n);
-        }
-        tile::StoreOp::create(b, loc, o.buffer, hbmView(o), dst, full(np, n));
-      }
+    int64_t np = std::min(kPartitions, l.dims[l.part] - idx[l.part]);
+    SmallVector<int64_t> sizes;
+    for (int64_t d : l.tileAxes)
+      sizes.push_back(d == l.tileAxes.front() ? std::min(l.chunk, l.dims[d] - idx[d]) : l.dims[d]);
+    if (sizes.empty())
+      sizes.push_back(1);
+    int64_t n = 1;
+    for (int64_t s : sizes)
+      n *= s;
+    auto hbmView = [&](const Strided &s) {
+      int64_t off = s.offset;
+      for (int64_t d = 0; d < rank; ++d)
+        off += idx[d] * s.strides[d];
+      SmallVector<int64_t> strides;
+      for (int64_t d : l.tileAxes)
+        strides.push_back(s.strides[d]);
+      if (strides.empty())
+        strides.push_back(1);
+      return view(0, np, s.strides[l.part], off, sizes, strides);
+    };
+    SmallVector<Value> srcs;
+    for (const Strided &s : ArrayRef(l.views).drop_back()) {
+      // The DMA copies bytes: the tile has the buffer's element type.
+      Type inElt = cast<MemRefType>(s.buffer.getType()).getElementType();
+      Value t = alloc(loc, {np, n}, inElt, Space::sbuf);
+      tile::LoadOp::create(b, loc, t, full(np, n), s.buffer, hbmView(s));
+      srcs.push_back(t);
     }
+    // Without a body, the single input's tile is stored as loaded.
+    Value dst = srcs.empty() ? Value() : srcs.front();
+    if (body) {
+      dst = alloc(loc, {np, n}, elt, Space::sbuf);
+      body(dst, srcs, np, n);
+    }
+    const Strided &o = l.views.back();
+    tile::StoreOp::create(b, loc, o.buffer, hbmView(o), dst, full(np, n));
   };
   rec(0);
 }
-
 
 void GraphLowering::emitActivation(Location loc, isa::ActFunc func, Value dst, Value src,
                                    int64_t np, int64_t n, float scale) {

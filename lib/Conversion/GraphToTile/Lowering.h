@@ -130,10 +130,13 @@ public:
   using TileBody =
       llvm::function_ref<void(Value dst, ArrayRef<Value> srcs, int64_t np, int64_t n)>;
 
-  /// Walks `shape` in tiles (partition axis: dim 0 of rank >= 2, chunks of
-  /// 128; free axes: the rest, innermost in chunks of kFreeChunk), loads
-  /// every input through its strided view into a tile of the input's own
-  /// element type, runs `body` and stores the result (a tile of `elt`).
+  /// Walks `shape` in tiles, loads every input through its strided view into
+  /// a tile of the input's own element type, runs `body` and stores the
+  /// result (a tile of `elt`). Unit dims are dropped and dims every view
+  /// walks contiguously merged; the partition axis is then the axis (or a
+  /// <= 128 divisor split off one) that gives the fewest, fullest tiles, so
+  /// an N = 1 NCHW tensor still fills the 128 partitions. Tiles hold up to
+  /// kFreeChunk elements per partition on up to four free axes.
   /// Without a body there is one input, whose tile is stored as loaded: a
   /// layout move on the DMA queues alone.
   void emitElementwise(Location loc, ArrayRef<int64_t> shape, ArrayRef<Strided> inputs,
