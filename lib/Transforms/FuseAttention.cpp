@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GraphMatchers.h"
 #include "trellis/Transforms/Passes.h"
 
 #include "mlir/IR/Matchers.h"
@@ -32,15 +33,6 @@ using namespace trellis::graph;
 namespace {
 
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-/// The value of a constant holding one float (any shape of one element).
-std::optional<float> scalarValue(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)) || attr.getNumElements() != 1 ||
-      !llvm::isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return (*attr.getValues<APFloat>().begin()).convertToFloat();
-}
 
 /// A fill that zeroes a softmax probability: -inf, or finite but so
 /// negative that exp underflows whatever the scores (-1e9, float's min).

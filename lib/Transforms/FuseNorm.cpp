@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GraphMatchers.h"
 #include "trellis/Transforms/Passes.h"
 
 #include "mlir/IR/Matchers.h"
@@ -28,15 +29,6 @@ using namespace trellis::graph;
 namespace {
 
 ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
-
-/// The value of a constant holding one float (any shape of one element).
-std::optional<float> scalarValue(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)) || attr.getNumElements() != 1 ||
-      !llvm::isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return (*attr.getValues<APFloat>().begin()).convertToFloat();
-}
 
 bool isScalar(Value v, float expected, float tol = 1e-4f) {
   std::optional<float> value = scalarValue(v);
