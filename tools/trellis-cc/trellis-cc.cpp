@@ -130,7 +130,7 @@ static cl::list<std::string> kernelFlags(
     "kernel",
     cl::desc("With a .nki input: the kernel function to compile (default: the only @nki.jit / "
              "@kernel function in the file). With a model: OP=FILE.nki lets the kernel implement "
-             "every graph op OP (softmax, layer_norm, matmul, linear) or every ONNX node of a "
+             "every graph op OP (softmax, layer_norm, matmul, linear, attention) or every ONNX node of a "
              "custom domain whose op_type is OP (repeatable; docs/kernel-language.md)"),
     cl::value_desc("NAME | OP=FILE.nki"), cl::cat(category));
 static cl::opt<std::string> kernelLib(

@@ -36,7 +36,8 @@ def BindKernels : Pass<"trellis-bind-kernels", "mlir::ModuleOp"> {
   let summary = "Let hand-written kernels implement graph ops";
   let description = [{
     Replaces every `graph.softmax` (last axis), `graph.layer_norm` (last
-    axis), `graph.matmul` and `graph.linear` that has a kernel in the
+    axis), `graph.matmul`, `graph.linear` and `graph.attention` (no
+    additive mask; one call per head) that has a kernel in the
     library with a `graph.kernel_call` of the kernel traced for the op's
     operand types (`trellis-cc compile --kernel OP=FILE.nki`,
     `--kernel-lib DIR` for DIR/OP.nki). A kernel that cannot take the op's
