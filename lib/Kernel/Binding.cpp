@@ -18,6 +18,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include <cstdio>
 
 namespace trellis {
 #define GEN_PASS_DEF_BINDKERNELS
@@ -118,8 +119,13 @@ FailureOr<Operation *> KernelBinder::call(OpBuilder &b, Location loc, StringRef 
   }
   for (const KernelArg &s : scalars) {
     args.push_back(s);
-    key += "|" + s.name + "=" +
-           (s.isFloat ? std::to_string(s.floatValue) : std::to_string(s.intValue));
+    // Exact (hex) floats: eps = 1e-7 and 1e-8 must not share a trace.
+    char value[64];
+    if (s.isFloat)
+      std::snprintf(value, sizeof value, "%a", s.floatValue);
+    else
+      std::snprintf(value, sizeof value, "%lld", (long long)s.intValue);
+    key += "|" + s.name + "=" + value;
   }
 
   func::FuncOp fn;

@@ -77,3 +77,17 @@ func.func @attention_heads(%q: tensor<2x128x64xf32>, %k: tensor<2x128x64xf32>, %
   %o = graph.attention %q, %k, %v scale = 1.250000e-01 causal : (tensor<2x128x64xf32>, tensor<2x128x64xf32>, tensor<2x128x64xf32>) -> tensor<2x128x64xf32>
   return %o : tensor<2x128x64xf32>
 }
+
+// -----
+
+// Scalars are part of a trace's signature: two epsilons that print alike at
+// six decimals still get two traced kernels.
+// CHECK-LABEL: func.func @two_epsilons
+// CHECK: graph.kernel_call @layernorm(
+// CHECK: graph.kernel_call @layernorm_0(
+// CHECK-COUNT-2: func.func private @layernorm
+func.func @two_epsilons(%x: tensor<128x64xf32>) -> tensor<128x64xf32> {
+  %y, %m, %r = graph.layer_norm %x axis = 1 epsilon = 1.0e-07 : (tensor<128x64xf32>) -> (tensor<128x64xf32>, tensor<128x1xf32>, tensor<128x1xf32>)
+  %z, %m2, %r2 = graph.layer_norm %y axis = 1 epsilon = 1.0e-08 : (tensor<128x64xf32>) -> (tensor<128x64xf32>, tensor<128x1xf32>, tensor<128x1xf32>)
+  return %z : tensor<128x64xf32>
+}
