@@ -198,7 +198,8 @@ std::vector<uint32_t> emissionOrder(const Program &program,
 
 llvm::Error profile::writeChromeTrace(const Program &program, const ArchConfig &arch,
                                       const emu::RunResult &result, llvm::raw_ostream &os,
-                                      llvm::StringRef artifactName) {
+                                      llvm::StringRef artifactName,
+                                      const std::vector<std::string> *asmText) {
   size_t n = program.instructions.size();
   std::vector<const emu::InstTiming *> timing(n, nullptr);
   for (const emu::InstTiming &t : result.timeline) {
@@ -312,6 +313,8 @@ llvm::Error profile::writeChromeTrace(const Program &program, const ArchConfig &
         j.attribute("tile_op", debug ? utf8(debug->tileOp) : "");
         j.attribute("graph_op", debug ? utf8(debug->graphOp) : "");
         j.attribute("node", debug ? utf8(debug->node) : "");
+        if (asmText && i < asmText->size())
+          j.attribute("asm", utf8((*asmText)[i]));
         if (!inst.waits.empty()) {
           std::string waits;
           for (const isa::SemWait &w : inst.waits)

@@ -12,7 +12,7 @@
 //                    ts, dur, wait (picoseconds, integers); track (index into
 //                    tracks); flops, bytes (integers), hbm (0/1: a DMA that
 //                    reads or writes HBM); name, node, isa, tile, graph,
-//                    waitedOn, waits, dtype (indices into strings); index
+//                    waitedOn, waits, dtype, asm (indices into strings); index
 //                    (artifact position)
 //   diff             (two runs) diffToJson of their summaries
 // Columns instead of one object per instruction keep a 1M-instruction report
@@ -175,7 +175,7 @@ static llvm::Expected<Object> buildRun(const Value &trace, llvm::StringRef label
 
   StringTable strings;
   Array ts, dur, wait, track, flops, bytes, hbm, name, node, isa, tile, graph, waitedOn, waits,
-      dtype, index;
+      dtype, asmText, index;
   std::map<int64_t, int64_t> trackIndex; // tid -> position in the tracks array
   std::vector<int64_t> instTid;
   for (const Value &v : *events) {
@@ -207,6 +207,7 @@ static llvm::Expected<Object> buildRun(const Value &trace, llvm::StringRef label
     waitedOn.push_back(str(args, "waited_on"));
     waits.push_back(str(args, "waits"));
     dtype.push_back(str(args, "dtype"));
+    asmText.push_back(str(args, "asm"));
     index.push_back(args->getInteger("index").value_or(-1));
   }
 
@@ -248,6 +249,7 @@ static llvm::Expected<Object> buildRun(const Value &trace, llvm::StringRef label
                       {"waitedOn", std::move(waitedOn)},
                       {"waits", std::move(waits)},
                       {"dtype", std::move(dtype)},
+                      {"asm", std::move(asmText)},
                       {"index", std::move(index)}}},
   };
   if (summaryOut)

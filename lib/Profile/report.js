@@ -349,6 +349,7 @@
       const lane = run.tracks[I.track[i]].name, waits = S[I.waits[i]];
       const lines = ['<b>' + esc(S[I.name[i]]) + '</b>  ' + esc(lane) + '  #' + I.index[i] +
                      (waits ? '  wait ' + esc(waits) : '')];
+      if (I.asm && S[I.asm[i]]) lines.push('asm       ' + esc(S[I.asm[i]]));
       lines.push('ops       ' + esc([S[I.isa[i]], S[I.tile[i]], S[I.graph[i]]].filter(s => s).join(' < ') || '(unknown)'));
       lines.push('node      ' + esc(S[I.node[i]] || '(none)'));
       lines.push('start     ' + fmtTime(start[i]));

@@ -16,12 +16,33 @@
 using namespace mlir;
 using namespace trellis;
 
-LogicalResult trellis::disassemble(const Program &p, llvm::raw_ostream &os) {
+std::optional<std::vector<std::string>> trellis::disassembleEach(const Program &p) {
   DialectRegistry registry;
   registerDialects(registry);
   MLIRContext ctx(registry);
   OwningOpRef<ModuleOp> module = decodeIsaProgram(p, ctx);
   if (!module)
+    return std::nullopt;
+  std::vector<std::string> text;
+  text.reserve(p.instructions.size());
+  OpPrintingFlags flags;
+  flags.skipRegions();
+  auto program = *module->getOps<isa::ProgramOp>().begin();
+  for (Operation &op : program.getBody().front())
+    if (isa::InstructionOp inst = dyn_cast<isa::InstructionOp>(op)) {
+      std::string line;
+      llvm::raw_string_ostream os(line);
+      inst->print(os, flags);
+      text.push_back(std::move(line));
+    }
+  if (text.size() != p.instructions.size())
+    return std::nullopt;
+  return text;
+}
+
+LogicalResult trellis::disassemble(const Program &p, llvm::raw_ostream &os) {
+  std::optional<std::vector<std::string>> text = disassembleEach(p);
+  if (!text)
     return failure();
   os << "; target " << p.targetName << ", " << p.compilerVersion << " [" << p.compilerOptions
      << "], HBM " << p.hbmSize << " bytes\n";
@@ -38,19 +59,13 @@ LogicalResult trellis::disassemble(const Program &p, llvm::raw_ostream &os) {
   for (const ConstantSegment &c : p.constants)
     os << "; const  " << c.name << " : " << c.bytes.size() << " bytes @ " << c.hbmOffset << "\n";
 
-  auto program = *module->getOps<isa::ProgramOp>().begin();
-  std::map<int64_t, std::vector<std::pair<size_t, Operation *>>> byQueue;
-  size_t index = 0;
-  for (Operation &op : program.getBody().front())
-    if (auto inst = dyn_cast<isa::InstructionOp>(op))
-      byQueue[inst.getQueueId()].push_back({index++, &op});
-  OpPrintingFlags flags;
-  flags.skipRegions();
+  std::map<int64_t, std::vector<size_t>> byQueue;
+  for (size_t i = 0; i < p.instructions.size(); ++i)
+    byQueue[p.instructions[i].queue].push_back(i);
   for (auto &[queue, insts] : byQueue) {
     os << "\n" << isa::queueName(queue) << ":   ; " << insts.size() << " instructions\n";
-    for (auto [i, op] : insts) {
-      os << llvm::format("  %5zu  ", i);
-      op->print(os, flags);
+    for (size_t i : insts) {
+      os << llvm::format("  %5zu  ", i) << (*text)[i];
       const isa::Inst &in = p.instructions[i];
       if (in.debugId < p.debug.size()) {
         const DebugEntry &d = p.debug[in.debugId];

@@ -4,7 +4,8 @@
 // - one lane per track of the trace that has instructions, and each lane
 //   has coloured pixels on the canvas;
 // - hovering an instruction of every lane shows a tooltip with its opcode,
-//   ops, ONNX node, start and duration (and the wait, where it waited);
+//   assembly line, ops, ONNX node, start and duration (and the wait, where
+//   it waited);
 // - the wheel zooms in; clicking a node row zooms to that node's span;
 // - saves a screenshot.
 'use strict';
@@ -64,7 +65,8 @@ withReport(reportPath, { width: 1280, height: 900 }, async page => {
       const tip = page.locator('#tooltip');
       const visible = await tip.isVisible();
       const text = visible ? await tip.innerText() : '';
-      const fields = ['ops', 'node', 'start', 'duration'].every(f => text.includes(f));
+      const fields = ['ops', 'node', 'start', 'duration'].every(f => text.includes(f)) &&
+                     new RegExp('^asm\\s+isa\\.' + p.opcode + ' ', 'm').test(text);
       check(visible && text.startsWith(p.opcode) && fields && (!p.node || text.includes(p.node)),
             'tooltip on ' + name + ': ' + text.split('\n')[0]);
       sawWait = sawWait || /waited\s+\S+ \S+ on /.test(text);

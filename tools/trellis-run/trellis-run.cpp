@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "trellis/Tools/Disassembler.h"
 #include "trellis/Emulator/Emulator.h"
 #include "trellis/Profile/ChromeTrace.h"
 #include "trellis/Support/FileIO.h"
@@ -331,8 +332,11 @@ int main(int argc, char **argv) {
   if (!profileFile.empty()) {
     std::string trace;
     llvm::raw_string_ostream os(trace);
+    // Each instruction's assembly, for the report's tooltips.
+    std::optional<std::vector<std::string>> asmText = disassembleEach(*program);
     if (llvm::Error e = profile::writeChromeTrace(*program, *arch, *result, os,
-                                                  llvm::sys::path::filename(artifactFile)))
+                                                  llvm::sys::path::filename(artifactFile),
+                                                  asmText ? &*asmText : nullptr))
       return fail("--profile: " + llvm::toString(std::move(e)));
     if (llvm::Error e = writeFileAtomically(profileFile, trace))
       return fail(llvm::toString(std::move(e)));

@@ -20,6 +20,9 @@
 #include <map>
 #include <string>
 
+#include <string>
+#include <vector>
+
 namespace trellis::profile {
 
 /// Version of the trace's "otherData" schema; the reader rejects others.
@@ -61,10 +64,12 @@ Roofline computeRoofline(const Program &program, const ArchConfig &arch);
 /// Writes the trace of `result` (a run of `program` on `arch`) to `os`.
 /// `artifactName` is recorded in otherData ("" if unknown). Fails, writing
 /// nothing, when the result does not belong to the program (a timeline
-/// index out of range).
+/// index out of range). With `asmText` (one line per instruction, e.g. from
+/// trellis::disassembleEach), each event's args carry its assembly as "asm".
 llvm::Error writeChromeTrace(const Program &program, const ArchConfig &arch,
                              const emu::RunResult &result, llvm::raw_ostream &os,
-                             llvm::StringRef artifactName = "");
+                             llvm::StringRef artifactName = "",
+                             const std::vector<std::string> *asmText = nullptr);
 
 } // namespace trellis::profile
 
