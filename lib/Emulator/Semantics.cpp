@@ -205,15 +205,42 @@ static llvm::Error verifyLoadStationary(const Inst &I, const MachineLimits &lim)
   return llvm::Error::success();
 }
 
-static llvm::Error verifyMultiplyMoving(const Inst &I, const MachineLimits &lim,
-                                        const PEState &pe) {
-  if (auto e = requireSpace(I.src0, "src0", {Space::sbuf}, "multiply_moving"))
+/// Both multiplies: the moving tensor in SBUF, an f32 destination in PSUM.
+static llvm::Error verifyMovingOperands(const Inst &I, const char *what) {
+  if (auto e = requireSpace(I.src0, "src0", {Space::sbuf}, what))
     return e;
-  if (auto e = requireSpace(I.dst, "dst", {Space::psum}, "multiply_moving"))
+  if (auto e = requireSpace(I.dst, "dst", {Space::psum}, what))
     return e;
   if (I.dst.dtype != isa::DType::f32)
-    return fail("multiply_moving accumulates in f32, not %s",
+    return fail("%s accumulates in f32, not %s", what,
                 isa::stringifyDType(I.dst.dtype).str().c_str());
+  return llvm::Error::success();
+}
+
+/// Both multiplies: a destination of the stationary's M partitions and N
+/// f32 columns inside one PSUM bank.
+static llvm::Error verifyPsumDestination(const Inst &I, const MachineLimits &lim,
+                                         const PEState &pe, int64_t n, const char *what) {
+  if (I.dst.partCount != pe.cols)
+    return fail("%s dst has %lld partitions but the stationary has M = %lld", what,
+                (long long)I.dst.partCount, (long long)pe.cols);
+  int64_t bank = lim.arch->psumBankBytes();
+  if (n * 4 > bank)
+    return fail("%s N = %lld exceeds one %lld-byte PSUM bank", what, (long long)n,
+                (long long)bank);
+  int64_t lo, hi;
+  freeOffsetRange(I.dst, lo, hi);
+  int64_t first = I.dst.offset + lo * 4, last = I.dst.offset + hi * 4 + 3;
+  if (bank > 0 && first / bank != last / bank)
+    return fail("%s dst bytes [%lld, %lld) cross a PSUM bank boundary", what,
+                (long long)first, (long long)last + 1);
+  return llvm::Error::success();
+}
+
+static llvm::Error verifyMultiplyMoving(const Inst &I, const MachineLimits &lim,
+                                        const PEState &pe) {
+  if (auto e = verifyMovingOperands(I, "multiply_moving"))
+    return e;
   if (!pe.loaded)
     return fail("multiply_moving with no stationary matrix loaded");
   if (pe.keep)
@@ -222,23 +249,10 @@ static llvm::Error verifyMultiplyMoving(const Inst &I, const MachineLimits &lim,
   if (I.src0.partCount != pe.rows)
     return fail("multiply_moving moving K = %lld but the stationary has K = %lld",
                 (long long)I.src0.partCount, (long long)pe.rows);
-  if (I.dst.partCount != pe.cols)
-    return fail("multiply_moving dst has %lld partitions but the stationary has M = %lld",
-                (long long)I.dst.partCount, (long long)pe.cols);
   if (freeCount(I.dst) != n)
     return fail("multiply_moving dst has %lld free elements but moving has N = %lld",
                 (long long)freeCount(I.dst), (long long)n);
-  int64_t bank = lim.arch->psumBankBytes();
-  if (n * 4 > bank)
-    return fail("multiply_moving N = %lld exceeds one %lld-byte PSUM bank", (long long)n,
-                (long long)bank);
-  int64_t lo, hi;
-  freeOffsetRange(I.dst, lo, hi);
-  int64_t first = I.dst.offset + lo * 4, last = I.dst.offset + hi * 4 + 3;
-  if (bank > 0 && first / bank != last / bank)
-    return fail("multiply_moving dst bytes [%lld, %lld) cross a PSUM bank boundary",
-                (long long)first, (long long)last + 1);
-  return llvm::Error::success();
+  return verifyPsumDestination(I, lim, pe, n, "multiply_moving");
 }
 
 static llvm::Error verifySparsePattern(const Inst &I, const MachineLimits &lim,
@@ -275,13 +289,8 @@ static llvm::Error verifyLoadStationarySparse(const Inst &I, const MachineLimits
 
 static llvm::Error verifyMultiplyMovingSparse(const Inst &I, const MachineLimits &lim,
                                               const PEState &pe) {
-  if (auto e = requireSpace(I.src0, "src0", {Space::sbuf}, "multiply_moving_sparse"))
+  if (auto e = verifyMovingOperands(I, "multiply_moving_sparse"))
     return e;
-  if (auto e = requireSpace(I.dst, "dst", {Space::psum}, "multiply_moving_sparse"))
-    return e;
-  if (I.dst.dtype != isa::DType::f32)
-    return fail("multiply_moving_sparse accumulates in f32, not %s",
-                isa::stringifyDType(I.dst.dtype).str().c_str());
   if (!pe.loaded || pe.keep == 0)
     return fail("multiply_moving_sparse with no sparse stationary matrix loaded");
   if (pe.keep != I.keep || pe.group != I.group)
@@ -296,20 +305,7 @@ static llvm::Error verifyMultiplyMovingSparse(const Inst &I, const MachineLimits
     return fail("multiply_moving_sparse moving has %lld elements per partition, not %lld x "
                 "the %lld dst columns",
                 (long long)free, (long long)ratio, (long long)freeCount(I.dst));
-  if (I.dst.partCount != pe.cols)
-    return fail("multiply_moving_sparse dst has %lld partitions but the stationary has M = %lld",
-                (long long)I.dst.partCount, (long long)pe.cols);
-  int64_t n = free / ratio, bank = lim.arch->psumBankBytes();
-  if (n * 4 > bank)
-    return fail("multiply_moving_sparse N = %lld exceeds one %lld-byte PSUM bank",
-                (long long)n, (long long)bank);
-  int64_t lo, hi;
-  freeOffsetRange(I.dst, lo, hi);
-  int64_t first = I.dst.offset + lo * 4, last = I.dst.offset + hi * 4 + 3;
-  if (bank > 0 && first / bank != last / bank)
-    return fail("multiply_moving_sparse dst bytes [%lld, %lld) cross a PSUM bank boundary",
-                (long long)first, (long long)last + 1);
-  return llvm::Error::success();
+  return verifyPsumDestination(I, lim, pe, free / ratio, "multiply_moving_sparse");
 }
 
 static llvm::Error verifyActivation(const Inst &I, const MachineLimits &) {

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FuzzTarget.h"
 #include "trellis/Dialect/Tile.h"
 #include "trellis/Kernel/KernelLang.h"
 #include "trellis/Target/ArchConfig.h"
@@ -44,17 +45,7 @@ const DialectRegistry &registry() {
   return *r;
 }
 
-const ArchConfig &trn2() {
-  static ArchConfig *arch = [] {
-    llvm::Expected<ArchConfig> a = loadArchConfig("trn2");
-    if (!a) {
-      llvm::errs() << "fuzz-nki: " << llvm::toString(a.takeError()) << "\n";
-      std::abort();
-    }
-    return new ArchConfig(std::move(*a));
-  }();
-  return *arch;
-}
+const ArchConfig &trn2() { return fuzzTargetTrn2("fuzz-nki"); }
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

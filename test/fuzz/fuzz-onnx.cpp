@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FuzzTarget.h"
 #include "trellis/Conversion/IsaCodec.h"
 #include "trellis/Frontend/OnnxImporter.h"
 #include "trellis/Pipeline/Pipeline.h"
@@ -44,17 +45,7 @@ const DialectRegistry &registry() {
   return *r;
 }
 
-const ArchConfig &trn2() {
-  static ArchConfig *arch = [] {
-    llvm::Expected<ArchConfig> a = loadArchConfig("trn2");
-    if (!a) {
-      llvm::errs() << "fuzz-onnx: " << llvm::toString(a.takeError()) << "\n";
-      std::abort();
-    }
-    return new ArchConfig(std::move(*a));
-  }();
-  return *arch;
-}
+const ArchConfig &trn2() { return fuzzTargetTrn2("fuzz-onnx"); }
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
