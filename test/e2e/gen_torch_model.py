@@ -13,11 +13,16 @@ MODEL is one of:
                FFN 1024, tanh-GELU), batch 1, sequence 64
   mlp          Linear 256-512, ReLU, Linear 512-256, ReLU, Linear 256-64;
                batch 64
+  cnn          Conv 3-32 3x3, Conv 32-64 3x3 stride 2, Conv 64-128 3x3,
+               Conv 128-64 1x1 (each + BatchNorm + ReLU), global average
+               pool, Linear 64-10; batch 2, 3x32x32
 
 With --prune N:M, expected.npy is the output with every linear weight
-(nn.Linear, and MultiheadAttention's input projection) magnitude-pruned to
-N:M along its input axis, computed here with torch independently of
-Trellis; the exported model keeps the dense weights (what trellis-cc
+(nn.Linear, and MultiheadAttention's input projection) and every group-1
+convolution weight whose input channels are whole groups of M
+magnitude-pruned to N:M along its input axis (a convolution: along the
+input channels, for each output channel and kernel tap), computed here with
+torch independently of Trellis; the exported model keeps the dense weights (what trellis-cc
 --sparsity-prune starts from) unless --export-pruned is given.
 
 Writes OUT_DIR/model.onnx, OUT_DIR/input.npy, OUT_DIR/expected.npy (the
@@ -77,17 +82,37 @@ def build(name, size):
     if name == "mlp":
         return nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
                              nn.Linear(256, 64)), torch.randn(64, 256)
+    if name == "cnn":
+        def block(cin, cout, k, stride=1):
+            return [nn.Conv2d(cin, cout, k, stride, k // 2), nn.BatchNorm2d(cout), nn.ReLU()]
+        model = nn.Sequential(*block(3, 32, 3), *block(32, 64, 3, 2), *block(64, 128, 3),
+                              *block(128, 64, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                              nn.Linear(64, 10))
+        # Non-trivial batch-norm statistics, so that folding them matters.
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.5, 0.5)
+                    m.running_var.uniform_(0.5, 2.0)
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.5, 0.5)
+        return model, torch.randn(2, 3, 32, 32)
     raise SystemExit("unknown model '%s'" % name)
 
 
 def prune_(weight, keep, group):
     """Keeps the `keep` largest magnitudes of every `group` consecutive
-    elements along the input axis (dim 1) of a [out, in] weight, in place."""
-    out, inp = weight.shape
-    g = weight.view(out, inp // group, group)
+    elements along the input axis (dim 1) of a [out, in] linear or
+    [out, in, kh, kw] convolution weight, in place; an input axis that is
+    not whole groups is zero-padded to them."""
+    w = weight.movedim(1, -1)  # [..., in]: groups along the input axis
+    n = w.shape[-1]
+    padded = -(-n // group) * group  # the last group zero-padded
+    w = nn.functional.pad(w, (0, padded - n))
+    g = w.reshape(-1, padded // group, group)
     idx = g.abs().topk(keep, dim=-1).indices
     mask = torch.zeros_like(g, dtype=torch.bool).scatter_(-1, idx, True)
-    g.mul_(mask)
+    weight.mul_(mask.reshape(w.shape)[..., :n].movedim(-1, 1))
 
 
 def prune_model(model, pattern):
@@ -95,6 +120,8 @@ def prune_model(model, pattern):
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.Linear):
+                prune_(m.weight, keep, group)
+            elif isinstance(m, nn.Conv2d) and m.groups == 1 and m.in_channels % group == 0:
                 prune_(m.weight, keep, group)
             elif isinstance(m, nn.MultiheadAttention) and m.in_proj_weight is not None:
                 prune_(m.in_proj_weight, keep, group)

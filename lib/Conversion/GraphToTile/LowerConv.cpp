@@ -19,9 +19,17 @@
 // (vector engine) and add (the activation engine's bias column), with the
 // per-channel factors computed on chip from the four parameter vectors.
 //
+// A convolution marked N:M sparse by --trellis-sparsity (group 1) runs each
+// tap as a tile.sparse_matmul: input-channel tiles of 128 * ratio channels,
+// partition p of a slab holding channels p * ratio .. p * ratio + ratio - 1
+// (the moving tensor's [Kc, ratio, pixels] layout), and each tap's [C, F]
+// weights compressed along C (docs/sparsity.md).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
+
+#include "trellis/Support/Sparsity.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/APFloat.h"
@@ -36,11 +44,9 @@ using isa::Space;
 
 namespace {
 
-/// Per-partition SBUF bytes a convolution's input slabs may take, and its
-/// resident weight tiles; beyond the latter, weights are reloaded per
-/// output tile.
+/// Per-partition SBUF bytes a convolution's input slabs may take (its
+/// resident weights: tiling::kConvResidentWeightBytes).
 constexpr int64_t kSlabBytes = 64 * 1024;
-constexpr int64_t kResidentWeightBytes = 64 * 1024;
 /// Free elements per vector-engine tile of a pool or batch norm.
 constexpr int64_t kPoolTile = 2048;
 
@@ -76,10 +82,12 @@ struct ChannelBlock {
   SmallVector<std::pair<int64_t, int64_t>> cin, cout; // (first channel, count)
 };
 
-SmallVector<ChannelBlock> channelBlocks(const ConvGeom &g) {
+/// `cinTile`: input channels per tile (128, or 128 * ratio when sparse,
+/// which never packs groups).
+SmallVector<ChannelBlock> channelBlocks(const ConvGeom &g, int64_t cinTile) {
   int64_t cg = g.c / g.group, fg = g.f / g.group;
   SmallVector<ChannelBlock> blocks;
-  if (cg <= kPartitions && fg <= kPartitions) {
+  if (cinTile == kPartitions && cg <= kPartitions && fg <= kPartitions) {
     int64_t per = std::min(kPartitions / cg, kPartitions / fg);
     for (int64_t g0 = 0; g0 < g.group; g0 += per) {
       int64_t k = std::min(per, g.group - g0);
@@ -89,8 +97,8 @@ SmallVector<ChannelBlock> channelBlocks(const ConvGeom &g) {
   }
   for (int64_t gi = 0; gi < g.group; ++gi) {
     ChannelBlock b{gi, 1, {}, {}};
-    for (int64_t c0 = 0; c0 < cg; c0 += kPartitions)
-      b.cin.push_back({gi * cg + c0, std::min(kPartitions, cg - c0)});
+    for (int64_t c0 = 0; c0 < cg; c0 += cinTile)
+      b.cin.push_back({gi * cg + c0, std::min(cinTile, cg - c0)});
     for (int64_t f0 = 0; f0 < fg; f0 += kPartitions)
       b.cout.push_back({gi * fg + f0, std::min(kPartitions, fg - f0)});
     blocks.push_back(std::move(b));
@@ -103,8 +111,10 @@ class ConvEmitter {
 public:
   /// `outElt`: the result's element type; `inElt`: x's and w's (narrower
   /// under --auto-cast, the PE accumulating in fp32 all the same).
-  ConvEmitter(GraphLowering &L, Location loc, const ConvGeom &g, Type outElt, Type inElt)
-      : L(L), b(L.b), loc(loc), g(g), outElt(outElt), inElt(inElt) {}
+  /// `sparse`: the weights (constant, group 1) are N:M sparse along C.
+  ConvEmitter(GraphLowering &L, Location loc, const ConvGeom &g, Type outElt, Type inElt,
+              std::optional<sparsity::Pattern> sparse = std::nullopt)
+      : L(L), b(L.b), loc(loc), g(g), outElt(outElt), inElt(inElt), sparse(sparse) {}
 
   /// `weightsHaveOneUse`: the graph op is the weights' only reader, so an
   /// HBM constant replaced by its packed copy may go.
@@ -117,10 +127,15 @@ private:
   Location loc;
   const ConvGeom &g;
   Type outElt, inElt;
+  std::optional<sparsity::Pattern> sparse;
   /// Constant weights re-laid out as consecutive [cin, taps * cout] tiles,
-  /// in channelBlocks order; null when the weights are computed.
-  Value packedWeights;
-  SmallVector<int64_t> packedOffsets;
+  /// in channelBlocks order; null when the weights are computed. Sparse:
+  /// compressed values [cin / ratio, taps * cout] and tag words
+  /// [cin / ratio, taps * tagWords(cout)] per tile.
+  Value packedWeights, packedTags;
+  SmallVector<int64_t> packedOffsets, packedTagOffsets;
+  /// Moving rows per slab partition (sparse: a group's worth of channels).
+  int64_t ratio() const { return sparse ? sparse->ratio() : 1; }
   /// Kernel rows folded into the contraction: partition kh * Cin + c holds
   /// channel c shifted down by kh rows, so one matmul per kernel column
   /// contracts over KH * Cin partitions (few input channels, e.g. an
@@ -149,8 +164,14 @@ private:
   }
 
   void packConstantWeights(DenseElementsAttr dense, ArrayRef<ChannelBlock> blocks);
-  Value loadWeightTile(Value w, std::pair<int64_t, int64_t> ci, std::pair<int64_t, int64_t> fo,
-                       int64_t packedIndex);
+  void packSparseWeights(DenseElementsAttr dense, ArrayRef<ChannelBlock> blocks);
+  /// A weight tile in SBUF: [cin, taps * cout], or sparse the compressed
+  /// values and their tag words.
+  struct WeightTile {
+    Value values, tags;
+  };
+  WeightTile loadWeightTile(Value w, std::pair<int64_t, int64_t> ci,
+                            std::pair<int64_t, int64_t> fo, int64_t packedIndex);
   Value loadSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci, int64_t oh0, int64_t rows,
                  int64_t ow0, int64_t cols, int64_t &slabCols);
   /// The row-packed slab: `kh` row-shifted copies of the window, one per
@@ -188,18 +209,77 @@ void ConvEmitter::packConstantWeights(DenseElementsAttr dense, ArrayRef<ChannelB
                                            DenseElementsAttr::getFromRawBuffer(type, out));
 }
 
+/// Each tile's taps compressed one by one: tap t's [cn, fn] stationary
+/// becomes values columns [t * fn, ...) and tag words [t * tagWords(fn), ...).
+void ConvEmitter::packSparseWeights(DenseElementsAttr dense, ArrayRef<ChannelBlock> blocks) {
+  std::vector<float> raw;
+  raw.reserve(size_t(dense.getNumElements()));
+  for (APFloat v : dense.getValues<APFloat>())
+    raw.push_back(v.convertToFloat());
+  auto &sem = cast<FloatType>(inElt).getFloatSemantics();
+  SmallVector<APFloat> values;
+  SmallVector<APInt> tags;
+  std::vector<float> m;
+  for (const ChannelBlock &blk : blocks)
+    for (auto [c0, cn] : blk.cin)
+      for (auto [f0, fn] : blk.cout) {
+        int64_t kc = cn / ratio(), tw = sparsity::tagWords(fn);
+        packedOffsets.push_back(int64_t(values.size()));
+        packedTagOffsets.push_back(int64_t(tags.size()));
+        size_t vBase = values.size(), tBase = tags.size();
+        values.append(size_t(kc * taps() * fn), APFloat::getZero(sem));
+        tags.append(size_t(kc * taps() * tw), APInt(16, 0));
+        for (int64_t t = 0; t < taps(); ++t) {
+          m.assign(size_t(cn * fn), 0.0f);
+          for (int64_t ci = 0; ci < cn; ++ci)
+            for (int64_t fi = 0; fi < fn; ++fi)
+              m[ci * fn + fi] = raw[weightOffset(c0 + ci, f0 + fi, t)];
+          // The pass checked the sparsity; the elements convert back exactly.
+          sparsity::Compressed c = sparsity::compress(m.data(), cn, fn, *sparse);
+          for (int64_t r = 0; r < kc; ++r) {
+            for (int64_t fi = 0; fi < fn; ++fi) {
+              APFloat a(c.values[r * fn + fi]);
+              bool lost;
+              a.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+              values[vBase + (r * taps() + t) * fn + fi] = a;
+            }
+            for (int64_t wi = 0; wi < tw; ++wi)
+              tags[tBase + (r * taps() + t) * tw + wi] = APInt(16, c.tags[r * tw + wi]);
+          }
+        }
+      }
+  auto vType = RankedTensorType::get({int64_t(values.size())}, inElt);
+  packedWeights = tile::ConstantOp::create(b, loc, L.hbmType(vType.getShape(), inElt),
+                                           DenseElementsAttr::get(vType, values));
+  Type i16 = b.getIntegerType(16);
+  auto tType = RankedTensorType::get({int64_t(tags.size())}, i16);
+  packedTags = tile::ConstantOp::create(b, loc, L.hbmType(tType.getShape(), i16),
+                                        DenseElementsAttr::get(tType, tags));
+}
+
 /// The weights of input channels `ci` and output channels `fo` as an SBUF
 /// tile [cin, taps * cout]: tap t's stationary is columns [t * cout, ...).
-Value ConvEmitter::loadWeightTile(Value w, std::pair<int64_t, int64_t> ci,
-                                  std::pair<int64_t, int64_t> fo, int64_t packedIndex) {
+ConvEmitter::WeightTile ConvEmitter::loadWeightTile(Value w, std::pair<int64_t, int64_t> ci,
+                                                    std::pair<int64_t, int64_t> fo,
+                                                    int64_t packedIndex) {
   auto [c0, cn] = ci;
   auto [f0, fn] = fo;
+  if (sparse) {
+    int64_t kc = cn / ratio(), cols = taps() * fn, tw = taps() * sparsity::tagWords(fn);
+    Value vals = L.alloc(loc, {kc, cols}, inElt, Space::sbuf);
+    tile::LoadOp::create(b, loc, vals, L.full(kc, cols), packedWeights,
+                         L.view(0, kc, cols, packedOffsets[packedIndex], {cols}, {1}));
+    Value tags = L.alloc(loc, {kc, tw}, b.getIntegerType(16), Space::sbuf);
+    tile::LoadOp::create(b, loc, tags, L.full(kc, tw), packedTags,
+                         L.view(0, kc, tw, packedTagOffsets[packedIndex], {tw}, {1}));
+    return {vals, tags};
+  }
   if (packedWeights) {
     int64_t rows = weightRows(cn), cols = weightTaps() * fn;
     Value tileBuf = L.alloc(loc, {rows, cols}, inElt, Space::sbuf);
     tile::LoadOp::create(b, loc, tileBuf, L.full(rows, cols), packedWeights,
                          L.view(0, rows, cols, packedOffsets[packedIndex], {cols}, {1}));
-    return tileBuf;
+    return {tileBuf, Value()};
   }
   Value tileBuf = L.alloc(loc, {cn, taps() * fn}, inElt, Space::sbuf);
   // Computed weights: one DMA per group in the tile; the rest is zero.
@@ -219,12 +299,13 @@ Value ConvEmitter::loadWeightTile(Value w, std::pair<int64_t, int64_t> ci,
                          L.view(0, cHi - cLo, g.cStride, weightOffset(cLo, fLo, 0),
                                 {taps(), fHi - fLo}, {1, g.fStride}));
   }
-  return tileBuf;
+  return {tileBuf, Value()};
 }
 
 /// Loads the input window of output rows [oh0, oh0 + rows) x columns
 /// [ow0, ow0 + cols) of image n, channels `ci`, into an SBUF slab in spread
-/// coordinates, zero where there is padding or spreading.
+/// coordinates, zero where there is padding or spreading. Sparse: partition
+/// p holds channels c0 + p * ratio + s, s < ratio, plane after plane.
 Value ConvEmitter::loadSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci, int64_t oh0,
                             int64_t rows, int64_t ow0, int64_t cols, int64_t &slabCols) {
   auto [c0, cn] = ci;
@@ -240,18 +321,27 @@ Value ConvEmitter::loadSlab(Value x, int64_t n, std::pair<int64_t, int64_t> ci, 
     full = full && g.up[a] == 1 && lo[a] == first[a] && hi[a] == last;
   }
   slabCols = extent[1];
-  Value slab = L.alloc(loc, {cn, extent[0] * extent[1]}, inElt, Space::sbuf);
+  int64_t plane = extent[0] * extent[1], r = ratio(), parts = cn / r;
+  Value slab = L.alloc(loc, {parts, r * plane}, inElt, Space::sbuf);
   if (!full)
-    tile::MemsetOp::create(b, loc, slab, L.full(cn, extent[0] * extent[1]),
-                           b.getF32FloatAttr(0.0f), nullptr);
+    tile::MemsetOp::create(b, loc, slab, L.full(parts, r * plane), b.getF32FloatAttr(0.0f),
+                           nullptr);
   if (lo[0] <= hi[0] && lo[1] <= hi[1]) {
     int64_t nr = hi[0] - lo[0] + 1, nc = hi[1] - lo[1] + 1;
+    SmallVector<int64_t> dSizes{nr, nc}, dStrides{g.up[0] * extent[1], g.up[1]};
+    SmallVector<int64_t> sSizes{nr, nc}, sStrides{g.w, 1};
+    if (sparse) {
+      dSizes.insert(dSizes.begin(), r);
+      dStrides.insert(dStrides.begin(), plane);
+      sSizes.insert(sSizes.begin(), r);
+      sStrides.insert(sStrides.begin(), g.h * g.w);
+    }
     tile::LoadOp::create(
         b, loc, slab,
-        L.view(0, cn, 0, (lo[0] * g.up[0] - first[0]) * extent[1] + lo[1] * g.up[1] - first[1],
-               {nr, nc}, {g.up[0] * extent[1], g.up[1]}),
-        x, L.view(0, cn, g.h * g.w, ((n * g.c + c0) * g.h + lo[0]) * g.w + lo[1], {nr, nc},
-                  {g.w, 1}));
+        L.view(0, parts, 0, (lo[0] * g.up[0] - first[0]) * extent[1] + lo[1] * g.up[1] - first[1],
+               dSizes, dStrides),
+        x, L.view(0, parts, r * g.h * g.w, ((n * g.c + c0) * g.h + lo[0]) * g.w + lo[1], sSizes,
+                  sStrides));
   }
   return slab;
 }
@@ -295,13 +385,17 @@ Value ConvEmitter::loadRowPackedSlab(Value x, int64_t n, std::pair<int64_t, int6
 void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value y,
                        graph::Activation act) {
   Type f32 = b.getF32Type();
-  SmallVector<ChannelBlock> blocks = channelBlocks(g);
+  SmallVector<ChannelBlock> blocks = channelBlocks(g, kPartitions * ratio());
   auto constant = w.getDefiningOp<tile::ConstantOp>();
-  rowPacked = constant && llvm::isa<DenseElementsAttr>(constant.getValue()) && g.group == 1 &&
-              g.up[0] == 1 && g.up[1] == 1 && g.kh > 1 && g.c * g.kh <= kPartitions;
+  rowPacked = !sparse && constant && llvm::isa<DenseElementsAttr>(constant.getValue()) &&
+              g.group == 1 && g.up[0] == 1 && g.up[1] == 1 && g.kh > 1 &&
+              g.c * g.kh <= kPartitions;
   if (auto c = constant)
     if (auto dense = dyn_cast<DenseElementsAttr>(c.getValue())) {
-      packConstantWeights(dense, blocks);
+      if (sparse)
+        packSparseWeights(dense, blocks);
+      else
+        packConstantWeights(dense, blocks);
       // Keep one copy of the weights in HBM when no other op reads them.
       if (weightsHaveOneUse && c->use_empty())
         c.erase();
@@ -317,7 +411,7 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
   auto slabBytes = [&](int64_t r, int64_t c) {
     int64_t er = (r - 1) * g.stride[0] + (rowPacked ? 0 : (g.kh - 1) * g.dil[0]) + 1;
     int64_t ec = (c - 1) * g.stride[1] + (g.kw - 1) * g.dil[1] + 1;
-    return er * ec * eltBytes(inElt) * maxCinTiles;
+    return er * ec * eltBytes(inElt) * maxCinTiles * ratio();
   };
   while (rows > 1 && slabBytes(rows, cols) > kSlabBytes)
     --rows;
@@ -331,13 +425,14 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
     packedIndex += blk.cin.size() * blk.cout.size();
     int64_t weightBytes = 0;
     for (auto [f0, fn] : blk.cout)
-      weightBytes += blk.cin.size() * weightTaps() * fn * eltBytes(inElt);
-    bool resident = weightBytes <= kResidentWeightBytes;
+      weightBytes += blk.cin.size() * weightTaps() *
+                     (fn * eltBytes(inElt) + (sparse ? sparsity::tagWords(fn) * 2 : 0));
+    bool resident = weightBytes <= tiling::kConvResidentWeightBytes;
     auto weightTile = [&](size_t ii, size_t oi) {
       return loadWeightTile(w, blk.cin[ii], blk.cout[oi],
                             blockFirstPacked + ii * blk.cout.size() + oi);
     };
-    SmallVector<SmallVector<Value>> weights;
+    SmallVector<SmallVector<WeightTile>> weights;
     if (resident)
       for (size_t ii = 0; ii < blk.cin.size(); ++ii) {
         weights.emplace_back();
@@ -369,7 +464,26 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
             Value psum = L.alloc(loc, {fn, nr * nc}, f32, Space::psum);
             bool start = true;
             for (auto [ii, ci] : llvm::enumerate(blk.cin)) {
-              Value wt = resident ? weights[ii][oi] : weightTile(ii, oi);
+              WeightTile wtile = resident ? weights[ii][oi] : weightTile(ii, oi);
+              Value wt = wtile.values;
+              if (sparse) {
+                // Per tap: compressed [kc, fn] stationary, moving [kc, ratio,
+                // pixels] (partition p, slot s: channel p * ratio + s).
+                int64_t kc = ci.second / ratio(), tw = sparsity::tagWords(fn);
+                int64_t plane = ((nr - 1) * g.stride[0] + (g.kh - 1) * g.dil[0] + 1) * slabCols;
+                for (int64_t i = 0; i < g.kh; ++i)
+                  for (int64_t j = 0; j < g.kw; ++j) {
+                    int64_t t = storedTap(i, j);
+                    tile::SparseMatmulOp::create(
+                        b, loc, psum, L.full(fn, nr * nc), wt, L.view(0, kc, 0, t * fn, {fn}, {1}),
+                        wtile.tags, L.view(0, kc, 0, t * tw, {tw}, {1}), slabs[ii],
+                        L.view(0, kc, 0, i * g.dil[0] * slabCols + j * g.dil[1],
+                               {ratio(), nr, nc}, {plane, g.stride[0] * slabCols, g.stride[1]}),
+                        sparse->keep, sparse->group, start);
+                    start = false;
+                  }
+                continue;
+              }
               if (rowPacked) {
                 // One matmul per kernel column over all kernel rows.
                 int64_t k = weightRows(ci.second);
@@ -413,6 +527,40 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
 
 } // namespace
 
+/// The N:M pattern --trellis-sparsity marked a convolution with, checked
+/// against what the conv tiler runs sparse: group 1, a constant float
+/// weight N:M sparse along C for every (output channel, tap), C whole
+/// groups. std::nullopt when the op is not marked.
+static FailureOr<std::optional<sparsity::Pattern>> sparsePattern(graph::Conv2DOp op,
+                                                                 const ConvGeom &g) {
+  auto mark = op->getAttrOfType<StringAttr>("trellis.sparsity");
+  if (!mark)
+    return std::optional<sparsity::Pattern>();
+  auto p = sparsity::parsePattern(mark.getValue());
+  if (!p)
+    return op->emitOpError("trellis.sparsity: ") << llvm::toString(p.takeError());
+  auto cst = op.getW().getDefiningOp<graph::ConstantOp>();
+  auto dense = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : DenseElementsAttr();
+  if (!dense || !mlir::isa<FloatType>(dense.getElementType()))
+    return op->emitOpError("trellis.sparsity needs a constant float weight");
+  if (g.group != 1)
+    return op->emitOpError("trellis.sparsity needs group 1, not ") << g.group;
+  if (g.c % p->group)
+    return op->emitOpError("trellis.sparsity: C = ")
+           << g.c << " is not a multiple of " << p->group;
+  std::vector<float> w;
+  w.reserve(size_t(dense.getNumElements()));
+  for (APFloat v : dense.getValues<APFloat>())
+    w.push_back(v.convertToFloat());
+  // Per output channel f, w[f] is the row-major [C, KH * KW].
+  int64_t taps = g.kh * g.kw;
+  for (int64_t f = 0; f < g.f; ++f)
+    if (!sparsity::isSparse(w.data() + f * g.c * taps, g.c, taps, *p))
+      return op->emitOpError("weight is not ")
+             << p->str() << " sparse along C (output channel " << f << ")";
+  return std::optional<sparsity::Pattern>(*p);
+}
+
 static LogicalResult lowerConv2D(graph::Conv2DOp op, GraphLowering &L) {
   if (failed(L.requireFloat(op, op.getResult())))
     return failure();
@@ -435,8 +583,11 @@ static LogicalResult lowerConv2D(graph::Conv2DOp op, GraphLowering &L) {
   g.gStride = fg * cg * t;
   g.cStride = t;
   g.fStride = cg * t;
+  auto sparse = sparsePattern(op, g);
+  if (failed(sparse))
+    return failure();
   Value y = L.defineResult(loc, op.getResult()).buffer;
-  ConvEmitter(L, loc, g, L.eltOf(op.getResult()), L.eltOf(op.getX()))
+  ConvEmitter(L, loc, g, L.eltOf(op.getResult()), L.eltOf(op.getX()), *sparse)
       .emit(L.buffer(op.getX()), L.buffer(op.getW()), op.getW().hasOneUse(),
             op.getBias() ? L.buffer(op.getBias()) : Value(), y, op.getActivation());
   return success();

@@ -38,9 +38,13 @@ static FailureOr<std::optional<SparseWeight>> sparseWeight(Operation *op, Value 
   values.reserve(size_t(K * N));
   for (APFloat v : dense.getValues<APFloat>())
     values.push_back(v.convertToFloat());
-  if (!sparsity::isSparse(values.data(), K, N, *pattern))
+  // K is padded with zero rows to whole groups (emitLinear zero-fills the
+  // moving rows past K).
+  int64_t kp = llvm::alignTo(K, pattern->group);
+  values.resize(size_t(kp * N), 0.0f);
+  if (!sparsity::isSparse(values.data(), kp, N, *pattern))
     return op->emitOpError("weight is not ") << pattern->str() << " sparse along K";
-  sparsity::Compressed c = sparsity::compress(values.data(), K, N, *pattern);
+  sparsity::Compressed c = sparsity::compress(values.data(), kp, N, *pattern);
   // Values keep the weight's element type; the conversion back is exact
   // (they are the weight's own elements).
   Type elt = type.getElementType();

@@ -75,14 +75,13 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
   // Sparse: a tile contracts 128 compressed rows, i.e. `ratio` times as many
   // original rows, and the moving tile is [kt, ratio, mt].
   int64_t ratio = sparse ? sparse->group / sparse->keep : 1;
-  int64_t kRows = sparse ? K / ratio : K; // partitions' worth of contraction rows
+  // Partitions' worth of contraction rows (sparse: K padded to whole groups).
+  int64_t kRows = sparse ? llvm::alignTo(K, sparse->group) / ratio : K;
   int64_t kTiles = (kRows + kPartitions - 1) / kPartitions;
   // Compressed weights small enough stay in SBUF across row blocks instead
   // of being reloaded for each (a dense weight of the same shape is `ratio`
   // times larger): column block n0 -> its values and tags tiles.
-  int64_t nTiles = (N + kPartitions - 1) / kPartitions;
-  bool resident = sparse && M > kMovingMax && kRows % kPartitions == 0 &&
-                  nTiles * kTiles * (kPartitions * eltBytes + 32 * 2) <= kResidentWeightBytes;
+  bool resident = sparse && tiling::sparseWeightsResident(M, kRows, N, eltBytes);
   std::map<int64_t, std::pair<Value, Value>> residentBlocks;
   for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
     int64_t mt = std::min(kMovingMax, M - m0);
@@ -92,17 +91,30 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
     bool hoist = kTiles * ratio * mt * eltBytes <= kHoistBytesPerPartition;
     // Tile rows [p0, p0 + kt): x^T rows [p0 * ratio, (p0 + kt) * ratio),
     // partition p holding rows p * ratio .. p * ratio + ratio - 1.
+    // Rows past K (a sparse K padded to whole groups) are zero.
     auto loadMoving = [&](int64_t p0, int64_t kt) {
       Value xt = alloc(loc, {kt, ratio * mt}, xElt, Space::sbuf);
-      SmallVector<int64_t> sizes{mt}, strides{x.strides[0]};
-      if (sparse) {
-        sizes.insert(sizes.begin(), ratio);
-        strides.insert(strides.begin(), x.strides[1]);
-      }
-      tile::LoadOp::create(b, loc, xt, full(kt, ratio * mt), x.buffer,
-                           view(0, kt, ratio * x.strides[1],
-                                x.offset + m0 * x.strides[0] + p0 * ratio * x.strides[1], sizes,
-                                strides));
+      int64_t rows = std::min(kt * ratio, K - p0 * ratio);
+      if (rows < kt * ratio)
+        tile::MemsetOp::create(b, loc, xt, full(kt, ratio * mt), b.getF32FloatAttr(0.0f),
+                               nullptr);
+      // Partitions [q0, q0 + nq), their first `slots` rows each.
+      auto loadRows = [&](int64_t q0, int64_t nq, int64_t slots) {
+        SmallVector<int64_t> sizes{mt}, strides{x.strides[0]};
+        if (sparse) {
+          sizes.insert(sizes.begin(), slots);
+          strides.insert(strides.begin(), x.strides[1]);
+        }
+        tile::LoadOp::create(
+            b, loc, xt, view(q0, nq, 0, 0, {slots * mt}, {1}), x.buffer,
+            view(0, nq, ratio * x.strides[1],
+                 x.offset + m0 * x.strides[0] + (p0 + q0) * ratio * x.strides[1], sizes,
+                 strides));
+      };
+      if (rows / ratio)
+        loadRows(0, rows / ratio, ratio);
+      if (rows % ratio)
+        loadRows(rows / ratio, 1, rows % ratio);
       return xt;
     };
     SmallVector<Value> movingTiles;

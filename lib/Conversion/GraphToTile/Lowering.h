@@ -11,6 +11,7 @@
 #ifndef TRELLIS_LIB_CONVERSION_GRAPHTOTILE_LOWERING_H
 #define TRELLIS_LIB_CONVERSION_GRAPHTOTILE_LOWERING_H
 
+#include "trellis/Conversion/Tiling.h"
 #include "trellis/Dialect/Graph.h"
 #include "trellis/Dialect/Isa.h"
 #include "trellis/Dialect/Tile.h"
@@ -30,16 +31,13 @@ using mlir::SmallVector;
 using mlir::Type;
 using mlir::Value;
 
-constexpr int64_t kPartitions = 128;
-constexpr int64_t kMovingMax = 512;  // one PSUM bank of fp32
+using tiling::kMovingMax;
+using tiling::kPartitions;
 constexpr int64_t kFreeChunk = 2048; // element-wise tile width per partition
 /// SBUF bytes per partition the moving tiles of one row block may take when
 /// hoisted out of the weight loop (a quarter of trn2's 224 KiB: the rest
 /// holds weight, bias and output tiles in flight).
 constexpr int64_t kHoistBytesPerPartition = 56 * 1024;
-/// SBUF bytes per partition compressed (sparse) weights may keep resident
-/// across row blocks.
-constexpr int64_t kResidentWeightBytes = 96 * 1024;
 
 /// A strided view of an HBM buffer as an N-D array: element (i0, ..) lives at
 /// offset + sum(i_d * strides[d]) (elements). Broadcast dims have stride 0.

@@ -26,3 +26,22 @@ func.func @sparse_linear(%x: tensor<4x8xf32> {trellis.name = "x"}) -> (tensor<4x
   %y = graph.linear %x, %w {trellis.sparsity = "2:4"} : (tensor<4x8xf32>, tensor<8x2xf32>) -> tensor<4x2xf32> loc("fc")
   return %y : tensor<4x2xf32>
 }
+
+// Tests a K that is not whole groups: K = 5 is padded to 8 with zero rows.
+// Column 0 (0 2 0 3 | 5 0 0 0) keeps positions 1, 3 and 0, pad 1; column 1
+// (1 0 0 4 | 6 0 0 0) keeps 0, 3 and 0, pad 1: values [2 1; 3 4; 5 6; 0 0],
+// tag words 1 | 0 << 4 = 1, 3 | 3 << 4 = 51, 0, 1 | 1 << 4 = 17. The moving
+// tile is zeroed, then x^T rows 0-3 fill partitions 0-1 and row 4 the first
+// slot of partition 2.
+// TILE-LABEL: func.func @padded_k
+// TILE-DAG:     tile.constant dense<{{\[}}[2.000000e+00, 1.000000e+00], [3.000000e+00, 4.000000e+00], [5.000000e+00, 6.000000e+00], [0.000000e+00, 0.000000e+00]]> : tensor<4x2xf32>
+// TILE-DAG:     tile.constant dense<{{\[}}[1], [51], [0], [17]]> : tensor<4x1xi16>
+// TILE:         tile.memset %[[XT:.+]] <[0+4] +0 {{\[\[}}8,1]]>, 0.000000e+00
+// TILE-NEXT:    tile.load %[[XT]] <[0+2] +0 {{\[\[}}8,1]]>, %arg0 <[0+2 x 2] +0 {{\[\[}}2,1],[4,5]]>
+// TILE-NEXT:    tile.load %[[XT]] <[2+1] +0 {{\[\[}}4,1]]>, %arg0 <[0+1 x 2] +4 {{\[\[}}1,1],[4,5]]>
+// TILE:         tile.sparse_matmul %{{.+}}, %[[XT]] <[0+4] +0 {{\[\[}}8,1]]> keep 2 group 4 start
+func.func @padded_k(%x: tensor<4x5xf32> {trellis.name = "x"}) -> (tensor<4x2xf32> {trellis.name = "y"}) {
+  %w = graph.constant dense<[[0.0, 1.0], [2.0, 0.0], [0.0, 0.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<5x2xf32>
+  %y = graph.linear %x, %w {trellis.sparsity = "2:4"} : (tensor<4x5xf32>, tensor<5x2xf32>) -> tensor<4x2xf32> loc("fc")
+  return %y : tensor<4x2xf32>
+}
