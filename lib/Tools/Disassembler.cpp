@@ -9,6 +9,7 @@
 #include "trellis/Conversion/IsaCodec.h"
 #include "trellis/Pipeline/Registration.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include <map>
@@ -28,11 +29,14 @@ std::optional<std::vector<std::string>> trellis::disassembleEach(const Program &
   OpPrintingFlags flags;
   flags.skipRegions();
   auto program = *module->getOps<isa::ProgramOp>().begin();
+  // One printer state for all lines: printing an op on its own would build
+  // a state over the whole program each time (quadratic).
+  AsmState state(program, flags);
   for (Operation &op : program.getBody().front())
     if (isa::InstructionOp inst = dyn_cast<isa::InstructionOp>(op)) {
       std::string line;
       llvm::raw_string_ostream os(line);
-      inst->print(os, flags);
+      inst->print(os, state);
       text.push_back(std::move(line));
     }
   if (text.size() != p.instructions.size())
