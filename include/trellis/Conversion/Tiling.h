@@ -21,6 +21,10 @@ constexpr int64_t kSparseResidentBytes = 96 * 1024;
 /// SBUF bytes per partition a convolution's weight tiles may keep resident
 /// across its output tiles; beyond that they are reloaded per output tile.
 constexpr int64_t kConvResidentWeightBytes = 64 * 1024;
+/// Bytes per partition from which a DMA runs near its peak rate (its fixed
+/// latency amortised): the tiler coalesces smaller weight tiles up to this
+/// (trn2.json dma.efficient_bytes_per_partition, nki-dma-bandwidth-guide).
+constexpr int64_t kEfficientDmaBytes = 2048;
 /// Tag words per 128-column weight tile (4-bit tags, four per i16 word).
 constexpr int64_t kTagWordsPerTile = kPartitions / 4;
 

@@ -157,6 +157,11 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
         if (resident)
           residentBlocks[n0] = {valuesBlock, tagsBlock};
       }
+      int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
+      int64_t chunk = fullTiles > 1 ? std::max<int64_t>(1, tiling::kEfficientDmaBytes /
+                                                                (nt * wEltBytes))
+                                    : 1;
+      Value chunkTiles;
       for (int64_t k0 = 0, ki = 0; k0 < kRows; k0 += kPartitions, ++ki) {
         int64_t kt = std::min(kPartitions, kRows - k0);
         if (sparse) {
@@ -180,14 +185,33 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                                        /*start=*/k0 == 0);
           continue;
         }
-        // Stationary: w[k0:k0+kt, n0:n0+nt], K on partitions.
-        Value wt = alloc(loc, {kt, nt}, wElt, Space::sbuf);
-        tile::LoadOp::create(b, loc, wt, full(kt, nt), w.buffer,
-                             view(0, kt, w.strides[0],
-                                  w.offset + k0 * w.strides[0] + n0 * w.strides[1], {nt},
-                                  {w.strides[1]}));
+        // Stationary: w[k0:k0+kt, n0:n0+nt], K on partitions. Full K tiles
+        // come `chunk` at a time in one DMA ([128, chunk, nt]): a single
+        // 128 x 128 bf16 tile is 256 bytes a partition, where the DMA's fixed
+        // latency would dominate (tiling::kEfficientDmaBytes).
+        Value wt;
+        tile::ViewAttr wv = full(kt, nt);
+        if (ki < fullTiles && chunk > 1) {
+          int64_t c0 = ki / chunk * chunk;
+          if (ki == c0) {
+            int64_t cn = std::min(chunk, fullTiles - c0);
+            chunkTiles = alloc(loc, {kPartitions, cn * nt}, wElt, Space::sbuf);
+            tile::LoadOp::create(b, loc, chunkTiles, full(kPartitions, cn * nt), w.buffer,
+                                 view(0, kPartitions, w.strides[0],
+                                      w.offset + k0 * w.strides[0] + n0 * w.strides[1],
+                                      {cn, nt}, {kPartitions * w.strides[0], w.strides[1]}));
+          }
+          wt = chunkTiles;
+          wv = view(0, kt, 0, (ki - c0) * nt, {nt}, {1});
+        } else {
+          wt = alloc(loc, {kt, nt}, wElt, Space::sbuf);
+          tile::LoadOp::create(b, loc, wt, full(kt, nt), w.buffer,
+                               view(0, kt, w.strides[0],
+                                    w.offset + k0 * w.strides[0] + n0 * w.strides[1], {nt},
+                                    {w.strides[1]}));
+        }
         Value xt = hoist ? movingTiles[ki] : loadMoving(k0, kt);
-        tile::MatmulOp::create(b, loc, psum, full(nt, mt), wt, full(kt, nt), xt, full(kt, mt),
+        tile::MatmulOp::create(b, loc, psum, full(nt, mt), wt, wv, xt, full(kt, mt),
                                /*start=*/k0 == 0);
       }
       Value out = alloc(loc, {nt, mt}, elt, Space::sbuf);
