@@ -3,30 +3,36 @@
 # pattern of the target on
 #   - gemm: a matmul-bound 4096 x 4096 x 4096 bf16 FFN GEMM, y = x @ W with W
 #     a constant (bench/gen_gemm.py --weights), timing model only;
+#   - conv: a compute-bound 3x3 convolution, 512 -> 512 channels on a 28x28
+#     map (padding 1), bf16 (--auto-cast=matmult), timing model only;
 #   - transformer: nn.TransformerEncoderLayer (d 256, 4 heads, FFN 1024,
 #     sequence 64, fp32; test/e2e/gen_torch_model.py), run in full, so the
 #     accuracy delta against the unpruned model is measured on the
-#     emulator's outputs.
+#     emulator's outputs;
+#   - resnet18: torchvision ResNet-18, random weights, 224x224, bf16
+#     (--auto-cast=matmult), run in full likewise (its first convolution,
+#     C = 3, stays dense).
 # Each pattern compiles with --sparsity=P --sparsity-prune against the dense
 # compile of the same model; device_time_us comes from
 # `trellis-run --timing-only --profile` + `trellis-profile summary --json`.
 #
-# usage: bench/sparsity.sh [--target T] [--patterns "2:4 4:16"] [--skip-gemm]
+# usage: bench/sparsity.sh [--target T] [--patterns "2:4 4:16"] [--only "gemm conv ..."]
 # Output in build/bench/sparsity/: per-case artifacts, reports and traces,
 # and results.json (one row per model and pattern), printed as a table.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${TRELLIS_BUILD_DIR:-$root/build}/bin
 out=${TRELLIS_BUILD_DIR:-$root/build}/bench/sparsity
-target=trn2 patterns="" gemm=1
+target=trn2 patterns="" only="gemm conv transformer resnet18"
 while [ $# -gt 0 ]; do
   case $1 in
     --target) target=$2; shift 2 ;;
     --patterns) patterns=$2; shift 2 ;;
-    --skip-gemm) gemm=0; shift ;;
-    *) echo "usage: bench/sparsity.sh [--target T] [--patterns \"N:M ...\"] [--skip-gemm]" >&2; exit 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: bench/sparsity.sh [--target T] [--patterns \"N:M ...\"] [--only \"MODEL ...\"]" >&2; exit 2 ;;
   esac
 done
+wanted() { [[ " $only " == *" $1 "* ]]; }
 py=/usr/bin/python3
 if [ -z "$patterns" ]; then
   patterns=$("$py" - "$root/targets/$target.json" <<'PY'
@@ -55,17 +61,18 @@ run() {
   "$bin/trellis-profile" summary "$dir/$tag.json" --json > "$dir/$tag.summary.json"
 }
 
-# bench MODEL DIR FULL: dense, then every pattern.
+# bench MODEL DIR FULL [COMPILE FLAGS...]: dense, then every pattern.
 bench() {
   local model=$1 dir=$2 full=$3
+  shift 3
   echo "== $model: dense" >&2
-  "$bin/trellis-cc" compile "$dir/model.onnx" --target "$target" -o "$dir/dense.tnef" 2> /dev/null
+  "$bin/trellis-cc" compile "$dir/model.onnx" --target "$target" -o "$dir/dense.tnef" "$@" 2> /dev/null
   run "$dir" dense "$full"
   for p in $patterns; do
     local tag=${p/:/of}
     echo "== $model: $p" >&2
     "$bin/trellis-cc" compile "$dir/model.onnx" --target "$target" -o "$dir/$tag.tnef" \
-      --sparsity="$p" --sparsity-prune --sparsity-report "$dir/$tag.report" 2> /dev/null
+      --sparsity="$p" --sparsity-prune --sparsity-report "$dir/$tag.report" "$@" 2> /dev/null
     run "$dir" "$tag" "$full"
     "$py" - "$dir" "$tag" "$model" "$p" "$full" >> "$rows" <<'PY'
 import json, re, sys
@@ -101,14 +108,32 @@ PY
   done
 }
 
-if [ "$gemm" = 1 ]; then
+if wanted gemm; then
   mkdir -p "$out/gemm"
   "$py" "$root/bench/gen_gemm.py" "$out/gemm" --m 4096 --k 4096 --n 4096 --dtype bf16 --weights
   bench gemm "$out/gemm" timing
 fi
-mkdir -p "$out/transformer"
-"$py" "$root/test/e2e/gen_torch_model.py" transformer "$out/transformer" --seed 0
-bench transformer "$out/transformer" full
+if wanted conv; then
+  mkdir -p "$out/conv"
+  "$py" - "$out/conv/model.onnx" <<'PY'
+import sys, torch
+torch.manual_seed(0)
+conv = torch.nn.Conv2d(512, 512, 3, padding=1).eval()
+torch.onnx.export(conv, torch.randn(1, 512, 28, 28), sys.argv[1], input_names=["input"],
+                  output_names=["output"], opset_version=17)
+PY
+  bench conv "$out/conv" timing --auto-cast=matmult
+fi
+if wanted transformer; then
+  mkdir -p "$out/transformer"
+  "$py" "$root/test/e2e/gen_torch_model.py" transformer "$out/transformer" --seed 0
+  bench transformer "$out/transformer" full
+fi
+if wanted resnet18; then
+  mkdir -p "$out/resnet18"
+  "$py" "$root/test/e2e/gen_torch_model.py" resnet18 "$out/resnet18" --seed 0
+  bench resnet18 "$out/resnet18" full --auto-cast=matmult
+fi
 
 "$py" - "$rows" "$out/results.json" "$target" <<'PY'
 import json, os, sys

@@ -121,15 +121,18 @@ double trellis::predictMatmulNs(int64_t M, int64_t K, int64_t N, int64_t eltByte
 }
 
 double trellis::predictConvNs(int64_t pixels, int64_t inPixels, int64_t C, int64_t F,
-                              int64_t taps, int64_t eltBytes, const sparsity::Pattern *p,
-                              const ArchConfig &arch) {
+                              int64_t kh, int64_t kw, int64_t eltBytes,
+                              const sparsity::Pattern *p, const ArchConfig &arch) {
   using namespace tiling;
-  int64_t ratio = p ? p->ratio() : 1;
+  int64_t ratio = p ? p->ratio() : 1, taps = kh * kw;
   int64_t cinTiles = ceilDiv(C, kPartitions * ratio), coutTiles = ceilDiv(F, kPartitions);
+  // The dense tiler folds kernel rows into the contraction when C * KH fits
+  // the partitions: one MM per kernel column.
+  int64_t mmTaps = !p && kh > 1 && C * kh <= kPartitions ? kw : taps;
   double peNs = 0;
   int64_t pixelTiles = 0;
   for (int64_t m0 = 0; m0 < pixels; m0 += kMovingMax, ++pixelTiles)
-    peNs += double(coutTiles * cinTiles * taps) *
+    peNs += double(coutTiles * cinTiles * mmTaps) *
             mmNs(std::min(kMovingMax, pixels - m0), eltBytes, p, arch);
   // Weights (compressed: values + tag words) are loaded once when they fit
   // the conv tiler's resident budget per partition, else per pixel tile.
@@ -259,9 +262,9 @@ struct SparsityPass : public trellis::impl::SparsityBase<SparsityPass> {
         l.M = ys[0] * ys[2] * ys[3];
         l.K = wm.K * wm.taps;
         l.N = wt.getDimSize(0);
-        l.speedup =
-            predictConvNs(l.M, xs[0] * xs[2] * xs[3], wm.K, l.N, wm.taps, eb, nullptr, *arch) /
-            predictConvNs(l.M, xs[0] * xs[2] * xs[3], wm.K, l.N, wm.taps, eb, &*pattern, *arch);
+        int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3), in = xs[0] * xs[2] * xs[3];
+        l.speedup = predictConvNs(l.M, in, wm.K, l.N, kh, kw, eb, nullptr, *arch) /
+                    predictConvNs(l.M, in, wm.K, l.N, kh, kw, eb, &*pattern, *arch);
       } else {
         wm.K = l.K = wt.getDimSize(0);
         wm.N = l.N = wt.getDimSize(1);

@@ -109,8 +109,8 @@ static cl::list<std::string> constantInputs(
     cl::value_desc("name=file.pb"), cl::cat(category));
 
 static cl::opt<std::string> sparsityPattern(
-    "sparsity", cl::desc("N:M structured sparsity of constant matmul weights (e.g. 2:4); the "
-                         "target must list the pattern (docs/sparsity.md)"),
+    "sparsity", cl::desc("N:M structured sparsity of constant matmul and convolution weights "
+                         "(e.g. 2:4); the target must list the pattern (docs/sparsity.md)"),
     cl::value_desc("N:M"), cl::cat(category));
 static cl::opt<std::string> sparsityLayers(
     "sparsity-layers",

@@ -59,16 +59,19 @@ def Sparsity : Pass<"trellis-sparsity", "mlir::ModuleOp"> {
   let summary = "Make constant matmul weights N:M structured-sparse for the sparse PE path";
   let description = [{
     For every `graph.linear` / `graph.matmul` whose weight ([K, N], the
-    right-hand side) is a 2-D float `graph.constant` and whose ONNX node name
-    (the op's NameLoc) matches `sparsity-layers` (a regex searched in the
-    name; empty: every layer; `auto`: layers the cost model predicts at least
-    1.1x faster), checks that every group of M consecutive rows along K holds
-    at most N non-zeros per column, or with `sparsity-prune` zeroes all but
-    the N largest magnitudes of each group (in a constant of the op's own).
-    Such ops get `trellis.sparsity = "N:M"`; --convert-graph-to-tile then
-    compresses the weight (values + 4-bit tags) and emits
-    `tile.sparse_matmul`. Layers with K not a multiple of M, or not sparse
-    without pruning, are left dense. A report (per layer: pattern, kept
+    right-hand side) is a 2-D float `graph.constant`, and every group-1
+    `graph.conv2d` with a constant float weight ([F, C, KH, KW]: K is C, per
+    output channel and tap), whose ONNX node name (the op's NameLoc) matches
+    `sparsity-layers` (a regex searched in the name; empty: every layer;
+    `auto`: layers the cost model predicts at least 1.1x faster), checks that
+    every group of M consecutive rows along K holds at most N non-zeros per
+    column, or with `sparsity-prune` zeroes all but the N largest magnitudes
+    of each group (in a constant of the op's own). A matmul K that is not
+    whole groups is zero-padded to them. Such ops get
+    `trellis.sparsity = "N:M"`; --convert-graph-to-tile then compresses the
+    weight (values + 4-bit tags) and emits `tile.sparse_matmul`. Grouped
+    convolutions, convolutions whose C is not a multiple of M, and weights
+    not sparse without pruning are left dense. A report (per layer: pattern, kept
     magnitude fraction, predicted speedup, status) goes to `sparsity-report`
     (written atomically) or to stderr. A pattern the target does not list in
     its "sparsity" config is an error.

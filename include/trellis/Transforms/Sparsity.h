@@ -33,11 +33,13 @@ double predictMatmulNs(int64_t M, int64_t K, int64_t N, int64_t eltBytes,
 
 /// The same for a group-1 convolution as the conv tiler lowers it: `pixels`
 /// output pixels (N * OH * OW) in tiles of 512, one MM per (output-channel
-/// tile, input-channel tile, tap); input (`inPixels` = N * H * W) and output
-/// moved once, the weights once when they fit its resident budget, else per
-/// pixel tile.
-double predictConvNs(int64_t pixels, int64_t inPixels, int64_t C, int64_t F, int64_t taps,
-                     int64_t eltBytes, const sparsity::Pattern *p, const ArchConfig &arch);
+/// tile, input-channel tile, tap), or dense with kernel rows packed onto
+/// partitions (C * KH <= 128) per kernel column; input (`inPixels` =
+/// N * H * W) and output moved once, the weights once when they fit its
+/// resident budget, else per pixel tile.
+double predictConvNs(int64_t pixels, int64_t inPixels, int64_t C, int64_t F, int64_t kh,
+                     int64_t kw, int64_t eltBytes, const sparsity::Pattern *p,
+                     const ArchConfig &arch);
 
 } // namespace trellis
 
