@@ -122,7 +122,8 @@ llvm::Error writeInput(const TensorInfo &t, const HostTensor &h, uint8_t *hbm) {
   uint8_t *dst = hbm + t.hbmOffset;
   int64_t eb = isa::dtypeBytes(t.dtype);
   if (eb == hostDTypeBytes(h.dtype)) { // same encoding: bytes as given
-    std::memcpy(dst, h.data.data(), h.data.size());
+    if (!h.data.empty()) // an empty tensor's data() may be null
+      std::memcpy(dst, h.data.data(), h.data.size());
     return llvm::Error::success();
   }
   for (int64_t i = 0; i < n; ++i) {

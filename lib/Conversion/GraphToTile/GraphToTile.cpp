@@ -69,6 +69,8 @@ struct ConvertGraphToTilePass
     }
     auto newFunc = func::FuncOp::create(b, f.getLoc(), f.getName(),
                                         FunctionType::get(ctx, argTypes, {}));
+    // Detached until the whole function is lowered: freed on failure.
+    OwningOpRef<func::FuncOp> owned(newFunc);
     Block *entry = newFunc.addEntryBlock();
     unsigned nIn = type.getNumInputs();
     for (unsigned i = 0; i < nIn; ++i) {
@@ -138,7 +140,7 @@ struct ConvertGraphToTilePass
     if (failed)
       return failure();
     func::ReturnOp::create(b, f.getLoc());
-    f->getBlock()->getOperations().insert(Block::iterator(f), newFunc.getOperation());
+    f->getBlock()->getOperations().insert(Block::iterator(f), owned.release().getOperation());
     f.erase();
     return success();
   }
