@@ -124,12 +124,13 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
                                          ValueRange operands, DictionaryAttr, OpaqueProperties,
                                          RegionRange, SmallVectorImpl<Type> &results) {
   auto x = rankedType(operands[0]), w = rankedType(operands[1]);
-  if (x.getRank() != 2 || w.getRank() != 2)
-    return emitOptionalError(loc, "graph.linear: x and w must be rank 2");
-  if (x.getDimSize(1) != w.getDimSize(0))
+  if (x.getRank() < 2 || w.getRank() != 2)
+    return emitOptionalError(loc, "graph.linear: x must be rank 2 or more and w rank 2");
+  if (x.getShape().back() != w.getDimSize(0))
     return emitOptionalError(loc, "graph.linear: contraction sizes differ");
-  results.push_back(
-      RankedTensorType::get({x.getDimSize(0), w.getDimSize(1)}, x.getElementType()));
+  SmallVector<int64_t> shape(x.getShape().drop_back());
+  shape.push_back(w.getDimSize(1));
+  results.push_back(RankedTensorType::get(shape, x.getElementType()));
   return success();
 }
 
@@ -141,6 +142,11 @@ LogicalResult LinearOp::verify() {
   auto shape = broadcastShapes(b.getShape(), out.getShape());
   if (b.getRank() > 2 || !shape || ArrayRef<int64_t>(*shape) != out.getShape())
     return emitOpError("bias of shape ") << b << " does not broadcast to " << out;
+  // With the leading dims of x flattened into M, only a bias that varies
+  // along N alone (or not at all) stays a 2-D broadcast.
+  if (out.getRank() > 2 && b.getRank() == 2 && b.getDimSize(0) != 1)
+    return emitOpError("bias of shape ")
+           << b << " varies along M; a rank-" << out.getRank() << " linear takes [N] or [1, N]";
   return success();
 }
 

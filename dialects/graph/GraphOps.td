@@ -117,9 +117,11 @@ def Graph_MatMulOp : Graph_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpIn
 }
 
 def Graph_LinearOp : Graph_Op<"linear", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
-  let summary = "act(alpha * x @ w + beta * bias): a fused 2-D matmul";
+  let summary = "act(alpha * x @ w + beta * bias): a fused matmul with a 2-D weight";
   let description = [{
     `x` is [M, K], `w` is [K, N], the optional `bias` broadcasts to [M, N].
+    An `x` of higher rank [..., M, K] is the row-major [prod(...) * M, K]
+    (the result is [..., M, N]); its bias must then be [N] or [1, N].
     As for `graph.matmul`, bf16 / f16 / f8E4M3FN operands may give an f32
     result; the bias then has the result's element type.
     Produced from ONNX Gemm and by fusing MatMul + Add (+ Relu). The tiler

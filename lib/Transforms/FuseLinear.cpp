@@ -18,11 +18,12 @@ namespace {
 
 static ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
 
-/// matmul(x[M,K], w[K,N]) -> linear(x, w).
+/// matmul(x[..., M, K], w[K, N]) -> linear(x, w): a batched x against one
+/// 2-D weight is a single [prod(...) * M, K] product.
 struct MatMulToLinear : OpRewritePattern<MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatMulOp op, PatternRewriter &rewriter) const override {
-    if (shapeOf(op.getLhs()).size() != 2 || shapeOf(op.getRhs()).size() != 2)
+    if (shapeOf(op.getLhs()).size() < 2 || shapeOf(op.getRhs()).size() != 2)
       return failure();
     rewriter.replaceOpWithNewOp<LinearOp>(
         op, op.getType(), op.getLhs(), op.getRhs(), Value(), rewriter.getF32FloatAttr(1.0f),
@@ -31,7 +32,8 @@ struct MatMulToLinear : OpRewritePattern<MatMulOp> {
   }
 };
 
-/// add(linear(x, w), b) -> linear(x, w, b) when b broadcasts to the result.
+/// add(linear(x, w), b) -> linear(x, w, b) when b broadcasts to the result
+/// (and, for a linear of rank > 2, varies along N only).
 struct AddIntoLinear : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AddOp op, PatternRewriter &rewriter) const override {
@@ -43,6 +45,8 @@ struct AddIntoLinear : OpRewritePattern<AddOp> {
         continue;
       auto shape = broadcastShapes(shapeOf(bias), shapeOf(lin));
       if (!shape || ArrayRef<int64_t>(*shape) != shapeOf(lin))
+        continue;
+      if (shapeOf(lin).size() > 2 && shapeOf(bias).size() == 2 && shapeOf(bias)[0] != 1)
         continue;
       rewriter.replaceOpWithNewOp<LinearOp>(
           op, op.getType(), lin.getX(), lin.getW(), bias, lin.getAlphaAttr(),

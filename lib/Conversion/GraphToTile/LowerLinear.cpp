@@ -78,17 +78,27 @@ static LogicalResult lowerLinear(graph::LinearOp lin, GraphLowering &L) {
   if (failed(L.requireFloat(lin, lin.getResult())))
     return failure();
   Location loc = tagLoc(lin);
-  auto outShape = L.shapeOf(lin.getResult());
+  // x [..., M, K] is the row-major [M', K], M' the product of its leading
+  // dims; the verifier allows such an x only a bias along N.
   auto xs = L.shapeOf(lin.getX()), ws = L.shapeOf(lin.getW());
+  int64_t M = 1, K = xs.back(), N = ws[1];
+  for (int64_t d : xs.drop_back())
+    M *= d;
   std::optional<Strided> bias;
-  if (lin.getBias())
-    bias = broadcastTo(L.buffer(lin.getBias()), L.shapeOf(lin.getBias()), outShape);
+  if (lin.getBias()) {
+    ArrayRef<int64_t> bs = L.shapeOf(lin.getBias());
+    SmallVector<int64_t> bias2d{bs.size() == 2 ? bs[0] : 1, bs.empty() ? 1 : bs.back()};
+    if (xs.size() > 2)
+      bias2d[0] = 1;
+    bias = broadcastTo(L.buffer(lin.getBias()), bias2d, {M, N});
+  }
   auto sparse = sparseWeight(lin, lin.getW(), L);
   if (failed(sparse))
     return failure();
-  Strided out = L.defineResult(loc, lin.getResult());
-  L.emitLinear(loc, L.rowMajor(lin.getX()), L.rowMajor(lin.getW()), bias ? &*bias : nullptr, out,
-               xs[0], xs[1], ws[1], lin.getAlpha().convertToFloat(),
+  Value out = L.defineResult(loc, lin.getResult()).buffer;
+  L.emitLinear(loc, Strided{L.buffer(lin.getX()), 0, {K, 1}}, L.rowMajor(lin.getW()),
+               bias ? &*bias : nullptr, Strided{out, 0, {N, 1}}, M, K, N,
+               lin.getAlpha().convertToFloat(),
                lin.getBeta().convertToFloat(), lin.getActivation(), L.eltOf(lin.getResult()),
                *sparse ? &**sparse : nullptr);
   return success();

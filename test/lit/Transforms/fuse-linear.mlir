@@ -52,3 +52,30 @@ func.func @shared(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<4xf32>)
   %r = graph.relu %m : (tensor<8x4xf32>) -> tensor<8x4xf32>
   return %s, %r : tensor<8x4xf32>, tensor<8x4xf32>
 }
+
+// -----
+
+// Tests that a batched x against one 2-D weight becomes one linear over the
+// flattened rows, with a bias along N and the relu fused.
+// CHECK-LABEL: func.func @batched_x
+// CHECK:         %[[L:.+]] = graph.linear %arg0, %arg1, %arg2 {activation = #graph.activation<relu>} : (tensor<2x3x4xf32>, tensor<4x5xf32>, tensor<5xf32>) -> tensor<2x3x5xf32>
+// CHECK-NEXT:    return %[[L]]
+func.func @batched_x(%x: tensor<2x3x4xf32>, %w: tensor<4x5xf32>, %b: tensor<5xf32>) -> tensor<2x3x5xf32> {
+  %m = graph.matmul %x, %w : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
+  %s = graph.add %m, %b : (tensor<2x3x5xf32>, tensor<5xf32>) -> tensor<2x3x5xf32>
+  %r = graph.relu %s : (tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  return %r : tensor<2x3x5xf32>
+}
+
+// -----
+
+// Tests that a bias varying along M is not fused into a batched-x linear
+// (the flattened rows would need it repeated per batch).
+// CHECK-LABEL: func.func @batched_x_row_bias
+// CHECK:         %[[L:.+]] = graph.linear %arg0, %arg1 :
+// CHECK:         graph.add %[[L]], %arg2
+func.func @batched_x_row_bias(%x: tensor<2x3x4xf32>, %w: tensor<4x5xf32>, %b: tensor<3x5xf32>) -> tensor<2x3x5xf32> {
+  %m = graph.matmul %x, %w : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
+  %s = graph.add %m, %b : (tensor<2x3x5xf32>, tensor<3x5xf32>) -> tensor<2x3x5xf32>
+  return %s : tensor<2x3x5xf32>
+}

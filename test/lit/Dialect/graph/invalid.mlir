@@ -48,6 +48,15 @@ func.func @linear_bias(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<3x
 
 // -----
 
+// Tests that a linear whose x has rank > 2 takes only a bias along N.
+func.func @linear_batched_row_bias(%x: tensor<2x3x16xf32>, %w: tensor<16x4xf32>, %b: tensor<3x4xf32>) {
+  // expected-error @+1 {{bias of shape 'tensor<3x4xf32>' varies along M; a rank-3 linear takes [N] or [1, N]}}
+  %l = graph.linear %x, %w, %b : (tensor<2x3x16xf32>, tensor<16x4xf32>, tensor<3x4xf32>) -> tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
 // Tests that graph.binary rejects shapes that do not broadcast.
 func.func @binary_bcast(%a: tensor<3x4xf32>, %b: tensor<3xf32>) {
   // expected-error @+2 {{graph.binary: shapes do not broadcast}}
