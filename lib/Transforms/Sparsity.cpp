@@ -99,19 +99,23 @@ double trellis::predictMatmulNs(int64_t M, int64_t K, int64_t N, int64_t eltByte
   int64_t rows = p ? int64_t(llvm::alignTo(K, p->group)) / ratio : K;
   int64_t kTiles = ceilDiv(rows, kPartitions), nTiles = ceilDiv(N, kPartitions);
   bool resident = p && sparseWeightsResident(M, rows, N, eltBytes);
+  int64_t group = rowBlocksPerGroup(M, kTiles, ratio, eltBytes, p && !resident);
+  // Full K tiles of a dense column block per weight DMA.
+  int64_t chunk = std::max<int64_t>(1, kEfficientDmaBytes / (std::min(N, kPartitions) * eltBytes));
   double peNs = 0;
   DmaTally dma;
-  for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
+  for (int64_t m0 = 0, bi = 0; m0 < M; m0 += kMovingMax, ++bi) {
     int64_t mt = std::min(kMovingMax, M - m0);
     // One MM per (128-column weight tile, 128-partition K tile).
     peNs += double(nTiles * kTiles) * mmNs(mt, eltBytes, p, arch);
-    // Weights per block unless resident: dense one DMA per tile; compressed
-    // values + 2-byte tag words per 4 columns, two DMAs per column block.
-    if (!resident || m0 == 0) {
+    // Weights once per group of row blocks unless resident: dense in DMAs
+    // of `chunk` K tiles; compressed values + 2-byte tag words per 4
+    // columns, two DMAs per column block.
+    if (bi % group == 0 && (!resident || m0 == 0)) {
       if (p)
         dma.add(double(rows * N * eltBytes + rows * ceilDiv(N, 4) * 2), 2 * nTiles);
       else
-        dma.add(double(K * N * eltBytes), nTiles * kTiles);
+        dma.add(double(K * N * eltBytes), nTiles * ceilDiv(kTiles, chunk));
     }
     // The transposing moving load runs at half rate: count it twice.
     dma.add(2.0 * double(mt * K * eltBytes), kTiles);

@@ -9,6 +9,7 @@
 #ifndef TRELLIS_CONVERSION_TILING_H
 #define TRELLIS_CONVERSION_TILING_H
 
+#include <algorithm>
 #include <cstdint>
 
 namespace trellis::tiling {
@@ -25,6 +26,39 @@ constexpr int64_t kConvResidentWeightBytes = 64 * 1024;
 /// latency amortised): the tiler coalesces smaller weight tiles up to this
 /// (trn2.json dma.efficient_bytes_per_partition, nki-dma-bandwidth-guide).
 constexpr int64_t kEfficientDmaBytes = 2048;
+/// SBUF bytes per partition the moving tiles of one row group may take when
+/// hoisted out of the weight loop (under a third of trn2's 224 KiB: the rest
+/// holds the next group's, and weight, bias and output tiles in flight).
+constexpr int64_t kHoistBytesPerPartition = 64 * 1024;
+/// Row blocks (PSUM banks) that share each weight tile load: at most half
+/// of the 8 banks, so that the next column block's MMs start while this
+/// one's banks are evicted.
+constexpr int64_t kMaxGroupBlocks = 4;
+
+/// The moving-tile bytes per partition of one row block of the blocked
+/// matmul: `kTiles` K tiles of `ratio` x 512 rows (fewer when M is).
+inline int64_t movingBlockBytes(int64_t M, int64_t kTiles, int64_t ratio, int64_t eltBytes) {
+  return kTiles * ratio * std::min(kMovingMax, M) * eltBytes;
+}
+/// Whether the blocked matmul loads a row block's moving tiles once (they
+/// fit kHoistBytesPerPartition) rather than next to each weight tile.
+inline bool movingTilesHoisted(int64_t M, int64_t kTiles, int64_t ratio, int64_t eltBytes) {
+  return movingBlockBytes(M, kTiles, ratio, eltBytes) <= kHoistBytesPerPartition;
+}
+/// Row blocks that share each weight tile load: for weights that would be
+/// reloaded per block and are costly to (`reloadedCompressed`: compressed
+/// weights not resident, whose DMA traffic bounds a sparse MM), as many
+/// hoisted blocks as fit the budget, up to kMaxGroupBlocks; otherwise 1
+/// (dense weight tiles come in coalesced DMAs that keep up with the PE, and
+/// a group of one lets the next block's moving tiles be prefetched).
+inline int64_t rowBlocksPerGroup(int64_t M, int64_t kTiles, int64_t ratio, int64_t eltBytes,
+                                 bool reloadedCompressed) {
+  if (!reloadedCompressed || !movingTilesHoisted(M, kTiles, ratio, eltBytes))
+    return 1;
+  return std::min(kMaxGroupBlocks,
+                  kHoistBytesPerPartition / movingBlockBytes(M, kTiles, ratio, eltBytes));
+}
+
 /// Tag words per 128-column weight tile (4-bit tags, four per i16 word).
 constexpr int64_t kTagWordsPerTile = kPartitions / 4;
 

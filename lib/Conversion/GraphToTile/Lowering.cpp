@@ -83,44 +83,75 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
   // times larger): column block n0 -> its values and tags tiles.
   bool resident = sparse && tiling::sparseWeightsResident(M, kRows, N, eltBytes);
   std::map<int64_t, std::pair<Value, Value>> residentBlocks;
-  for (int64_t m0 = 0; m0 < M; m0 += kMovingMax) {
-    int64_t mt = std::min(kMovingMax, M - m0);
-    // The moving tiles x[m0:m0+mt, :]^T are loaded once per row block and
-    // reused by every weight tile, when they fit the budget; otherwise they
-    // are reloaded next to each weight tile.
-    bool hoist = kTiles * ratio * mt * eltBytes <= kHoistBytesPerPartition;
-    // Tile rows [p0, p0 + kt): x^T rows [p0 * ratio, (p0 + kt) * ratio),
-    // partition p holding rows p * ratio .. p * ratio + ratio - 1.
-    // Rows past K (a sparse K padded to whole groups) are zero.
-    auto loadMoving = [&](int64_t p0, int64_t kt) {
-      Value xt = alloc(loc, {kt, ratio * mt}, xElt, Space::sbuf);
-      int64_t rows = std::min(kt * ratio, K - p0 * ratio);
-      if (rows < kt * ratio)
-        tile::MemsetOp::create(b, loc, xt, full(kt, ratio * mt), b.getF32FloatAttr(0.0f),
-                               nullptr);
-      // Partitions [q0, q0 + nq), their first `slots` rows each.
-      auto loadRows = [&](int64_t q0, int64_t nq, int64_t slots) {
-        SmallVector<int64_t> sizes{mt}, strides{x.strides[0]};
-        if (sparse) {
-          sizes.insert(sizes.begin(), slots);
-          strides.insert(strides.begin(), x.strides[1]);
-        }
-        tile::LoadOp::create(
-            b, loc, xt, view(q0, nq, 0, 0, {slots * mt}, {1}), x.buffer,
-            view(0, nq, ratio * x.strides[1],
-                 x.offset + m0 * x.strides[0] + (p0 + q0) * ratio * x.strides[1], sizes,
-                 strides));
-      };
-      if (rows / ratio)
-        loadRows(0, rows / ratio, ratio);
-      if (rows % ratio)
-        loadRows(rows / ratio, 1, rows % ratio);
-      return xt;
+  // Row blocks of up to 512 rows (one PSUM bank each) go in groups that
+  // share every weight tile: each stationary load serves one MM per block
+  // of the group (tiling::rowBlocksPerGroup: only compressed weights that
+  // are reloaded per group gain from it). The moving tiles x[m0:m0+mt, :]^T
+  // of a group are loaded once and reused by every weight tile when they
+  // fit the budget. With resident (compressed) weights, which leave the
+  // DMA queues idle after the first group, the next group's moving tiles
+  // are loaded before this group's work when both fit, so the queues fetch
+  // them while the PE works (with weights to load, measured, the early
+  // loads delay the weight tiles more than they save). Otherwise a group
+  // is one block and its moving tiles are reloaded next to each weight
+  // tile.
+  bool hoist = tiling::movingTilesHoisted(M, kTiles, ratio, eltBytes);
+  int64_t groupBlocks = tiling::rowBlocksPerGroup(M, kTiles, ratio, eltBytes, sparse && !resident);
+  bool prefetch = resident && hoist &&
+                  2 * groupBlocks * tiling::movingBlockBytes(M, kTiles, ratio, eltBytes) <=
+                      tiling::kHoistBytesPerPartition;
+  auto blocksAt = [&](int64_t g0) {
+    SmallVector<std::pair<int64_t, int64_t>> blocks; // (first row, rows)
+    for (int64_t m0 = g0; m0 < std::min(M, g0 + groupBlocks * kMovingMax); m0 += kMovingMax)
+      blocks.push_back({m0, std::min(kMovingMax, M - m0)});
+    return blocks;
+  };
+  // Tile rows [p0, p0 + kt): x^T rows [p0 * ratio, (p0 + kt) * ratio),
+  // partition p holding rows p * ratio .. p * ratio + ratio - 1.
+  // Rows past K (a sparse K padded to whole groups) are zero.
+  auto loadMoving = [&](int64_t m0, int64_t mt, int64_t p0, int64_t kt) {
+    Value xt = alloc(loc, {kt, ratio * mt}, xElt, Space::sbuf);
+    int64_t rows = std::min(kt * ratio, K - p0 * ratio);
+    if (rows < kt * ratio)
+      tile::MemsetOp::create(b, loc, xt, full(kt, ratio * mt), b.getF32FloatAttr(0.0f), nullptr);
+    // Partitions [q0, q0 + nq), their first `slots` rows each.
+    auto loadRows = [&](int64_t q0, int64_t nq, int64_t slots) {
+      SmallVector<int64_t> sizes{mt}, strides{x.strides[0]};
+      if (sparse) {
+        sizes.insert(sizes.begin(), slots);
+        strides.insert(strides.begin(), x.strides[1]);
+      }
+      tile::LoadOp::create(b, loc, xt, view(q0, nq, 0, 0, {slots * mt}, {1}), x.buffer,
+                           view(0, nq, ratio * x.strides[1],
+                                x.offset + m0 * x.strides[0] + (p0 + q0) * ratio * x.strides[1],
+                                sizes, strides));
     };
-    SmallVector<Value> movingTiles;
-    if (hoist)
+    if (rows / ratio)
+      loadRows(0, rows / ratio, ratio);
+    if (rows % ratio)
+      loadRows(rows / ratio, 1, rows % ratio);
+    return xt;
+  };
+  // All moving tiles of a group's blocks.
+  auto loadGroup = [&](ArrayRef<std::pair<int64_t, int64_t>> blocks) {
+    SmallVector<SmallVector<Value>> tiles(blocks.size());
+    for (auto [bi, blk] : llvm::enumerate(blocks))
       for (int64_t p0 = 0; p0 < kRows; p0 += kPartitions)
-        movingTiles.push_back(loadMoving(p0, std::min(kPartitions, kRows - p0)));
+        tiles[bi].push_back(loadMoving(blk.first, blk.second, p0, std::min(kPartitions, kRows - p0)));
+    return tiles;
+  };
+  SmallVector<SmallVector<Value>> prefetched;
+  for (int64_t g0 = 0; g0 < M; g0 += groupBlocks * kMovingMax) {
+    SmallVector<std::pair<int64_t, int64_t>> blocks = blocksAt(g0);
+    SmallVector<SmallVector<Value>> movingTiles;
+    if (hoist)
+      movingTiles = prefetched.empty() ? loadGroup(blocks) : std::move(prefetched);
+    prefetched.clear();
+    if (prefetch && g0 + groupBlocks * kMovingMax < M)
+      prefetched = loadGroup(blocksAt(g0 + groupBlocks * kMovingMax));
+    auto moving = [&](size_t bi, int64_t ki, int64_t k0, int64_t kt) {
+      return hoist ? movingTiles[bi][ki] : loadMoving(blocks[bi].first, blocks[bi].second, k0, kt);
+    };
 
     for (int64_t n0 = 0; n0 < N; n0 += kPartitions) {
       int64_t nt = std::min(kPartitions, N - n0);
@@ -135,7 +166,9 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                                        alu(isa::AluOp::bypass), b.getF32FloatAttr(0), biasCol,
                                        full(nt, 1), biasCol, full(nt, 1), nullptr);
       }
-      Value psum = alloc(loc, {nt, mt}, f32, Space::psum);
+      SmallVector<Value> psums;
+      for (auto [m0, mt] : blocks)
+        psums.push_back(alloc(loc, {nt, mt}, f32, Space::psum));
       // Sparse: the compressed values and tag words of all full 128-row K
       // tiles of this column block come in one DMA each ([128, tiles, nt]):
       // a sparse MM does up to 4x the work of a dense one in the same time,
@@ -179,10 +212,12 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
             wv = full(kt, nt);
             tv = full(kt, tw);
           }
-          Value xt = hoist ? movingTiles[ki] : loadMoving(k0, kt);
-          tile::SparseMatmulOp::create(b, loc, psum, full(nt, mt), wt, wv, tt, tv, xt,
-                                       full(kt, ratio * mt), sparse->keep, sparse->group,
-                                       /*start=*/k0 == 0);
+          for (auto [bi, blk] : llvm::enumerate(blocks)) {
+            int64_t mt = blk.second;
+            tile::SparseMatmulOp::create(b, loc, psums[bi], full(nt, mt), wt, wv, tt, tv,
+                                         moving(bi, ki, k0, kt), full(kt, ratio * mt),
+                                         sparse->keep, sparse->group, /*start=*/k0 == 0);
+          }
           continue;
         }
         // Stationary: w[k0:k0+kt, n0:n0+nt], K on partitions. Full K tiles
@@ -210,42 +245,48 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                                     w.offset + k0 * w.strides[0] + n0 * w.strides[1], {nt},
                                     {w.strides[1]}));
         }
-        Value xt = hoist ? movingTiles[ki] : loadMoving(k0, kt);
-        tile::MatmulOp::create(b, loc, psum, full(nt, mt), wt, wv, xt, full(kt, mt),
-                               /*start=*/k0 == 0);
+        for (auto [bi, blk] : llvm::enumerate(blocks)) {
+          int64_t mt = blk.second;
+          tile::MatmulOp::create(b, loc, psums[bi], full(nt, mt), wt, wv,
+                                 moving(bi, ki, k0, kt), full(kt, mt), /*start=*/k0 == 0);
+        }
       }
-      Value out = alloc(loc, {nt, mt}, elt, Space::sbuf);
-      isa::ActFunc func = act == graph::Activation::relu && (!bias || columnBias)
-                              ? isa::ActFunc::relu
-                              : isa::ActFunc::identity;
-      tile::ActivationOp::create(b, loc, actFunc(func), out, full(nt, mt), psum, full(nt, mt),
-                                 biasCol, biasCol ? full(nt, 1) : tile::ViewAttr(),
-                                 b.getF32FloatAttr(alpha), Value(), tile::ViewAttr());
-      if (bias && !columnBias) {
-        // General bias: add it element-wise (broadcast through the view),
-        // then apply the activation.
-        Value bt = alloc(loc, {nt, mt}, biasElt, Space::sbuf);
-        tile::LoadOp::create(b, loc, bt, full(nt, mt), bias->buffer,
-                             view(0, nt, bias->strides[1],
-                                  bias->offset + m0 * bias->strides[0] + n0 * bias->strides[1],
-                                  {mt}, {bias->strides[0]}));
-        if (beta != 1.0f)
-          tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::mult), b.getF32FloatAttr(beta),
-                                       alu(isa::AluOp::bypass), b.getF32FloatAttr(0), bt,
+      for (auto [bi, blk] : llvm::enumerate(blocks)) {
+        auto [m0, mt] = blk;
+        Value psum = psums[bi];
+        Value out = alloc(loc, {nt, mt}, elt, Space::sbuf);
+        isa::ActFunc func = act == graph::Activation::relu && (!bias || columnBias)
+                                ? isa::ActFunc::relu
+                                : isa::ActFunc::identity;
+        tile::ActivationOp::create(b, loc, actFunc(func), out, full(nt, mt), psum, full(nt, mt),
+                                   biasCol, biasCol ? full(nt, 1) : tile::ViewAttr(),
+                                   b.getF32FloatAttr(alpha), Value(), tile::ViewAttr());
+        if (bias && !columnBias) {
+          // General bias: add it element-wise (broadcast through the view),
+          // then apply the activation.
+          Value bt = alloc(loc, {nt, mt}, biasElt, Space::sbuf);
+          tile::LoadOp::create(b, loc, bt, full(nt, mt), bias->buffer,
+                               view(0, nt, bias->strides[1],
+                                    bias->offset + m0 * bias->strides[0] + n0 * bias->strides[1],
+                                    {mt}, {bias->strides[0]}));
+          if (beta != 1.0f)
+            tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::mult), b.getF32FloatAttr(beta),
+                                         alu(isa::AluOp::bypass), b.getF32FloatAttr(0), bt,
+                                         full(nt, mt), bt, full(nt, mt), nullptr);
+          tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), out, full(nt, mt), out,
                                        full(nt, mt), bt, full(nt, mt), nullptr);
-        tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), out, full(nt, mt), out,
-                                     full(nt, mt), bt, full(nt, mt), nullptr);
-        if (act == graph::Activation::relu)
-          tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::max), b.getF32FloatAttr(0),
-                                       alu(isa::AluOp::bypass), b.getF32FloatAttr(0), out,
-                                       full(nt, mt), out, full(nt, mt), nullptr);
+          if (act == graph::Activation::relu)
+            tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::max), b.getF32FloatAttr(0),
+                                         alu(isa::AluOp::bypass), b.getF32FloatAttr(0), out,
+                                         full(nt, mt), out, full(nt, mt), nullptr);
+        }
+        // out holds y^T[n0:n0+nt, m0:m0+mt]; store it transposed.
+        tile::StoreOp::create(b, loc, y.buffer,
+                              view(0, nt, y.strides[1],
+                                   y.offset + m0 * y.strides[0] + n0 * y.strides[1], {mt},
+                                   {y.strides[0]}),
+                              out, full(nt, mt));
       }
-      // out holds y^T[n0:n0+nt, m0:m0+mt]; store it transposed.
-      tile::StoreOp::create(b, loc, y.buffer,
-                            view(0, nt, y.strides[1],
-                                 y.offset + m0 * y.strides[0] + n0 * y.strides[1], {mt},
-                                 {y.strides[0]}),
-                            out, full(nt, mt));
     }
   }
 }

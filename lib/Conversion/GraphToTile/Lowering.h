@@ -34,10 +34,6 @@ using mlir::Value;
 using tiling::kMovingMax;
 using tiling::kPartitions;
 constexpr int64_t kFreeChunk = 2048; // element-wise tile width per partition
-/// SBUF bytes per partition the moving tiles of one row block may take when
-/// hoisted out of the weight loop (a quarter of trn2's 224 KiB: the rest
-/// holds weight, bias and output tiles in flight).
-constexpr int64_t kHoistBytesPerPartition = 56 * 1024;
 
 /// A strided view of an HBM buffer as an N-D array: element (i0, ..) lives at
 /// offset + sum(i_d * strides[d]) (elements). Broadcast dims have stride 0.
