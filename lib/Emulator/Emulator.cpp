@@ -145,7 +145,8 @@ HostTensor readOutput(const TensorInfo &t, const uint8_t *hbm) {
   h.data.resize(size_t(n * hb));
   const uint8_t *src = hbm + t.hbmOffset;
   if (hb == eb) {
-    std::memcpy(h.data.data(), src, size_t(n * eb));
+    if (n) // an empty tensor's data() may be null
+      std::memcpy(h.data.data(), src, size_t(n * eb));
     return h;
   }
   for (int64_t i = 0; i < n; ++i) {
