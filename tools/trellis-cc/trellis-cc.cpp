@@ -396,7 +396,13 @@ static int compile() {
     log.toFile(text);
     return failure();
   });
+  // --mlir-timing covers the whole compile, not only the pass pipeline:
+  // import, encoding and writing the artifact get scopes of their own.
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope timing = tm.getRootScope();
   log.progress(llvm::formatv("[{0,7:f2}s] import {1}", log.elapsed(), inputFile));
+  TimingScope importTiming = timing.nest("Import");
 
   OwningOpRef<ModuleOp> module;
   bool isKernel = StringRef(inputFile).ends_with(".nki");
@@ -440,6 +446,7 @@ static int compile() {
     importOpts->customOps = customOps.get();
     module = importOnnxModel(inputFile, ctx, *importOpts);
   }
+  importTiming.stop();
   if (!module && isKernel)
     return 1; // the kernel's diagnostics (file:line:col and a caret) are printed
   if (!module)
@@ -458,9 +465,6 @@ static int compile() {
   PassManager pm(&ctx);
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("bad pass manager options");
-  DefaultTimingManager tm;
-  applyDefaultTimingManagerCLOptions(tm);
-  TimingScope timing = tm.getRootScope();
   pm.enableTiming(timing);
   pm.addInstrumentation(std::make_unique<StageTimer>(log));
   PipelineOptions opts;
@@ -507,7 +511,9 @@ static int compile() {
   if (programs.size() != 1)
     return fail("expected one program, got " + Twine(programs.size()));
   isa::ProgramOp programOp = programs.front();
+  TimingScope encodeTiming = timing.nest("EncodeIsaProgram");
   FailureOr<Program> program = encodeIsaProgram(programOp, *arch, optionsString());
+  encodeTiming.stop();
   if (failed(program))
     return fail("encoding failed");
   log.progress(llvm::formatv("[{0,7:f2}s] encoded {1} instructions", log.elapsed(),
@@ -519,9 +525,13 @@ static int compile() {
       return fail("disassembly failed");
     return write(text);
   }
+  TimingScope serializeTiming = timing.nest("SerializeProgram");
   std::string bytes = encodeProgram(*program);
+  serializeTiming.stop();
+  TimingScope writeTiming = timing.nest("WriteArtifact");
   if (int rc = write(bytes))
     return rc;
+  writeTiming.stop();
 
   // One summary line: what was compiled and how big it came out.
   std::map<std::string, int64_t> perEngine;
