@@ -24,6 +24,8 @@
 
 #include "tnef.pb.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/Format.h"
@@ -405,46 +407,78 @@ std::vector<const isa::Inst *> Program::stream(int64_t q) const {
 }
 
 std::string trellis::encodeProgram(const Program &p) {
-  tnef::Program pb;
-  pb.set_target_name(p.targetName);
-  pb.set_target_json(p.targetJson);
-  pb.set_compiler_version(p.compilerVersion);
-  pb.set_compiler_options(p.compilerOptions);
-  pb.set_hbm_size(p.hbmSize);
+  // The constants (hundreds of megabytes of weights) are written straight
+  // into the output in protobuf's wire format; everything else goes through
+  // protobuf. Protobuf writes a message's fields in field-number order and a
+  // message may be split anywhere between fields, so head (fields 1-7) +
+  // constants (8) + tail (9, 10) are exactly the bytes that serialising one
+  // tnef::Program holding everything gives, without copying each constant
+  // three times on the way.
+  using google::protobuf::io::CodedOutputStream;
+  tnef::Program head, tail;
+  head.set_target_name(p.targetName);
+  head.set_target_json(p.targetJson);
+  head.set_compiler_version(p.compilerVersion);
+  head.set_compiler_options(p.compilerOptions);
+  head.set_hbm_size(p.hbmSize);
   for (const TensorInfo &t : p.inputs)
-    encodeTensor(t, *pb.add_inputs());
+    encodeTensor(t, *head.add_inputs());
   for (const TensorInfo &t : p.outputs)
-    encodeTensor(t, *pb.add_outputs());
-  for (const ConstantSegment &c : p.constants) {
-    tnef::ConstantSegment *pc = pb.add_constants();
-    pc->set_name(c.name);
-    pc->set_hbm_offset(c.hbmOffset);
-    pc->set_data(std::string(c.bytes.begin(), c.bytes.end()));
-  }
+    encodeTensor(t, *head.add_outputs());
   for (const isa::Inst &inst : p.instructions)
-    encodeInst(inst, *pb.add_instructions());
+    encodeInst(inst, *tail.add_instructions());
   for (const DebugEntry &d : p.debug) {
-    tnef::DebugEntry *pd = pb.add_debug();
+    tnef::DebugEntry *pd = tail.add_debug();
     pd->set_isa_op(d.isaOp);
     pd->set_tile_op(d.tileOp);
     pd->set_graph_op(d.graphOp);
     pd->set_node(d.node);
   }
 
-  // Protobuf cannot serialise messages of 2 GiB or more.
-  if (pb.ByteSizeLong() > size_t(INT_MAX))
-    return std::string();
-  std::string payload;
-  if (!pb.SerializeToString(&payload))
+  // Each constant: its name and offset through protobuf, then field 3
+  // (data) by hand; proto3 leaves an empty field out.
+  constexpr uint32_t kConstantsTag = (8 << 3) | 2, kDataTag = (3 << 3) | 2;
+  std::vector<std::string> constantHeads;
+  constantHeads.reserve(p.constants.size());
+  uint64_t size = uint64_t(head.ByteSizeLong()) + tail.ByteSizeLong();
+  for (const ConstantSegment &c : p.constants) {
+    tnef::ConstantSegment pc;
+    pc.set_name(c.name);
+    pc.set_hbm_offset(c.hbmOffset);
+    constantHeads.push_back(pc.SerializeAsString());
+    uint64_t data = c.bytes.empty() ? 0 : 1 + CodedOutputStream::VarintSize64(c.bytes.size()) + c.bytes.size();
+    uint64_t message = constantHeads.back().size() + data;
+    size += 1 + CodedOutputStream::VarintSize64(message) + message;
+  }
+  // Protobuf cannot parse messages of 2 GiB or more.
+  if (size > uint64_t(INT_MAX))
     return std::string();
 
-  char header[kHeaderSize];
+  std::string out(kHeaderSize + size, '\0');
+  auto *begin = reinterpret_cast<uint8_t *>(out.data()) + kHeaderSize;
+  uint8_t *at = head.SerializeWithCachedSizesToArray(begin);
+  for (auto [c, pcHead] : llvm::zip_equal(p.constants, constantHeads)) {
+    uint64_t data = c.bytes.empty() ? 0 : 1 + CodedOutputStream::VarintSize64(c.bytes.size()) + c.bytes.size();
+    at = CodedOutputStream::WriteTagToArray(kConstantsTag, at);
+    at = CodedOutputStream::WriteVarint64ToArray(pcHead.size() + data, at);
+    at = std::copy(pcHead.begin(), pcHead.end(), at);
+    if (!c.bytes.empty()) {
+      at = CodedOutputStream::WriteTagToArray(kDataTag, at);
+      at = CodedOutputStream::WriteVarint64ToArray(c.bytes.size(), at);
+      at = std::copy(c.bytes.begin(), c.bytes.end(), at);
+    }
+  }
+  at = tail.SerializeWithCachedSizesToArray(at);
+  assert(uint64_t(at - begin) == size && "payload size mismatch");
+  (void)at;
+
+  char *header = out.data();
   std::memcpy(header, kMagic, sizeof kMagic);
   support::endian::write32le(header + 8, Program::kFormatVersion);
   support::endian::write32le(header + 12, 0); // flags
-  support::endian::write64le(header + 16, payload.size());
-  support::endian::write64le(header + 24, xxh3_64bits(payload));
-  return std::string(header, kHeaderSize) + payload;
+  support::endian::write64le(header + 16, size);
+  support::endian::write64le(header + 24, xxh3_64bits(ArrayRef<uint8_t>(begin, size)));
+  return out;
 }
 
 Expected<Program> trellis::decodeProgram(StringRef bytes, StringRef origin) {
