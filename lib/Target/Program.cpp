@@ -446,7 +446,8 @@ std::string trellis::encodeProgram(const Program &p) {
     pc.set_name(c.name);
     pc.set_hbm_offset(c.hbmOffset);
     constantHeads.push_back(pc.SerializeAsString());
-    uint64_t data = c.bytes.empty() ? 0 : 1 + CodedOutputStream::VarintSize64(c.bytes.size()) + c.bytes.size();
+    ArrayRef<uint8_t> bytes = c.data();
+    uint64_t data = bytes.empty() ? 0 : 1 + CodedOutputStream::VarintSize64(bytes.size()) + bytes.size();
     uint64_t message = constantHeads.back().size() + data;
     size += 1 + CodedOutputStream::VarintSize64(message) + message;
   }
@@ -458,14 +459,15 @@ std::string trellis::encodeProgram(const Program &p) {
   auto *begin = reinterpret_cast<uint8_t *>(out.data()) + kHeaderSize;
   uint8_t *at = head.SerializeWithCachedSizesToArray(begin);
   for (auto [c, pcHead] : llvm::zip_equal(p.constants, constantHeads)) {
-    uint64_t data = c.bytes.empty() ? 0 : 1 + CodedOutputStream::VarintSize64(c.bytes.size()) + c.bytes.size();
+    ArrayRef<uint8_t> bytes = c.data();
+    uint64_t data = bytes.empty() ? 0 : 1 + CodedOutputStream::VarintSize64(bytes.size()) + bytes.size();
     at = CodedOutputStream::WriteTagToArray(kConstantsTag, at);
     at = CodedOutputStream::WriteVarint64ToArray(pcHead.size() + data, at);
     at = std::copy(pcHead.begin(), pcHead.end(), at);
-    if (!c.bytes.empty()) {
+    if (!bytes.empty()) {
       at = CodedOutputStream::WriteTagToArray(kDataTag, at);
-      at = CodedOutputStream::WriteVarint64ToArray(c.bytes.size(), at);
-      at = std::copy(c.bytes.begin(), c.bytes.end(), at);
+      at = CodedOutputStream::WriteVarint64ToArray(bytes.size(), at);
+      at = std::copy(bytes.begin(), bytes.end(), at);
     }
   }
   at = tail.SerializeWithCachedSizesToArray(at);

@@ -512,7 +512,10 @@ static int compile() {
     return fail("expected one program, got " + Twine(programs.size()));
   isa::ProgramOp programOp = programs.front();
   TimingScope encodeTiming = timing.nest("EncodeIsaProgram");
-  FailureOr<Program> program = encodeIsaProgram(programOp, *arch, optionsString());
+  // An artifact is only serialised, while the module lives: its constants
+  // need not be copied out of their attributes.
+  FailureOr<Program> program =
+      encodeIsaProgram(programOp, *arch, optionsString(), /*borrowConstants=*/emit == Emit::Tnef);
   encodeTiming.stop();
   if (failed(program))
     return fail("encoding failed");

@@ -9,6 +9,7 @@
 
 #include "trellis/Target/ArchConfig.h"
 #include "trellis/Target/Inst.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ struct ConstantSegment {
   std::string name;
   int64_t hbmOffset = 0;
   std::vector<uint8_t> bytes;
+  /// Bytes owned elsewhere, in place of `bytes` (which is then empty): the
+  /// compiler's constant attributes, which outlive a Program that is only
+  /// encoded (encodeIsaProgram with borrowConstants). encodeProgram reads
+  /// data(); a decoded Program always owns its bytes.
+  llvm::ArrayRef<uint8_t> borrowed = {};
+  llvm::ArrayRef<uint8_t> data() const { return bytes.empty() ? borrowed : llvm::ArrayRef(bytes); }
 };
 
 /// Where an instruction came from.
