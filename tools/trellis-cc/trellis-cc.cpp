@@ -528,12 +528,19 @@ static int compile() {
       return fail("disassembly failed");
     return write(text);
   }
-  TimingScope serializeTiming = timing.nest("SerializeProgram");
-  std::string bytes = encodeProgram(*program);
-  serializeTiming.stop();
+  // Serialised straight into the (mapped) output file; to stdout through a
+  // string.
   TimingScope writeTiming = timing.nest("WriteArtifact");
-  if (int rc = write(bytes))
-    return rc;
+  uint64_t artifactBytes = 0;
+  if (out == "-") {
+    std::string bytes = encodeProgram(*program);
+    if (bytes.empty())
+      return fail("program too large to encode (protobuf's 2 GiB message limit)");
+    artifactBytes = bytes.size();
+    llvm::outs() << bytes;
+  } else if (llvm::Error e = writeProgramFile(*program, out, &artifactBytes)) {
+    return fail(llvm::toString(std::move(e)));
+  }
   writeTiming.stop();
 
   // One summary line: what was compiled and how big it came out.
@@ -550,7 +557,7 @@ static int compile() {
   log.always(llvm::formatv(
       "trellis-cc: {0}: {1} {10} ops -> {2} instructions ({3}); artifact {4} bytes; "
       "SBUF peak {5} of {6} bytes/partition, PSUM peak {7} of {8}; {9:f2} s",
-      out, graphOps, program->instructions.size(), engines, bytes.size(),
+      out, graphOps, program->instructions.size(), engines, artifactBytes,
       peak("trellis.sbuf_peak_bytes"), arch->sbufBytesPerPartition,
       peak("trellis.psum_peak_bytes"), arch->psumBytesPerPartition, log.elapsed(),
       sourceDialect));

@@ -72,7 +72,10 @@ std::string encodeProgram(const Program &p);
 /// of range, with a message naming what is wrong.
 llvm::Expected<Program> decodeProgram(llvm::StringRef bytes, llvm::StringRef origin);
 
-llvm::Error writeProgramFile(const Program &p, llvm::StringRef path);
+/// Encodes `p` (as encodeProgram) straight into the file `path`, written
+/// atomically; `bytesWritten`, when given, receives the file's size.
+llvm::Error writeProgramFile(const Program &p, llvm::StringRef path,
+                             uint64_t *bytesWritten = nullptr);
 llvm::Expected<Program> readProgramFile(llvm::StringRef path);
 
 } // namespace trellis

@@ -183,6 +183,18 @@ TEST(Program, PayloadIsProtobufsOwnSerialisation) {
   }
 }
 
+// A segment that borrows its bytes encodes exactly like one that owns them.
+TEST(Program, BorrowedConstantsEncodeLikeOwnedOnes) {
+  Program owned = everything();
+  owned.constants.push_back({"w2", 32768, std::vector<uint8_t>(1000, 0x5a)});
+  Program borrowed = owned;
+  for (ConstantSegment &c : borrowed.constants) {
+    c.borrowed = llvm::ArrayRef(owned.constants[&c - borrowed.constants.data()].bytes);
+    c.bytes.clear();
+  }
+  EXPECT_TRUE(encodeProgram(borrowed) == encodeProgram(owned));
+}
+
 TEST(Program, RejectsASparseInstructionWithoutAPattern) {
   for (auto [keep, group] : {std::pair<int64_t, int64_t>{0, 0}, {3, 4}, {2, 32}, {4, 4}}) {
     Program p = everything();
@@ -404,7 +416,12 @@ TEST(Program, FilesAreWrittenAtomically) {
   ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("trellis-tnef", dir));
   std::string path = (dir + "/m.tnef").str();
   Program p = everything();
-  ASSERT_FALSE(bool(writeProgramFile(p, path)));
+  uint64_t written = 0;
+  ASSERT_FALSE(bool(writeProgramFile(p, path, &written)));
+  auto file = readFile(path);
+  ASSERT_TRUE(bool(file));
+  EXPECT_TRUE(*file == encodeProgram(p)) << "the file differs from encodeProgram";
+  EXPECT_EQ(written, file->size());
   auto back = readProgramFile(path);
   ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
   expectSamePrograms(p, *back);
