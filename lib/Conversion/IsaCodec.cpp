@@ -67,7 +67,7 @@ DebugEntry debugOf(Operation *op) {
 } // namespace
 
 FailureOr<Program> trellis::encodeIsaProgram(ProgramOp program, const ArchConfig &arch,
-                                             StringRef options) {
+                                             StringRef options, bool borrowConstants) {
   Program p;
   p.targetName = arch.name;
   p.targetJson = arch.source;
@@ -98,6 +98,8 @@ FailureOr<Program> trellis::encodeIsaProgram(ProgramOp program, const ArchConfig
           seg.bytes.resize(type.getNumElements() * eb);
           for (int64_t i = 0; i < type.getNumElements(); ++i)
             std::memcpy(seg.bytes.data() + i * eb, raw.data(), eb);
+        } else if (borrowConstants) {
+          seg.borrowed = ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(raw.data()), raw.size());
         } else {
           seg.bytes.assign(raw.begin(), raw.end());
         }

@@ -7,6 +7,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <fcntl.h>
+
 using namespace llvm;
 
 Error trellis::writeFileAtomically(StringRef path, StringRef bytes) {
@@ -31,6 +33,45 @@ Error trellis::writeFileAtomically(StringRef path, StringRef bytes) {
   std::string tmpName = temp->TmpName;
   if (Error e = temp->keep(path)) {
     // keep() has already closed the file; make sure it is gone too.
+    std::string msg = toString(std::move(e));
+    sys::fs::remove(tmpName);
+    return createStringError(inconvertibleErrorCode(), "%s: cannot rename the temporary file into place: %s",
+                             path.str().c_str(), msg.c_str());
+  }
+  return Error::success();
+}
+
+Error trellis::writeFileAtomically(StringRef path, uint64_t size,
+                                   function_ref<void(MutableArrayRef<uint8_t>)> fill) {
+  SmallString<256> model(path);
+  model += ".tmp-%%%%%%%%";
+  Expected<sys::fs::TempFile> temp = sys::fs::TempFile::create(model);
+  if (!temp)
+    return createStringError(inconvertibleErrorCode(), "%s: cannot create a temporary file: %s",
+                             path.str().c_str(), toString(temp.takeError()).c_str());
+  auto writeFailed = [&](std::error_code ec) {
+    consumeError(temp->discard());
+    return createStringError(ec, "%s: write failed: %s", path.str().c_str(), ec.message().c_str());
+  };
+  if (size > 0) {
+    // Reserve the blocks (posix_fallocate also sets the size): writing
+    // through the mapping can then no longer run out of space.
+#if defined(__linux__)
+    if (int err = posix_fallocate(temp->FD, 0, off_t(size)))
+      return writeFailed(std::error_code(err, std::generic_category()));
+#else
+    if (std::error_code ec = sys::fs::resize_file(temp->FD, size))
+      return writeFailed(ec);
+#endif
+    std::error_code ec;
+    sys::fs::mapped_file_region region(sys::fs::convertFDToNativeFile(temp->FD),
+                                       sys::fs::mapped_file_region::readwrite, size, 0, ec);
+    if (ec)
+      return writeFailed(ec);
+    fill(MutableArrayRef<uint8_t>(reinterpret_cast<uint8_t *>(region.data()), size));
+  }
+  std::string tmpName = temp->TmpName;
+  if (Error e = temp->keep(path)) {
     std::string msg = toString(std::move(e));
     sys::fs::remove(tmpName);
     return createStringError(inconvertibleErrorCode(), "%s: cannot rename the temporary file into place: %s",

@@ -24,6 +24,8 @@
 
 #include "tnef.pb.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/Format.h"
@@ -404,47 +406,105 @@ std::vector<const isa::Inst *> Program::stream(int64_t q) const {
   return out;
 }
 
+namespace {
+/// A Program's artifact bytes, sized before they are written so that they
+/// can go straight into their destination (a string, or a mapped file).
+///
+/// The constants (hundreds of megabytes of weights) are written in protobuf's
+/// wire format by hand; everything else goes through protobuf. Protobuf
+/// writes a message's fields in field-number order and a message may be split
+/// anywhere between fields, so head (fields 1-7) + constants (8) + tail (9,
+/// 10) are exactly the bytes that serialising one tnef::Program holding
+/// everything gives, without copying each constant on the way.
+class ProgramEncoder {
+public:
+  explicit ProgramEncoder(const Program &p) : p(p) {
+    head.set_target_name(p.targetName);
+    head.set_target_json(p.targetJson);
+    head.set_compiler_version(p.compilerVersion);
+    head.set_compiler_options(p.compilerOptions);
+    head.set_hbm_size(p.hbmSize);
+    for (const TensorInfo &t : p.inputs)
+      encodeTensor(t, *head.add_inputs());
+    for (const TensorInfo &t : p.outputs)
+      encodeTensor(t, *head.add_outputs());
+    for (const isa::Inst &inst : p.instructions)
+      encodeInst(inst, *tail.add_instructions());
+    for (const DebugEntry &d : p.debug) {
+      tnef::DebugEntry *pd = tail.add_debug();
+      pd->set_isa_op(d.isaOp);
+      pd->set_tile_op(d.tileOp);
+      pd->set_graph_op(d.graphOp);
+      pd->set_node(d.node);
+    }
+    // Each constant: its name and offset through protobuf, then field 3
+    // (data) by hand; proto3 leaves an empty field out.
+    constantHeads.reserve(p.constants.size());
+    payloadSize = uint64_t(head.ByteSizeLong()) + tail.ByteSizeLong();
+    for (const ConstantSegment &c : p.constants) {
+      tnef::ConstantSegment pc;
+      pc.set_name(c.name);
+      pc.set_hbm_offset(c.hbmOffset);
+      constantHeads.push_back(pc.SerializeAsString());
+      uint64_t message = constantHeads.back().size() + dataFieldSize(c.data());
+      payloadSize += 1 + CodedOutputStream::VarintSize64(message) + message;
+    }
+  }
+
+  /// Header and payload bytes; 0 when the payload would exceed protobuf's
+  /// 2 GiB message limit.
+  uint64_t size() const { return payloadSize > uint64_t(INT_MAX) ? 0 : kHeaderSize + payloadSize; }
+
+  /// Writes size() bytes at `out`.
+  void write(uint8_t *out) const {
+    constexpr uint32_t kConstantsTag = (8 << 3) | 2, kDataTag = (3 << 3) | 2;
+    uint8_t *begin = out + kHeaderSize;
+    uint8_t *at = head.SerializeWithCachedSizesToArray(begin);
+    for (auto [c, pcHead] : llvm::zip_equal(p.constants, constantHeads)) {
+      ArrayRef<uint8_t> bytes = c.data();
+      at = CodedOutputStream::WriteTagToArray(kConstantsTag, at);
+      at = CodedOutputStream::WriteVarint64ToArray(pcHead.size() + dataFieldSize(bytes), at);
+      at = std::copy(pcHead.begin(), pcHead.end(), at);
+      if (!bytes.empty()) {
+        at = CodedOutputStream::WriteTagToArray(kDataTag, at);
+        at = CodedOutputStream::WriteVarint64ToArray(bytes.size(), at);
+        at = std::copy(bytes.begin(), bytes.end(), at);
+      }
+    }
+    at = tail.SerializeWithCachedSizesToArray(at);
+    assert(uint64_t(at - begin) == payloadSize && "payload size mismatch");
+    (void)at;
+
+    char header[kHeaderSize];
+    std::memcpy(header, kMagic, sizeof kMagic);
+    support::endian::write32le(header + 8, Program::kFormatVersion);
+    support::endian::write32le(header + 12, 0); // flags
+    support::endian::write64le(header + 16, payloadSize);
+    support::endian::write64le(header + 24, xxh3_64bits(ArrayRef<uint8_t>(begin, payloadSize)));
+    std::memcpy(out, header, kHeaderSize);
+  }
+
+private:
+  using CodedOutputStream = google::protobuf::io::CodedOutputStream;
+
+  static uint64_t dataFieldSize(ArrayRef<uint8_t> bytes) {
+    return bytes.empty() ? 0 : 1 + CodedOutputStream::VarintSize64(bytes.size()) + bytes.size();
+  }
+
+  const Program &p;
+  tnef::Program head, tail;
+  std::vector<std::string> constantHeads;
+  uint64_t payloadSize = 0;
+};
+} // namespace
+
 std::string trellis::encodeProgram(const Program &p) {
-  tnef::Program pb;
-  pb.set_target_name(p.targetName);
-  pb.set_target_json(p.targetJson);
-  pb.set_compiler_version(p.compilerVersion);
-  pb.set_compiler_options(p.compilerOptions);
-  pb.set_hbm_size(p.hbmSize);
-  for (const TensorInfo &t : p.inputs)
-    encodeTensor(t, *pb.add_inputs());
-  for (const TensorInfo &t : p.outputs)
-    encodeTensor(t, *pb.add_outputs());
-  for (const ConstantSegment &c : p.constants) {
-    tnef::ConstantSegment *pc = pb.add_constants();
-    pc->set_name(c.name);
-    pc->set_hbm_offset(c.hbmOffset);
-    pc->set_data(std::string(c.bytes.begin(), c.bytes.end()));
-  }
-  for (const isa::Inst &inst : p.instructions)
-    encodeInst(inst, *pb.add_instructions());
-  for (const DebugEntry &d : p.debug) {
-    tnef::DebugEntry *pd = pb.add_debug();
-    pd->set_isa_op(d.isaOp);
-    pd->set_tile_op(d.tileOp);
-    pd->set_graph_op(d.graphOp);
-    pd->set_node(d.node);
-  }
-
-  // Protobuf cannot serialise messages of 2 GiB or more.
-  if (pb.ByteSizeLong() > size_t(INT_MAX))
+  ProgramEncoder encoder(p);
+  if (!encoder.size())
     return std::string();
-  std::string payload;
-  if (!pb.SerializeToString(&payload))
-    return std::string();
-
-  char header[kHeaderSize];
-  std::memcpy(header, kMagic, sizeof kMagic);
-  support::endian::write32le(header + 8, Program::kFormatVersion);
-  support::endian::write32le(header + 12, 0); // flags
-  support::endian::write64le(header + 16, payload.size());
-  support::endian::write64le(header + 24, xxh3_64bits(payload));
-  return std::string(header, kHeaderSize) + payload;
+  std::string out(encoder.size(), '\0');
+  encoder.write(reinterpret_cast<uint8_t *>(out.data()));
+  return out;
 }
 
 Expected<Program> trellis::decodeProgram(StringRef bytes, StringRef origin) {
@@ -483,12 +543,18 @@ Expected<Program> trellis::decodeProgram(StringRef bytes, StringRef origin) {
   return Decoder(origin).decode(pb);
 }
 
-Error trellis::writeProgramFile(const Program &p, StringRef path) {
-  std::string bytes = encodeProgram(p);
-  if (bytes.empty())
+Error trellis::writeProgramFile(const Program &p, StringRef path, uint64_t *bytesWritten) {
+  ProgramEncoder encoder(p);
+  if (!encoder.size())
     return createStringError(inconvertibleErrorCode(),
                              (path + ": program too large to encode (protobuf's 2 GiB message limit)").str());
-  return writeFileAtomically(path, bytes);
+  // Encoded straight into the mapped file: no artifact-sized buffer, no copy.
+  if (Error e = writeFileAtomically(path, encoder.size(),
+                                    [&](MutableArrayRef<uint8_t> out) { encoder.write(out.data()); }))
+    return e;
+  if (bytesWritten)
+    *bytesWritten = encoder.size();
+  return Error::success();
 }
 
 Expected<Program> trellis::readProgramFile(StringRef path) {

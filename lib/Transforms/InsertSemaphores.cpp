@@ -69,54 +69,77 @@ struct InsertSemaphoresPass
   void runOnOperation() override {
     ProgramOp program = getOperation();
     SmallVector<Operation *> insts;
-    for (Operation &op : program.getBody().front())
-      if (llvm::isa<InstructionOp>(op))
-        insts.push_back(&op);
+    SmallVector<unsigned> queueOf; // dense queue index of each instruction
+    SmallVector<int64_t> queueIds; // dense index -> queue id
+    DenseMap<int64_t, unsigned> queueIndex;
+    for (Operation &op : program.getBody().front()) {
+      auto inst = dyn_cast<InstructionOp>(op);
+      if (!inst)
+        continue;
+      auto [it, added] = queueIndex.try_emplace(inst.getQueueId(), queueIds.size());
+      if (added)
+        queueIds.push_back(inst.getQueueId());
+      insts.push_back(&op);
+      queueOf.push_back(it->second);
+    }
+    // Everything below is linear in the instructions times the queues (a
+    // handful), plus the chunks each access covers; per-instruction state
+    // lives in flat arrays, not in one hash map per instruction.
+    const unsigned numQueues = queueIds.size();
 
-    // Per (space, chunk): per queue, the index of the latest reader/writer.
-    struct Last {
-      DenseMap<int64_t, unsigned> reader, writer;
+    // Per (space, chunk): per queue, the latest writer then the latest
+    // reader, as instruction index + 1 (0 = none).
+    DenseMap<std::pair<int, int64_t>, unsigned> chunkSlot;
+    std::vector<unsigned> last; // numQueues writers, then numQueues readers, per slot
+    auto slotOf = [&](Space space, int64_t c) -> unsigned * {
+      auto [it, added] = chunkSlot.try_emplace({(int)space, c}, last.size());
+      if (added)
+        last.resize(last.size() + 2 * numQueues, 0);
+      return &last[it->second];
     };
-    DenseMap<std::pair<int, int64_t>, Last> chunks;
-    SmallVector<DenseMap<int64_t, unsigned>> deps(insts.size()); // queue -> producer index
+
+    // deps: per instruction, its producers (queue, index + 1), as one flat
+    // list with offsets.
+    SmallVector<std::pair<unsigned, unsigned>> deps;
+    SmallVector<unsigned> depsBegin{0};
+    SmallVector<unsigned> need(numQueues, 0); // this instruction's producers
     for (auto [i, op] : llvm::enumerate(insts)) {
-      int64_t queue = cast<InstructionOp>(op).getQueueId();
-      for (const Access &a : accessesOf(op)) {
+      unsigned queue = queueOf[i];
+      SmallVector<Access> accesses = accessesOf(op);
+      for (const Access &a : accesses) {
         auto [lo, hi] = byteExtent(a.ap);
         int64_t chunk = chunkBytes(a.ap.getSpace());
         for (int64_t c = lo / chunk; c <= (hi - 1) / chunk; ++c) {
-          Last &last = chunks[{(int)a.ap.getSpace(), c}];
-          auto dependOn = [&](DenseMap<int64_t, unsigned> &m) {
-            for (auto [q, j] : m)
-              if (q != queue) {
-                unsigned &d = deps[i][q];
-                d = std::max(d, j + 1); // store index+1; 0 = none
-              }
-          };
-          dependOn(last.writer);
-          if (a.write)
-            dependOn(last.reader);
+          const unsigned *slot = slotOf(a.ap.getSpace(), c);
+          // Writers always order this access; readers only a write.
+          for (unsigned q = 0, e = a.write ? 2 * numQueues : numQueues; q < e; ++q) {
+            unsigned qq = q < numQueues ? q : q - numQueues;
+            if (qq != queue)
+              need[qq] = std::max(need[qq], slot[q]);
+          }
         }
       }
-      for (const Access &a : accessesOf(op)) {
+      for (const Access &a : accesses) {
         auto [lo, hi] = byteExtent(a.ap);
         int64_t chunk = chunkBytes(a.ap.getSpace());
-        for (int64_t c = lo / chunk; c <= (hi - 1) / chunk; ++c) {
-          Last &last = chunks[{(int)a.ap.getSpace(), c}];
-          (a.write ? last.writer : last.reader)[queue] = i;
-        }
+        for (int64_t c = lo / chunk; c <= (hi - 1) / chunk; ++c)
+          slotOf(a.ap.getSpace(), c)[queue + (a.write ? 0 : numQueues)] = i + 1;
       }
+      for (unsigned q = 0; q < numQueues; ++q)
+        if (need[q]) {
+          deps.push_back({q, need[q]});
+          need[q] = 0;
+        }
+      depsBegin.push_back(deps.size());
     }
     // Producers signal; a wait names the producer's count on its queue.
     SmallVector<bool> signals(insts.size(), false);
-    for (auto &d : deps)
-      for (auto [q, j] : d)
-        if (j)
-          signals[j - 1] = true;
+    for (auto [q, j] : deps)
+      signals[j - 1] = true;
     SmallVector<int64_t> countAfter(insts.size());
-    DenseMap<int64_t, int64_t> count;
+    SmallVector<int64_t> count(numQueues, 0);
     for (auto [i, op] : llvm::enumerate(insts)) {
-      int64_t queue = cast<InstructionOp>(op).getQueueId();
+      unsigned queue = queueOf[i];
       if (signals[i]) {
         ++count[queue];
         op->setAttr("signal", UnitAttr::get(op->getContext()));
@@ -124,29 +147,34 @@ struct InsertSemaphoresPass
       countAfter[i] = count[queue];
     }
     // Vector clocks: what each queue already knows it is ordered after. A
-    // wait implied by an earlier wait (transitively) is dropped.
-    using Clock = DenseMap<int64_t, int64_t>;
-    DenseMap<int64_t, Clock> known;
-    SmallVector<Clock> clockAfter(insts.size());
+    // wait implied by an earlier wait (transitively) is dropped. Only
+    // producers' clocks are ever read back, so only theirs are kept.
+    SmallVector<int64_t> known(size_t(numQueues) * numQueues, 0); // per queue, its clock
+    SmallVector<unsigned> clockOf(insts.size(), ~0u);            // producer -> row of clocks
+    SmallVector<int64_t> clocks;
     for (auto [i, op] : llvm::enumerate(insts)) {
-      int64_t queue = cast<InstructionOp>(op).getQueueId();
-      Clock &mine = known[queue];
+      unsigned queue = queueOf[i];
+      int64_t *mine = &known[size_t(queue) * numQueues];
       SmallVector<std::pair<int64_t, int64_t>> waits;
-      SmallVector<std::pair<int64_t, unsigned>> sorted;
-      for (auto [q, j] : deps[i])
-        if (j)
-          sorted.push_back({q, j - 1});
-      // Latest producers first: their clocks cover the most.
+      SmallVector<std::pair<unsigned, unsigned>> sorted;
+      for (unsigned d = depsBegin[i]; d < depsBegin[i + 1]; ++d)
+        sorted.push_back({deps[d].first, deps[d].second - 1});
+      // Latest producers first: their clocks cover the most. (Producers are
+      // distinct instructions, so the order is total.)
       llvm::sort(sorted, [](auto a, auto b) { return a.second > b.second; });
       for (auto [q, j] : sorted) {
-        if (mine.lookup(q) >= countAfter[j])
+        if (mine[q] >= countAfter[j])
           continue;
-        waits.push_back({q, countAfter[j]});
-        for (auto [kq, kv] : clockAfter[j])
-          mine[kq] = std::max(mine[kq], kv);
+        waits.push_back({queueIds[q], countAfter[j]});
+        const int64_t *theirs = &clocks[size_t(clockOf[j]) * numQueues];
+        for (unsigned k = 0; k < numQueues; ++k)
+          mine[k] = std::max(mine[k], theirs[k]);
       }
       mine[queue] = countAfter[i];
-      clockAfter[i] = mine;
+      if (signals[i]) {
+        clockOf[i] = clocks.size() / numQueues;
+        clocks.append(mine, mine + numQueues);
+      }
       if (waits.empty())
         continue;
       llvm::sort(waits);

@@ -396,7 +396,13 @@ static int compile() {
     log.toFile(text);
     return failure();
   });
+  // --mlir-timing covers the whole compile, not only the pass pipeline:
+  // import, encoding and writing the artifact get scopes of their own.
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope timing = tm.getRootScope();
   log.progress(llvm::formatv("[{0,7:f2}s] import {1}", log.elapsed(), inputFile));
+  TimingScope importTiming = timing.nest("Import");
 
   OwningOpRef<ModuleOp> module;
   bool isKernel = StringRef(inputFile).ends_with(".nki");
@@ -440,6 +446,7 @@ static int compile() {
     importOpts->customOps = customOps.get();
     module = importOnnxModel(inputFile, ctx, *importOpts);
   }
+  importTiming.stop();
   if (!module && isKernel)
     return 1; // the kernel's diagnostics (file:line:col and a caret) are printed
   if (!module)
@@ -458,9 +465,6 @@ static int compile() {
   PassManager pm(&ctx);
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("bad pass manager options");
-  DefaultTimingManager tm;
-  applyDefaultTimingManagerCLOptions(tm);
-  TimingScope timing = tm.getRootScope();
   pm.enableTiming(timing);
   pm.addInstrumentation(std::make_unique<StageTimer>(log));
   PipelineOptions opts;
@@ -507,7 +511,12 @@ static int compile() {
   if (programs.size() != 1)
     return fail("expected one program, got " + Twine(programs.size()));
   isa::ProgramOp programOp = programs.front();
-  FailureOr<Program> program = encodeIsaProgram(programOp, *arch, optionsString());
+  TimingScope encodeTiming = timing.nest("EncodeIsaProgram");
+  // An artifact is only serialised, while the module lives: its constants
+  // need not be copied out of their attributes.
+  FailureOr<Program> program =
+      encodeIsaProgram(programOp, *arch, optionsString(), /*borrowConstants=*/emit == Emit::Tnef);
+  encodeTiming.stop();
   if (failed(program))
     return fail("encoding failed");
   log.progress(llvm::formatv("[{0,7:f2}s] encoded {1} instructions", log.elapsed(),
@@ -519,9 +528,20 @@ static int compile() {
       return fail("disassembly failed");
     return write(text);
   }
-  std::string bytes = encodeProgram(*program);
-  if (int rc = write(bytes))
-    return rc;
+  // Serialised straight into the (mapped) output file; to stdout through a
+  // string.
+  TimingScope writeTiming = timing.nest("WriteArtifact");
+  uint64_t artifactBytes = 0;
+  if (out == "-") {
+    std::string bytes = encodeProgram(*program);
+    if (bytes.empty())
+      return fail("program too large to encode (protobuf's 2 GiB message limit)");
+    artifactBytes = bytes.size();
+    llvm::outs() << bytes;
+  } else if (llvm::Error e = writeProgramFile(*program, out, &artifactBytes)) {
+    return fail(llvm::toString(std::move(e)));
+  }
+  writeTiming.stop();
 
   // One summary line: what was compiled and how big it came out.
   std::map<std::string, int64_t> perEngine;
@@ -537,7 +557,7 @@ static int compile() {
   log.always(llvm::formatv(
       "trellis-cc: {0}: {1} {10} ops -> {2} instructions ({3}); artifact {4} bytes; "
       "SBUF peak {5} of {6} bytes/partition, PSUM peak {7} of {8}; {9:f2} s",
-      out, graphOps, program->instructions.size(), engines, bytes.size(),
+      out, graphOps, program->instructions.size(), engines, artifactBytes,
       peak("trellis.sbuf_peak_bytes"), arch->sbufBytesPerPartition,
       peak("trellis.psum_peak_bytes"), arch->psumBytesPerPartition, log.elapsed(),
       sourceDialect));

@@ -15,9 +15,12 @@
 
 namespace trellis {
 
-/// Encodes `program` (after semaphore insertion) into a Program.
+/// Encodes `program` (after semaphore insertion) into a Program. With
+/// `borrowConstants`, constants stored verbatim are not copied: their
+/// segments borrow the attributes' bytes (ConstantSegment::borrowed), for a
+/// Program that is only serialised while `program` lives.
 mlir::FailureOr<Program> encodeIsaProgram(isa::ProgramOp program, const ArchConfig &arch,
-                                          llvm::StringRef options);
+                                          llvm::StringRef options, bool borrowConstants = false);
 
 /// Rebuilds the isa dialect form of `program` (constants without their
 /// values), for disassembly. Fails with a diagnostic on an instruction that

@@ -9,6 +9,7 @@
 
 #include "trellis/Target/ArchConfig.h"
 #include "trellis/Target/Inst.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ struct ConstantSegment {
   std::string name;
   int64_t hbmOffset = 0;
   std::vector<uint8_t> bytes;
+  /// Bytes owned elsewhere, in place of `bytes` (which is then empty): the
+  /// compiler's constant attributes, which outlive a Program that is only
+  /// encoded (encodeIsaProgram with borrowConstants). encodeProgram reads
+  /// data(); a decoded Program always owns its bytes.
+  llvm::ArrayRef<uint8_t> borrowed = {};
+  llvm::ArrayRef<uint8_t> data() const { return bytes.empty() ? borrowed : llvm::ArrayRef(bytes); }
 };
 
 /// Where an instruction came from.
@@ -65,7 +72,10 @@ std::string encodeProgram(const Program &p);
 /// of range, with a message naming what is wrong.
 llvm::Expected<Program> decodeProgram(llvm::StringRef bytes, llvm::StringRef origin);
 
-llvm::Error writeProgramFile(const Program &p, llvm::StringRef path);
+/// Encodes `p` (as encodeProgram) straight into the file `path`, written
+/// atomically; `bytesWritten`, when given, receives the file's size.
+llvm::Error writeProgramFile(const Program &p, llvm::StringRef path,
+                             uint64_t *bytesWritten = nullptr);
 llvm::Expected<Program> readProgramFile(llvm::StringRef path);
 
 } // namespace trellis

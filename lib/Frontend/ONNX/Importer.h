@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/ScopedHashTable.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -56,6 +57,12 @@ public:
         externalData(options.externalDataDir) {}
 
   mlir::OwningOpRef<mlir::ModuleOp> importModel(const onnx::ModelProto &model);
+
+  /// The raw_data of the main graph's initializers when it was cut out of the
+  /// message before parsing (stripInitializerData): by initializer index,
+  /// views into the model's bytes, which outlive the import.
+  void setInitializerData(const onnx::GraphProto &graph,
+                          llvm::ArrayRef<std::optional<llvm::StringRef>> raw);
 
   //===--------------------------------------------------------------------===//
   // What node importers use
@@ -147,6 +154,8 @@ private:
   /// Initializers, turned into graph.constant on first use only: unused
   /// weights cost nothing.
   llvm::StringMap<const onnx::TensorProto *> initializers;
+  /// Initializer -> its raw_data, for those setInitializerData was given.
+  llvm::DenseMap<const onnx::TensorProto *, llvm::StringRef> initializerData;
   /// Every name defined so far (inputs, initializers, node outputs), to
   /// reject redefinitions: ONNX graphs are in SSA form.
   llvm::StringSet<> definedNames;

@@ -383,6 +383,13 @@ const ImporterTable &trellis::onnx_import::nodeImporters() {
   return table;
 }
 
+void OnnxImporter::setInitializerData(const onnx::GraphProto &graph,
+                                      ArrayRef<std::optional<StringRef>> raw) {
+  for (auto [tensor, data] : llvm::zip_equal(graph.initializer(), raw))
+    if (data)
+      initializerData[&tensor] = *data;
+}
+
 void OnnxImporter::poisonOutputs(const onnx::NodeProto &node) {
   for (const std::string &output : node.output())
     if (!output.empty()) {
@@ -397,9 +404,12 @@ Value OnnxImporter::lookupInitializer(StringRef name) {
     return {};
   const onnx::TensorProto &tensor = *it->second;
   Location loc = nameLoc(name);
+  std::optional<StringRef> raw;
+  if (auto data = initializerData.find(&tensor); data != initializerData.end())
+    raw = data->second;
   FailureOr<DenseElementsAttr> value = importTensor(
       tensor, ctx, [&] { return emitError(loc) << "initializer '" << name << "' "; },
-      &externalData);
+      &externalData, raw);
   // Either way the initializer is done with: a failure is reported once.
   initializers.erase(it);
   if (failed(value)) {
@@ -701,12 +711,23 @@ OwningOpRef<ModuleOp> trellis::importOnnxModelFromBytes(StringRef bytes, StringR
     emitError(loc) << "'" << origin << "' is empty, not an ONNX model";
     return nullptr;
   }
+  // The initializers' raw_data is cut out before parsing and imported
+  // straight from `bytes` (which outlives the import).
+  std::optional<StrippedModel> stripped = stripInitializerData(bytes);
   onnx::ModelProto model;
-  if (!model.ParseFromArray(bytes.data(), int(bytes.size()))) {
-    emitError(loc) << "'" << origin << "' is not a valid ONNX model (protobuf parsing failed)";
-    return nullptr;
+  if (!stripped || !model.ParseFromArray(stripped->bytes.data(), int(stripped->bytes.size())) ||
+      size_t(model.graph().initializer_size()) != stripped->initializerData.size()) {
+    stripped.reset();
+    model.Clear();
+    if (!model.ParseFromArray(bytes.data(), int(bytes.size()))) {
+      emitError(loc) << "'" << origin << "' is not a valid ONNX model (protobuf parsing failed)";
+      return nullptr;
+    }
   }
-  return OnnxImporter(ctx, origin, opts).importModel(model);
+  OnnxImporter importer(ctx, origin, opts);
+  if (stripped)
+    importer.setInitializerData(model.graph(), stripped->initializerData);
+  return importer.importModel(model);
 }
 
 OwningOpRef<ModuleOp> trellis::importOnnxModel(StringRef path, MLIRContext &ctx,

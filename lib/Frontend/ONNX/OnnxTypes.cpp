@@ -260,7 +260,8 @@ static FailureOr<DenseElementsAttr> fromRawBytes(RankedTensorType type, StringRe
 FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::TensorProto &tensor,
                                                                 MLIRContext &ctx,
                                                                 ErrorEmitter emitError,
-                                                                ExternalDataFiles *external) {
+                                                                ExternalDataFiles *external,
+                                                                std::optional<StringRef> rawData) {
   bool isExternal = tensor.data_location() == onnx::TensorProto::EXTERNAL;
   if (isExternal && !external)
     return emitError() << "uses external data (data_location EXTERNAL), which only "
@@ -310,7 +311,7 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::importTensor(const onnx::Tens
   if (tensor.has_raw_data()) {
     if (typedSize != 0)
       return emitError() << "has both raw_data and a typed data field";
-    const std::string &raw = tensor.raw_data();
+    StringRef raw = rawData ? *rawData : StringRef(tensor.raw_data());
     if (int64_t(raw.size()) != numBytes)
       return emitError() << "has " << raw.size() << " bytes of raw_data, but " << type
                          << " needs " << numBytes;
@@ -391,4 +392,142 @@ FailureOr<DenseElementsAttr> trellis::onnx_import::readTensorFile(StringRef path
   if (bytes.size() > size_t(INT_MAX) || !tensor.ParseFromArray(bytes.data(), int(bytes.size())))
     return emitError() << "'" << path << "' is not a serialised ONNX TensorProto";
   return importTensor(tensor, ctx, emitError);
+}
+
+//===----------------------------------------------------------------------===//
+// Cutting raw_data out before parsing
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Reads a base-128 varint; false when it is truncated or too long.
+bool readVarint(StringRef &in, uint64_t &value) {
+  value = 0;
+  for (unsigned shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    uint8_t byte = in.front();
+    in = in.drop_front();
+    value |= uint64_t(byte & 0x7f) << shift;
+    if (!(byte & 0x80))
+      return true;
+  }
+  return false;
+}
+
+void writeVarint(std::string &out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(char(value | 0x80));
+    value >>= 7;
+  }
+  out.push_back(char(value));
+}
+
+/// One field of a message: its number, wire type, whole bytes (key
+/// included) and, for a length-delimited field, its payload.
+struct WireField {
+  uint64_t number;
+  unsigned wireType;
+  StringRef whole, payload;
+};
+
+/// Splits off the next field of `in`; false on malformed input or a group
+/// (wire types 3 and 4, which nothing this walks uses).
+bool nextField(StringRef &in, WireField &f) {
+  const char *start = in.data();
+  uint64_t key, length;
+  if (!readVarint(in, key))
+    return false;
+  f.number = key >> 3;
+  f.wireType = key & 7;
+  switch (f.wireType) {
+  case 0:
+    if (!readVarint(in, length))
+      return false;
+    break;
+  case 1:
+  case 5: {
+    size_t n = f.wireType == 1 ? 8 : 4;
+    if (in.size() < n)
+      return false;
+    in = in.drop_front(n);
+    break;
+  }
+  case 2:
+    if (!readVarint(in, length) || length > in.size())
+      return false;
+    f.payload = in.take_front(length);
+    in = in.drop_front(length);
+    break;
+  default:
+    return false;
+  }
+  f.whole = StringRef(start, in.data() - start);
+  return true;
+}
+
+/// Appends field `number` with payload `payload`, length-delimited.
+void writeDelimited(std::string &out, uint64_t number, StringRef payload) {
+  writeVarint(out, (number << 3) | 2);
+  writeVarint(out, payload.size());
+  out.append(payload.data(), payload.size());
+}
+
+/// A TensorProto without its raw_data's bytes.
+bool stripTensor(StringRef in, std::string &out, std::optional<StringRef> &raw) {
+  WireField f;
+  while (!in.empty()) {
+    if (!nextField(in, f))
+      return false;
+    if (f.number == uint64_t(onnx::TensorProto::kRawDataFieldNumber) && f.wireType == 2) {
+      if (raw) // protobuf would keep the last; not worth handling here
+        return false;
+      raw = f.payload;
+      writeDelimited(out, f.number, "");
+      continue;
+    }
+    out.append(f.whole.data(), f.whole.size());
+  }
+  return true;
+}
+
+/// A GraphProto whose initializers lose their raw_data's bytes.
+bool stripGraph(StringRef in, std::string &out,
+                std::vector<std::optional<StringRef>> &initializerData) {
+  WireField f;
+  std::string tensor;
+  while (!in.empty()) {
+    if (!nextField(in, f))
+      return false;
+    if (f.number == uint64_t(onnx::GraphProto::kInitializerFieldNumber) && f.wireType == 2) {
+      tensor.clear();
+      std::optional<StringRef> raw;
+      if (!stripTensor(f.payload, tensor, raw))
+        return false;
+      initializerData.push_back(raw);
+      writeDelimited(out, f.number, tensor);
+      continue;
+    }
+    out.append(f.whole.data(), f.whole.size());
+  }
+  return true;
+}
+} // namespace
+
+std::optional<StrippedModel> trellis::onnx_import::stripInitializerData(StringRef bytes) {
+  StrippedModel result;
+  WireField f;
+  std::string graph;
+  while (!bytes.empty()) {
+    if (!nextField(bytes, f))
+      return std::nullopt;
+    // A message field given twice is merged by protobuf: initializers of
+    // both occurrences follow one another, as they do here.
+    if (f.number == uint64_t(onnx::ModelProto::kGraphFieldNumber) && f.wireType == 2) {
+      graph.clear();
+      if (!stripGraph(f.payload, graph, result.initializerData))
+        return std::nullopt;
+      writeDelimited(result.bytes, f.number, graph);
+      continue;
+    }
+    result.bytes.append(f.whole.data(), f.whole.size());
+  }
+  return result;
 }

@@ -19,6 +19,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace onnx {
 class TensorProto;
@@ -75,11 +76,27 @@ private:
 /// Decodes a TensorProto (initializer or Constant value) into a dense
 /// attribute. Supports FLOAT, FLOAT16, BFLOAT16, INT64, INT32, INT16, INT8,
 /// UINT8 and BOOL, from raw_data, the typed field or, given `external`,
-/// external data; sizes are checked before anything is copied.
-mlir::FailureOr<mlir::DenseElementsAttr> importTensor(const onnx::TensorProto &tensor,
-                                                      mlir::MLIRContext &ctx,
-                                                      ErrorEmitter emitError,
-                                                      ExternalDataFiles *external = nullptr);
+/// external data; sizes are checked before anything is copied. `rawData`,
+/// when given, is the tensor's raw_data, cut out of the message before it was
+/// parsed (the field is then present but empty in `tensor`).
+mlir::FailureOr<mlir::DenseElementsAttr>
+importTensor(const onnx::TensorProto &tensor, mlir::MLIRContext &ctx, ErrorEmitter emitError,
+             ExternalDataFiles *external = nullptr,
+             std::optional<llvm::StringRef> rawData = std::nullopt);
+
+/// A serialised onnx.ModelProto whose main-graph initializers have their
+/// raw_data cut out: the field stays, empty, and the bytes are views into
+/// the original buffer, by initializer index (std::nullopt: no raw_data).
+/// Parsing this instead of the original saves protobuf copying every weight
+/// (hundreds of megabytes) only for the importer to copy it again.
+struct StrippedModel {
+  std::string bytes;
+  std::vector<std::optional<llvm::StringRef>> initializerData;
+};
+/// std::nullopt when `bytes` is not well-formed wire data at the levels it
+/// walks (or repeats a raw_data field); the caller then parses `bytes`
+/// unchanged, and protobuf reports what is wrong.
+std::optional<StrippedModel> stripInitializerData(llvm::StringRef bytes);
 
 /// Reads a serialised TensorProto file (the ONNX test-data .pb format) and
 /// decodes it like importTensor.

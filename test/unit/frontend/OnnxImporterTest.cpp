@@ -777,6 +777,150 @@ TEST_F(OnnxImporterTest, InitializerDataTypes) {
   EXPECT_EQ(ints(valueOf(4)), (std::vector<int64_t>{9, 10}));
 }
 
+// The importer cuts the initializers' raw_data out of the message before
+// protobuf parses it and reads those bytes from the model's buffer: every
+// element type must come out exactly as the bytes went in, and typed-field
+// and unused initializers between them must not shift which bytes go where.
+TEST_F(OnnxImporterTest, RawInitializersImportVerbatim) {
+  onnx::ModelProto model = makeModel();
+  onnx::GraphProto *g = model.mutable_graph();
+  struct Case {
+    const char *name;
+    int32_t type;
+    int64_t bytesPerElement;
+  };
+  const Case cases[] = {{"f32", onnx::TensorProto::FLOAT, 4},   {"f16", onnx::TensorProto::FLOAT16, 2},
+                        {"bf16", onnx::TensorProto::BFLOAT16, 2}, {"i64", onnx::TensorProto::INT64, 8},
+                        {"i32", onnx::TensorProto::INT32, 4},   {"i16", onnx::TensorProto::INT16, 2},
+                        {"i8", onnx::TensorProto::INT8, 1},     {"u8", onnx::TensorProto::UINT8, 1}};
+  constexpr int64_t n = 37; // not a multiple of anything
+  std::vector<std::string> expected;
+  for (auto [i, c] : llvm::enumerate(cases)) {
+    // An unused and a typed initializer before each raw one.
+    onnx::TensorProto *unused = g->add_initializer();
+    unused->set_name("unused" + std::to_string(i));
+    unused->set_data_type(onnx::TensorProto::FLOAT);
+    unused->add_dims(1);
+    unused->set_raw_data(std::string(4, char(0x7f)));
+    onnx::TensorProto *typed = g->add_initializer();
+    typed->set_name("typed" + std::to_string(i));
+    typed->set_data_type(onnx::TensorProto::INT64);
+    typed->add_dims(1);
+    typed->add_int64_data(int64_t(i) - 100);
+    std::string raw;
+    for (int64_t k = 0; k < n * c.bytesPerElement; ++k)
+      raw.push_back(char((k * 31 + i * 7 + 1) & 0xff));
+    if (c.type == onnx::TensorProto::FLOAT16 || c.type == onnx::TensorProto::BFLOAT16)
+      for (int64_t k = 1; k < int64_t(raw.size()); k += 2)
+        raw[k] = char(raw[k] & 0x3f); // finite values
+    onnx::TensorProto *t = g->add_initializer();
+    t->set_name(c.name);
+    t->set_data_type(c.type);
+    t->add_dims(n);
+    t->set_raw_data(raw);
+    expected.push_back(raw);
+    addOutput(model, "typed" + std::to_string(i), {1}, onnx::TensorProto::INT64);
+    addOutput(model, c.name, {n}, c.type);
+  }
+  onnx::TensorProto *b = g->add_initializer();
+  b->set_name("bool");
+  b->set_data_type(onnx::TensorProto::BOOL);
+  b->add_dims(5);
+  b->set_raw_data(std::string("\x01\x00\x00\x01\x01", 5));
+  addOutput(model, "bool", {5}, onnx::TensorProto::BOOL);
+  onnx::TensorProto *empty = g->add_initializer();
+  empty->set_name("empty");
+  empty->set_data_type(onnx::TensorProto::FLOAT);
+  empty->add_dims(0);
+  empty->set_raw_data("");
+  addOutput(model, "empty", {0});
+
+  OwningOpRef<ModuleOp> module = importModel(model);
+  ASSERT_TRUE(module) << allDiags();
+  auto ret = cast<func::ReturnOp>(getMain(*module).getBody().front().getTerminator());
+  auto valueOf = [&](unsigned i) {
+    return cast<DenseElementsAttr>(ret.getOperand(i).getDefiningOp<graph::ConstantOp>().getValue());
+  };
+  for (auto [i, c] : llvm::enumerate(cases)) {
+    DenseElementsAttr typed = valueOf(2 * i), value = valueOf(2 * i + 1);
+    EXPECT_EQ((*typed.getValues<APInt>().begin()).getSExtValue(), int64_t(i) - 100) << c.name;
+    ArrayRef<char> raw = value.getRawData();
+    EXPECT_EQ(std::string(raw.begin(), raw.end()), expected[i]) << c.name;
+    EXPECT_EQ(value.getNumElements(), n) << c.name;
+  }
+  std::vector<bool> bits;
+  for (bool v : valueOf(2 * std::size(cases)).getValues<bool>())
+    bits.push_back(v);
+  EXPECT_EQ(bits, (std::vector<bool>{true, false, false, true, true}));
+  EXPECT_EQ(valueOf(2 * std::size(cases) + 1).getNumElements(), 0);
+}
+
+/// Appends field `number` of wire type 2 holding `payload`.
+void appendDelimited(std::string &out, int number, const std::string &payload) {
+  auto varint = [&](uint64_t v) {
+    for (; v >= 0x80; v >>= 7)
+      out.push_back(char(v | 0x80));
+    out.push_back(char(v));
+  };
+  varint(uint64_t(number) << 3 | 2);
+  varint(payload.size());
+  out += payload;
+}
+
+// Protobuf merges a message field given twice and keeps the last of a
+// repeated scalar field; the importer's raw_data shortcut must agree.
+TEST_F(OnnxImporterTest, RawDataWireCornerCases) {
+  onnx::ModelProto model = makeModel();
+  onnx::TensorProto *first = model.mutable_graph()->add_initializer();
+  first->set_name("a");
+  first->set_data_type(onnx::TensorProto::FLOAT);
+  first->add_dims(1);
+  first->set_raw_data(std::string("\x00\x00\x80\x3f", 4)); // 1.0
+  addOutput(model, "a", {1});
+  addOutput(model, "b", {1});
+  std::string bytes;
+  ASSERT_TRUE(model.SerializeToString(&bytes));
+  // A second graph field, merged into the first: initializer "b".
+  onnx::TensorProto b;
+  b.set_name("b");
+  b.set_data_type(onnx::TensorProto::FLOAT);
+  b.add_dims(1);
+  b.set_raw_data(std::string("\x00\x00\x00\x40", 4)); // 2.0
+  std::string graphB;
+  appendDelimited(graphB, onnx::GraphProto::kInitializerFieldNumber, b.SerializeAsString());
+  appendDelimited(bytes, onnx::ModelProto::kGraphFieldNumber, graphB);
+  auto floatsOf = [&](ModuleOp module) {
+    std::vector<float> out;
+    auto ret = cast<func::ReturnOp>(getMain(module).getBody().front().getTerminator());
+    for (Value v : ret.getOperands())
+      out.push_back(*cast<DenseElementsAttr>(v.getDefiningOp<graph::ConstantOp>().getValue())
+                         .getValues<float>()
+                         .begin());
+    return out;
+  };
+  OwningOpRef<ModuleOp> merged = importOnnxModelFromBytes(bytes, "test.onnx", ctx);
+  ASSERT_TRUE(merged) << allDiags();
+  // A third: initializer "c" whose raw_data is given twice; the last counts.
+  onnx::TensorProto c;
+  c.set_name("c");
+  c.set_data_type(onnx::TensorProto::FLOAT);
+  c.add_dims(1);
+  c.set_raw_data(std::string("\x00\x00\x40\x40", 4)); // 3.0
+  std::string cBytes = c.SerializeAsString();
+  appendDelimited(cBytes, onnx::TensorProto::kRawDataFieldNumber, std::string("\x00\x00\x80\x40", 4)); // 4.0
+  std::string graphC;
+  appendDelimited(graphC, onnx::GraphProto::kInitializerFieldNumber, cBytes);
+  onnx::ValueInfoProto outputC;
+  setType(&outputC, "c", {1});
+  appendDelimited(graphC, onnx::GraphProto::kOutputFieldNumber, outputC.SerializeAsString());
+  appendDelimited(bytes, onnx::ModelProto::kGraphFieldNumber, graphC);
+
+  EXPECT_EQ(floatsOf(*merged), (std::vector<float>{1.0f, 2.0f}));
+  OwningOpRef<ModuleOp> module = importOnnxModelFromBytes(bytes, "test.onnx", ctx);
+  ASSERT_TRUE(module) << allDiags();
+  EXPECT_EQ(floatsOf(*module), (std::vector<float>{1.0f, 2.0f, 4.0f}));
+}
+
 TEST_F(OnnxImporterTest, LargeInitializer) {
   // 4 Mi floats (16 MiB) of raw_data, through the raw-buffer path.
   constexpr int64_t rows = 2048, cols = 2048;

@@ -70,3 +70,38 @@ TEST_F(FileIO, FailuresNameThePathAndLeaveNothing) {
 }
 
 } // namespace
+
+// The mapped variant: the bytes `fill` writes in place, replacing the file
+// atomically, with the same failure behaviour.
+TEST_F(FileIO, WritesInPlaceThroughAMapping) {
+  auto fillWith = [](std::string bytes) {
+    return [bytes](llvm::MutableArrayRef<uint8_t> out) {
+      ASSERT_EQ(out.size(), bytes.size());
+      std::copy(bytes.begin(), bytes.end(), out.begin());
+    };
+  };
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = char(i * 131 + (i >> 12));
+  ASSERT_FALSE(bool(writeFileAtomically(path("m.bin"), "old")));
+  ASSERT_FALSE(bool(writeFileAtomically(path("m.bin"), big.size(), fillWith(big))));
+  auto back = readFile(path("m.bin"));
+  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+  EXPECT_TRUE(*back == big);
+  ASSERT_FALSE(bool(writeFileAtomically(path("m.bin"), 0, fillWith(""))));
+  back = readFile(path("m.bin"));
+  ASSERT_TRUE(bool(back));
+  EXPECT_TRUE(back->empty());
+  EXPECT_EQ(entries(), 1) << "a temporary file was left behind";
+
+  std::string bad = path("no-such-dir/m.bin");
+  llvm::Error e = writeFileAtomically(bad, 4, fillWith("abcd"));
+  ASSERT_TRUE(bool(e));
+  EXPECT_NE(llvm::toString(std::move(e)).find(bad), std::string::npos);
+  ASSERT_FALSE(llvm::sys::fs::create_directory(path("sub")));
+  ASSERT_FALSE(llvm::sys::fs::create_directory(path("sub/child")));
+  e = writeFileAtomically(path("sub"), 4, fillWith("abcd"));
+  ASSERT_TRUE(bool(e));
+  llvm::consumeError(std::move(e));
+  EXPECT_EQ(entries(), 2) << "the temporary file was not removed";
+}

@@ -3,6 +3,8 @@
 #include "trellis/Target/Program.h"
 #include "trellis/Support/FileIO.h"
 
+#include "tnef.pb.h"
+
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -154,6 +156,43 @@ TEST(Program, RoundTripsEveryOpcodeAndField) {
   ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
   expectSamePrograms(p, *back);
   EXPECT_EQ(encodeProgram(*back), bytes); // deterministic
+}
+
+// encodeProgram writes the constants' wire format by hand (so that weights
+// are copied once); the payload must be exactly what protobuf itself writes
+// for the whole message.
+TEST(Program, PayloadIsProtobufsOwnSerialisation) {
+  Program p = everything();
+  // Lengths whose varints take 1, 2 and 3 bytes, and a message length that
+  // crosses 127 only with its name.
+  p.constants.push_back({"one", 8, {7}});
+  p.constants.push_back({"", 0, std::vector<uint8_t>(127, 1)});
+  p.constants.push_back({std::string(300, 'n'), -1, std::vector<uint8_t>(120, 2)});
+  p.constants.push_back({"big", int64_t(1) << 40, std::vector<uint8_t>(200000, 3)});
+  p.constants.push_back({"no data", 64, {}});
+  for (const Program &q : {p, Program()}) {
+    std::string bytes = encodeProgram(q);
+    ASSERT_GE(bytes.size(), kHeader);
+    std::string payload = bytes.substr(kHeader);
+    tnef::Program pb;
+    ASSERT_TRUE(pb.ParseFromString(payload));
+    EXPECT_EQ(pb.constants_size(), int(q.constants.size()));
+    std::string reference;
+    ASSERT_TRUE(pb.SerializeToString(&reference));
+    EXPECT_TRUE(reference == payload) << "payload differs from protobuf's serialisation";
+  }
+}
+
+// A segment that borrows its bytes encodes exactly like one that owns them.
+TEST(Program, BorrowedConstantsEncodeLikeOwnedOnes) {
+  Program owned = everything();
+  owned.constants.push_back({"w2", 32768, std::vector<uint8_t>(1000, 0x5a)});
+  Program borrowed = owned;
+  for (ConstantSegment &c : borrowed.constants) {
+    c.borrowed = llvm::ArrayRef(owned.constants[&c - borrowed.constants.data()].bytes);
+    c.bytes.clear();
+  }
+  EXPECT_TRUE(encodeProgram(borrowed) == encodeProgram(owned));
 }
 
 TEST(Program, RejectsASparseInstructionWithoutAPattern) {
@@ -377,7 +416,12 @@ TEST(Program, FilesAreWrittenAtomically) {
   ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("trellis-tnef", dir));
   std::string path = (dir + "/m.tnef").str();
   Program p = everything();
-  ASSERT_FALSE(bool(writeProgramFile(p, path)));
+  uint64_t written = 0;
+  ASSERT_FALSE(bool(writeProgramFile(p, path, &written)));
+  auto file = readFile(path);
+  ASSERT_TRUE(bool(file));
+  EXPECT_TRUE(*file == encodeProgram(p)) << "the file differs from encodeProgram";
+  EXPECT_EQ(written, file->size());
   auto back = readProgramFile(path);
   ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
   expectSamePrograms(p, *back);
