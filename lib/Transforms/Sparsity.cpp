@@ -185,28 +185,26 @@ struct WeightMatrix {
   bool conv = false;
 
   /// The weight's elements (`raw`, in the constant's order) in [K, N] order.
-  std::vector<float> gather(ArrayRef<float> raw) const {
-    if (!conv)
-      return raw.vec();
-    std::vector<float> m(raw.size());
-    int64_t F = N / taps;
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t c = 0; c < K; ++c)
-        for (int64_t t = 0; t < taps; ++t)
-          m[c * N + f * taps + t] = raw[(f * K + c) * taps + t];
-    return m;
-  }
+  std::vector<float> gather(ArrayRef<float> raw) const { return permute(raw, true); }
   /// The inverse of gather.
-  std::vector<float> scatter(ArrayRef<float> m) const {
+  std::vector<float> scatter(ArrayRef<float> m) const { return permute(m, false); }
+
+private:
+  std::vector<float> permute(ArrayRef<float> from, bool toMatrix) const {
     if (!conv)
-      return m.vec();
-    std::vector<float> raw(m.size());
+      return from.vec();
+    std::vector<float> to(from.size());
     int64_t F = N / taps;
     for (int64_t f = 0; f < F; ++f)
       for (int64_t c = 0; c < K; ++c)
-        for (int64_t t = 0; t < taps; ++t)
-          raw[(f * K + c) * taps + t] = m[c * N + f * taps + t];
-    return raw;
+        for (int64_t t = 0; t < taps; ++t) {
+          int64_t inMatrix = c * N + f * taps + t, inConstant = (f * K + c) * taps + t;
+          if (toMatrix)
+            to[inMatrix] = from[inConstant];
+          else
+            to[inConstant] = from[inMatrix];
+        }
+    return to;
   }
 };
 
