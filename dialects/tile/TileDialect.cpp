@@ -230,6 +230,19 @@ LogicalResult StoreOp::verify() {
   return sameShape(*this, "dst", getDstView(), "src", getSrcView());
 }
 
+/// The shared tail of the PE ops' checks: N moving columns fit one PSUM
+/// bank, and the fp32 PSUM view is the [M, N] result.
+static LogicalResult verifyPsumResult(Operation *op, Value psum, ViewAttr ps, int64_t m,
+                                      int64_t n) {
+  if (n > 512)
+    return op->emitOpError("moving has ") << n << " columns; at most 512 (one PSUM bank)";
+  if (ps.getPartCount() != m || ps.getFreeElements() != n)
+    return op->emitOpError("psum view must be ") << m << "x" << n;
+  if (!cast<MemRefType>(psum.getType()).getElementType().isF32())
+    return op->emitOpError("PSUM accumulates in f32");
+  return success();
+}
+
 LogicalResult MatmulOp::verify() {
   CHECK(expectSpace(*this, "psum", getPsum(), {isa::Space::psum}));
   CHECK(expectSpace(*this, "stationary", getStationary(), {isa::Space::sbuf}));
@@ -244,13 +257,7 @@ LogicalResult MatmulOp::verify() {
            << k << " vs " << mv.getPartCount() << ")";
   if (m > 128)
     return emitOpError("stationary has ") << m << " columns; at most 128";
-  if (n > 512)
-    return emitOpError("moving has ") << n << " columns; at most 512 (one PSUM bank)";
-  if (ps.getPartCount() != m || ps.getFreeElements() != n)
-    return emitOpError("psum view must be ") << m << "x" << n;
-  if (!cast<MemRefType>(getPsum().getType()).getElementType().isF32())
-    return emitOpError("PSUM accumulates in f32");
-  return success();
+  return verifyPsumResult(*this, getPsum(), getPsumView(), m, n);
 }
 
 LogicalResult SparseMatmulOp::verify() {
@@ -283,13 +290,7 @@ LogicalResult SparseMatmulOp::verify() {
     return emitOpError("moving has ") << mv.getFreeElements() << " elements per partition; not "
                                       << ratio << " x N";
   int64_t n = mv.getFreeElements() / ratio;
-  if (n > 512)
-    return emitOpError("moving has ") << n << " columns; at most 512 (one PSUM bank)";
-  if (ps.getPartCount() != m || ps.getFreeElements() != n)
-    return emitOpError("psum view must be ") << m << "x" << n;
-  if (!cast<MemRefType>(getPsum().getType()).getElementType().isF32())
-    return emitOpError("PSUM accumulates in f32");
-  return success();
+  return verifyPsumResult(*this, getPsum(), getPsumView(), m, n);
 }
 
 LogicalResult ActivationOp::verify() {

@@ -711,14 +711,13 @@ static void execLoadStationary(const Inst &I, Memories *mem, PEState &pe) {
   }
 }
 
-static void execMultiplyMoving(const Inst &I, Memories &mem, const PEState &pe) {
-  int64_t K = pe.rows, M = pe.cols, N = freeCount(I.src0);
-  Operand s = resolve(mem, I.src0), d = resolve(mem, I.dst);
-  Rows &r = scratch();
-  r.a.resize(size_t(K * N));
+/// psum[M, N] (+)= the latched stationary^T @ the moving [K, N] in r.a
+/// (dense and sparse MMs alike: same kernel, k ascending).
+static void accumulateIntoPsum(const Inst &I, Memories &mem, const PEState &pe, Rows &r,
+                               int64_t K, int64_t N) {
+  int64_t M = pe.cols;
+  Operand d = resolve(mem, I.dst);
   r.c.resize(size_t(M * N));
-  for (int64_t k = 0; k < K; ++k)
-    loadRow(s, k, r.a.data() + k * N);
   if (I.start)
     std::fill(r.c.begin(), r.c.end(), 0.0f);
   else
@@ -727,6 +726,16 @@ static void execMultiplyMoving(const Inst &I, Memories &mem, const PEState &pe) 
   matmulAccumulate(pe.transposed.data(), r.a.data(), r.c.data(), M, K, N);
   for (int64_t m = 0; m < M; ++m)
     storeRow(d, m, r.c.data() + m * N);
+}
+
+static void execMultiplyMoving(const Inst &I, Memories &mem, const PEState &pe) {
+  int64_t K = pe.rows, N = freeCount(I.src0);
+  Operand s = resolve(mem, I.src0);
+  Rows &r = scratch();
+  r.a.resize(size_t(K * N));
+  for (int64_t k = 0; k < K; ++k)
+    loadRow(s, k, r.a.data() + k * N);
+  accumulateIntoPsum(I, mem, pe, r, K, N);
 }
 
 /// Latches the decompressed [M][Kc / keep * group] matrix, so the sparse
@@ -763,22 +772,14 @@ static llvm::Error execLoadStationarySparse(const Inst &I, Memories *mem, PEStat
 /// Partition p of the moving [Kc, ratio * N] holds rows p*ratio .. p*ratio +
 /// ratio - 1: read row-major, it is the dense [Kc * ratio, N] moving matrix.
 static void execMultiplyMovingSparse(const Inst &I, Memories &mem, const PEState &pe) {
-  int64_t ratio = I.group / I.keep, K = pe.rows * ratio, M = pe.cols;
+  int64_t ratio = I.group / I.keep, K = pe.rows * ratio;
   int64_t N = freeCount(I.src0) / ratio;
-  Operand s = resolve(mem, I.src0), d = resolve(mem, I.dst);
+  Operand s = resolve(mem, I.src0);
   Rows &r = scratch();
   r.a.resize(size_t(K * N));
-  r.c.resize(size_t(M * N));
   for (int64_t p = 0; p < pe.rows; ++p)
     loadRow(s, p, r.a.data() + p * ratio * N);
-  if (I.start)
-    std::fill(r.c.begin(), r.c.end(), 0.0f);
-  else
-    for (int64_t m = 0; m < M; ++m)
-      loadRow(d, m, r.c.data() + m * N);
-  matmulAccumulate(pe.transposed.data(), r.a.data(), r.c.data(), M, K, N);
-  for (int64_t m = 0; m < M; ++m)
-    storeRow(d, m, r.c.data() + m * N);
+  accumulateIntoPsum(I, mem, pe, r, K, N);
 }
 
 static void execActivation(const Inst &I, Memories &mem) {
