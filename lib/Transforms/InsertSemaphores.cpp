@@ -24,25 +24,89 @@ using namespace trellis::isa;
 namespace {
 
 /// Tracking granularity: on-chip buffers are 64-byte aligned, so distinct
-/// buffers never share a chunk; HBM uses coarser chunks to bound the work for
-/// large tensors (false sharing there only adds waits).
-int64_t chunkBytes(Space space) { return space == Space::hbm ? 4096 : 64; }
+/// buffers never share a chunk. HBM chunks are 256 bytes, the row of a
+/// 128-column bf16 tile, so the tiles of a strided (transposed) store of one
+/// tensor fall into different chunks; coarser chunks would serialise them.
+int64_t chunkBytes(Space space) { return space == Space::hbm ? 256 : 64; }
+
+/// More byte runs than this and an access is tracked by its extent instead
+/// (conservative: false sharing only adds waits).
+constexpr int64_t kMaxRuns = 1 << 14;
 
 struct Access {
   AccessPatternAttr ap;
   bool write;
 };
 
-/// Byte range [lo, hi) an access pattern touches within a partition (or in
-/// HBM), over-approximated by its extent.
-std::pair<int64_t, int64_t> byteExtent(AccessPatternAttr ap) {
+/// The chunks an access pattern touches within a partition (or in HBM), in
+/// ascending order without repeats. Axes that continue a contiguous run are
+/// merged, then the remaining outer axes are walked, so a transposed tile is
+/// its rows rather than its whole extent.
+void chunksOf(AccessPatternAttr ap, SmallVectorImpl<int64_t> &chunks) {
+  chunks.clear();
   int64_t eb = ap.getElementBytes();
-  int64_t last = 0;
+  int64_t chunk = chunkBytes(ap.getSpace());
+  // (size, stride) in elements; a negative stride walks the same elements
+  // from the other end.
+  int64_t base = ap.getOffset();
+  SmallVector<std::pair<int64_t, int64_t>> axes;
+  auto addAxis = [&](int64_t size, int64_t stride) {
+    if (size <= 1 || stride == 0)
+      return;
+    if (stride < 0) {
+      base += (size - 1) * stride * eb;
+      stride = -stride;
+    }
+    axes.push_back({size, stride});
+  };
   for (auto [size, stride] : llvm::zip(ap.getSizes(), ap.getStrides()))
-    last += (size - 1) * std::abs(stride);
+    addAxis(size, stride);
   if (ap.getSpace() == Space::hbm)
-    last += (ap.getPartCount() - 1) * std::abs(ap.getPartStride());
-  return {ap.getOffset(), ap.getOffset() + (last + 1) * eb};
+    addAxis(ap.getPartCount(), ap.getPartStride());
+  llvm::sort(axes, [](auto a, auto b) { return a.second < b.second; });
+  // The innermost axes that overlap or abut form one run of `run` elements.
+  int64_t run = 1;
+  size_t inner = 0;
+  for (; inner < axes.size() && axes[inner].second <= run; ++inner)
+    run += (axes[inner].first - 1) * axes[inner].second;
+  int64_t runs = 1, extent = run;
+  for (size_t d = inner; d < axes.size(); ++d) {
+    runs = std::min(runs * axes[d].first, kMaxRuns + 1);
+    extent += (axes[d].first - 1) * axes[d].second;
+  }
+  auto addRun = [&](int64_t lo, int64_t hi) {
+    for (int64_t c = std::max(lo / chunk, chunks.empty() ? INT64_MIN : chunks.back() + 1);
+         c <= (hi - 1) / chunk; ++c)
+      chunks.push_back(c);
+  };
+  if (runs > kMaxRuns) {
+    addRun(base, base + extent * eb);
+    return;
+  }
+  // Walk the outer axes odometer-style (innermost fastest); runs arrive in
+  // ascending order only when the outer strides nest, so sort at the end.
+  SmallVector<int64_t> index(axes.size() - inner, 0);
+  bool sorted = true;
+  int64_t prevLo = INT64_MIN;
+  for (int64_t r = 0; r < runs; ++r) {
+    int64_t at = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      at += index[d] * axes[inner + d].second;
+    int64_t lo = base + at * eb;
+    sorted &= lo >= prevLo;
+    prevLo = lo;
+    if (sorted)
+      addRun(lo, lo + run * eb);
+    else
+      for (int64_t c = lo / chunk; c <= (lo + run * eb - 1) / chunk; ++c)
+        chunks.push_back(c);
+    for (size_t d = 0; d < index.size() && ++index[d] == axes[inner + d].first; ++d)
+      index[d] = 0;
+  }
+  if (!sorted) {
+    llvm::sort(chunks);
+    chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
+  }
 }
 
 SmallVector<Access> accessesOf(Operation *op) {
@@ -103,13 +167,14 @@ struct InsertSemaphoresPass
     SmallVector<std::pair<unsigned, unsigned>> deps;
     SmallVector<unsigned> depsBegin{0};
     SmallVector<unsigned> need(numQueues, 0); // this instruction's producers
+    SmallVector<SmallVector<int64_t>> chunkLists; // per access of one instruction
     for (auto [i, op] : llvm::enumerate(insts)) {
       unsigned queue = queueOf[i];
       SmallVector<Access> accesses = accessesOf(op);
-      for (const Access &a : accesses) {
-        auto [lo, hi] = byteExtent(a.ap);
-        int64_t chunk = chunkBytes(a.ap.getSpace());
-        for (int64_t c = lo / chunk; c <= (hi - 1) / chunk; ++c) {
+      chunkLists.resize(accesses.size());
+      for (auto [a, chunks] : llvm::zip(accesses, chunkLists)) {
+        chunksOf(a.ap, chunks);
+        for (int64_t c : chunks) {
           const unsigned *slot = slotOf(a.ap.getSpace(), c);
           // Writers always order this access; readers only a write.
           for (unsigned q = 0, e = a.write ? 2 * numQueues : numQueues; q < e; ++q) {
@@ -119,12 +184,9 @@ struct InsertSemaphoresPass
           }
         }
       }
-      for (const Access &a : accesses) {
-        auto [lo, hi] = byteExtent(a.ap);
-        int64_t chunk = chunkBytes(a.ap.getSpace());
-        for (int64_t c = lo / chunk; c <= (hi - 1) / chunk; ++c)
+      for (auto [a, chunks] : llvm::zip(accesses, chunkLists))
+        for (int64_t c : chunks)
           slotOf(a.ap.getSpace(), c)[queue + (a.write ? 0 : numQueues)] = i + 1;
-      }
       for (unsigned q = 0; q < numQueues; ++q)
         if (need[q]) {
           deps.push_back({q, need[q]});

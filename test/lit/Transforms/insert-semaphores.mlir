@@ -101,9 +101,10 @@ isa.program @accumulate attributes {hbm_size = 4096 : i64} {
 
 // -----
 
-// Tests HBM's 4 KiB tracking chunks: a read of bytes 4096.. waits for the
-// write of bytes 8000.. in the same chunk (which itself waited for q0's write
-// of the whole range), a read of an unwritten chunk waits for nothing.
+// Tests HBM's 256-byte tracking chunks: a write of bytes 8000.. waits for
+// q0's write of the whole range; a read of bytes 7936.. shares the write's
+// chunk (7936-8191), so it waits for it (which implies q0); a read of the
+// chunk just past q0's range waits for nothing.
 // CHECK-LABEL: isa.program @hbm_chunks
 // CHECK:         isa.dma q0 signal <hbm
 // CHECK:         isa.dma q1 wait [#isa.wait<q0, 1>] signal <hbm
@@ -112,6 +113,27 @@ isa.program @accumulate attributes {hbm_size = 4096 : i64} {
 isa.program @hbm_chunks attributes {hbm_size = 65536 : i64} {
   isa.dma q0 <hbm[0+1 x 1] +0 f32 [[2048,1]]>, <sbuf[0+1] +0 f32 [[2048,1]]>
   isa.dma q1 <hbm[0+1 x 1] +8000 f32 [[16,1]]>, <sbuf[0+1] +8192 f32 [[16,1]]>
-  isa.dma q2 <sbuf[0+1] +16384 f32 [[16,1]]>, <hbm[0+1 x 1] +4096 f32 [[16,1]]>
-  isa.dma q3 <sbuf[0+1] +16448 f32 [[16,1]]>, <hbm[0+1 x 1] +12288 f32 [[16,1]]>
+  isa.dma q2 <sbuf[0+1] +16384 f32 [[16,1]]>, <hbm[0+1 x 1] +7936 f32 [[16,1]]>
+  isa.dma q3 <sbuf[0+1] +16448 f32 [[16,1]]>, <hbm[0+1 x 1] +8192 f32 [[16,1]]>
+}
+
+// -----
+
+// Tests that strided accesses are tracked by the rows they touch, not by
+// their extent. A and B store two transposed 64-column tiles of a
+// [4, 128] f32 tensor (rows of 256 bytes, 512 apart): A covers chunks
+// 0 2 4 6, B chunks 1 3 5 7, so B does not wait for A. A read walking B's
+// rows backwards (chunks 7 5 3 1) waits for B only. C stores a tile
+// straddling both (bytes 128-383 of each row, chunks 0-7): it waits for A
+// and for the read (which covers B).
+// CHECK-LABEL: isa.program @hbm_strided_rows
+// CHECK:         isa.dma q0 signal <hbm[0+64 x 1] +0
+// CHECK:         isa.dma q1 signal <hbm[0+64 x 1] +256
+// CHECK:         isa.dma q2 wait [#isa.wait<q1, 1>] signal <sbuf
+// CHECK:         isa.dma q3 wait [#isa.wait<q0, 1>, #isa.wait<q2, 1>] <hbm[0+64 x 1] +128
+isa.program @hbm_strided_rows attributes {hbm_size = 65536 : i64} {
+  isa.dma q0 <hbm[0+64 x 1] +0 f32 [[4,128]]>, <sbuf[0+64] +0 f32 [[4,1]]>
+  isa.dma q1 <hbm[0+64 x 1] +256 f32 [[4,128]]>, <sbuf[0+64] +64 f32 [[4,1]]>
+  isa.dma q2 <sbuf[0+1] +1024 f32 [[4,16],[16,1]]>, <hbm[0+1 x 1] +1792 f32 [[4,-128],[16,1]]>
+  isa.dma q3 <hbm[0+64 x 1] +128 f32 [[4,128]]>, <sbuf[0+64] +256 f32 [[4,1]]>
 }
