@@ -59,6 +59,21 @@ inline int64_t rowBlocksPerGroup(int64_t M, int64_t kTiles, int64_t ratio, int64
                   kHoistBytesPerPartition / movingBlockBytes(M, kTiles, ratio, eltBytes));
 }
 
+/// Whether a sparse blocked matmul loads the next row group's hoisted
+/// moving tiles while this group works: when both groups' fit twice the
+/// hoisting budget, or the budget itself next to resident weights (which
+/// take up to kSparseResidentBytes). Dense matmuls do not: their weight
+/// tiles stream through the DMA queues the whole time, and measured, early
+/// moving loads delay them more than they save.
+inline bool nextGroupPrefetched(int64_t M, int64_t kTiles, int64_t ratio, int64_t eltBytes,
+                                bool residentWeights) {
+  if (!movingTilesHoisted(M, kTiles, ratio, eltBytes))
+    return false;
+  int64_t group = rowBlocksPerGroup(M, kTiles, ratio, eltBytes, !residentWeights);
+  int64_t budget = residentWeights ? kHoistBytesPerPartition : 2 * kHoistBytesPerPartition;
+  return 2 * group * movingBlockBytes(M, kTiles, ratio, eltBytes) <= budget;
+}
+
 /// Tag words per 128-column weight tile (4-bit tags, four per i16 word).
 constexpr int64_t kTagWordsPerTile = kPartitions / 4;
 

@@ -88,18 +88,14 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
   // of the group (tiling::rowBlocksPerGroup: only compressed weights that
   // are reloaded per group gain from it). The moving tiles x[m0:m0+mt, :]^T
   // of a group are loaded once and reused by every weight tile when they
-  // fit the budget. With resident (compressed) weights, which leave the
-  // DMA queues idle after the first group, the next group's moving tiles
-  // are loaded before this group's work when both fit, so the queues fetch
-  // them while the PE works (with weights to load, measured, the early
-  // loads delay the weight tiles more than they save). Otherwise a group
-  // is one block and its moving tiles are reloaded next to each weight
-  // tile.
+  // fit the budget. A sparse MM also loads the next group's moving tiles
+  // while this group works (tiling::nextGroupPrefetched), queued behind the
+  // first column block's weights, which the PE needs first. Otherwise a
+  // group is one block and its moving tiles are reloaded next to each
+  // weight tile.
   bool hoist = tiling::movingTilesHoisted(M, kTiles, ratio, eltBytes);
   int64_t groupBlocks = tiling::rowBlocksPerGroup(M, kTiles, ratio, eltBytes, sparse && !resident);
-  bool prefetch = resident && hoist &&
-                  2 * groupBlocks * tiling::movingBlockBytes(M, kTiles, ratio, eltBytes) <=
-                      tiling::kHoistBytesPerPartition;
+  bool prefetch = sparse && tiling::nextGroupPrefetched(M, kTiles, ratio, eltBytes, resident);
   auto blocksAt = [&](int64_t g0) {
     SmallVector<std::pair<int64_t, int64_t>> blocks; // (first row, rows)
     for (int64_t m0 = g0; m0 < std::min(M, g0 + groupBlocks * kMovingMax); m0 += kMovingMax)
@@ -147,8 +143,7 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
     if (hoist)
       movingTiles = prefetched.empty() ? loadGroup(blocks) : std::move(prefetched);
     prefetched.clear();
-    if (prefetch && g0 + groupBlocks * kMovingMax < M)
-      prefetched = loadGroup(blocksAt(g0 + groupBlocks * kMovingMax));
+    bool prefetchNext = prefetch && g0 + groupBlocks * kMovingMax < M;
     auto moving = [&](size_t bi, int64_t ki, int64_t k0, int64_t kt) {
       return hoist ? movingTiles[bi][ki] : loadMoving(blocks[bi].first, blocks[bi].second, k0, kt);
     };
@@ -190,6 +185,8 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
         if (resident)
           residentBlocks[n0] = {valuesBlock, tagsBlock};
       }
+      if (prefetchNext && n0 == 0)
+        prefetched = loadGroup(blocksAt(g0 + groupBlocks * kMovingMax));
       int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
       int64_t chunk = fullTiles > 1 ? std::max<int64_t>(1, tiling::kEfficientDmaBytes /
                                                                 (nt * wEltBytes))
