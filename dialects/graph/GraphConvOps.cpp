@@ -108,15 +108,18 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
   return success();
 }
 
-/// A bias is [F] with the element type of the result (x's, or f32 for
-/// narrow x and w: the bias is added in fp32 on PSUM evacuation).
+/// A bias is [F] with the element type of the result, or f32 for narrow x
+/// and w: the bias is added in fp32 on PSUM evacuation, before the result
+/// is rounded to its type.
 static LogicalResult verifyBias(Operation *op, Value bias, int64_t f) {
   if (!bias)
     return success();
   auto b = ranked(bias);
   if (b.getRank() != 1 || b.getDimSize(0) != f)
     return op->emitOpError("bias must be [") << f << "], got " << b;
-  if (b.getElementType() != ranked(op->getResult(0)).getElementType())
+  bool f32ForNarrow =
+      b.getElementType().isF32() && isNarrowPEType(ranked(op->getOperand(0)).getElementType());
+  if (!f32ForNarrow && b.getElementType() != ranked(op->getResult(0)).getElementType())
     return op->emitOpError("bias element type differs from the result's");
   return success();
 }

@@ -145,9 +145,37 @@ struct AutoCastPass : trellis::impl::AutoCastBase<AutoCastPass> {
     else if (failed(castAll(fn, caster, target)))
       return signalPassFailure();
     caster.eraseDeadConstants();
+    if (mode == "matmult")
+      narrowCastResults(fn, target);
   }
 
-  /// PE operands to `target`; results (and so PSUM evacuation) stay f32.
+  /// A matrix product whose f32 result only feeds a cast to `target` (the
+  /// next product's operand) writes `target` itself: its PSUM evacuation
+  /// rounds to nearest even exactly as the cast would, and the f32 tensor
+  /// never goes through HBM. Not for fp8, which the tiler keeps to PE
+  /// operands (an fp8 result would have to be tiled as one).
+  static void narrowCastResults(func::FuncOp fn, Type target) {
+    if (!target.isBF16() && !target.isF16())
+      return;
+    SmallVector<CastOp> casts;
+    fn.walk([&](CastOp c) { casts.push_back(c); });
+    for (CastOp c : casts) {
+      Operation *def = c.getInput().getDefiningOp();
+      if (!def || !mlir::isa<MatMulOp, LinearOp, Conv2DOp, ConvTranspose2DOp>(def) ||
+          !c.getInput().hasOneUse() || !isF32Tensor(c.getInput()) ||
+          withElement(c.getInput().getType(), target) != c.getType() ||
+          !llvm::all_of(peOperands(def), [&](unsigned i) {
+            return getElementTypeOrSelf(def->getOperand(i).getType()) == target;
+          }))
+        continue;
+      c.getInput().setType(c.getType());
+      c.getResult().replaceAllUsesWith(c.getInput());
+      c.erase();
+    }
+  }
+
+  /// PE operands to `target`; results (and so PSUM evacuation) stay f32
+  /// unless only cast to `target` (narrowCastResults).
   static void castMatmuls(func::FuncOp fn, Caster &caster) {
     fn.walk([&](Operation *op) {
       SmallVector<unsigned> pe = peOperands(op);

@@ -56,3 +56,26 @@ func.func @conv_attention(%x: tensor<1x2x4x4xf32>, %mask: tensor<4xf32>) -> tens
   %o = graph.attention %q, %q, %q mask %mask scale = 0.5 : (tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<4xf32>) -> tensor<2x4x4xf32>
   return %o : tensor<2x4x4xf32>
 }
+
+// -----
+
+// Tests that a product whose f32 result only feeds the next product's cast
+// writes bf16 itself (its f32 bias stays f32), while one whose result is
+// also returned keeps f32 and gets a cast; fp8 results are never narrowed.
+// MM-LABEL: func.func @narrow_results
+// MM:         %[[C1:.+]] = graph.conv2d {{.+}} : (tensor<1x2x4x4xbf16>, tensor<2x2x1x1xbf16>, tensor<2xf32>) -> tensor<1x2x4x4xbf16>
+// MM-NEXT:    %[[C2:.+]] = graph.conv2d %[[C1]], {{.+}} -> tensor<1x2x4x4xf32>
+// MM-NEXT:    %[[N:.+]] = graph.cast %[[C2]] : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xbf16>
+// MM-NEXT:    %[[C3:.+]] = graph.conv2d %[[N]], {{.+}} -> tensor<1x2x4x4xf32>
+// MM-NEXT:    return %[[C2]], %[[C3]]
+// FP8-LABEL: func.func @narrow_results
+// FP8:         graph.conv2d {{.+}} -> tensor<1x2x4x4xf32>
+// FP8-NEXT:    graph.cast {{.+}} -> tensor<1x2x4x4xf8E4M3FN>
+func.func @narrow_results(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %w = graph.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %b = graph.constant dense<0.5> : tensor<2xf32>
+  %c1 = graph.conv2d %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, activation = #graph.activation<relu>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  %c2 = graph.conv2d %c1, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  %c3 = graph.conv2d %c2, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %c2, %c3 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}
