@@ -12,6 +12,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <memory>
+
 namespace trellis {
 #define GEN_PASS_DEF_INSERTSEMAPHORES
 #include "trellis/Transforms/Passes.h.inc"
@@ -153,13 +155,19 @@ struct InsertSemaphoresPass
 
     // Per (space, chunk): per queue, the latest writer then the latest
     // reader, as instruction index + 1 (0 = none).
-    DenseMap<std::pair<int, int64_t>, unsigned> chunkSlot;
-    std::vector<unsigned> last; // numQueues writers, then numQueues readers, per slot
+    // numQueues writers, then numQueues readers, per chunk: flat pages per
+    // memory, allocated when first touched (no rehashing or regrowing).
+    constexpr int kPageBits = 12;
+    const size_t width = 2 * numQueues;
+    std::vector<std::unique_ptr<unsigned[]>> pages[3]; // hbm, sbuf, psum
     auto slotOf = [&](Space space, int64_t c) -> unsigned * {
-      auto [it, added] = chunkSlot.try_emplace({(int)space, c}, last.size());
-      if (added)
-        last.resize(last.size() + 2 * numQueues, 0);
-      return &last[it->second];
+      auto &table = pages[space == Space::hbm ? 0 : space == Space::sbuf ? 1 : 2];
+      size_t page = size_t(c) >> kPageBits;
+      if (page >= table.size())
+        table.resize(page + 1);
+      if (!table[page])
+        table[page].reset(new unsigned[(size_t(1) << kPageBits) * width]());
+      return &table[page][(size_t(c) & ((size_t(1) << kPageBits) - 1)) * width];
     };
 
     // deps: per instruction, its producers (queue, index + 1), as one flat
