@@ -133,7 +133,16 @@ bool ConvTranspose2DOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
 }
 
 LogicalResult Conv2DOp::verify() {
-  return verifyBias(*this, getBias(), ranked(getW()).getDimSize(0));
+  if (failed(verifyBias(*this, getBias(), ranked(getW()).getDimSize(0))))
+    return failure();
+  if (Value r = getResidual()) {
+    auto rt = ranked(r), out = ranked(getResult());
+    if (rt.getShape() != out.getShape())
+      return emitOpError("residual shape ") << rt << " differs from the result's " << out;
+    if (!rt.getElementType().isF32() && rt.getElementType() != out.getElementType())
+      return emitOpError("residual must be f32 or the result's element type, got ") << rt;
+  }
+  return success();
 }
 
 namespace {

@@ -23,14 +23,19 @@ def Graph_PoolKind : I32EnumAttr<"PoolKind", "pooling reduction", [
 
 def Graph_PoolKindAttr : EnumAttr<Graph_Dialect, Graph_PoolKind, "pool_kind">;
 
-def Graph_Conv2DOp : Graph_Op<"conv2d", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
-  let summary = "act(conv2d(x, w) + bias): 2-D grouped convolution (ONNX Conv)";
+def Graph_Conv2DOp : Graph_Op<"conv2d", [AttrSizedOperandSegments,
+                                        DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "act(conv2d(x, w) + bias + residual): 2-D grouped convolution (ONNX Conv)";
   let description = [{
     `x` is [N, C, H, W], `w` is [F, C / group, KH, KW], the optional `bias` is
     [F]; the result is [N, F, OH, OW] with
     OH = floor((H + top + bottom - ((KH - 1) * dh + 1)) / sh) + 1 (and
     likewise OW). `pads` is [top, left, bottom, right]. `activation` is
     applied after the bias (BatchNorm folding and Relu fusion produce it).
+    The optional `residual` has the result's shape and is added after the
+    bias and before the activation, in fp32, as ((conv + bias) + residual):
+    `--trellis-fuse-residual` folds a ResNet-style skip connection into the
+    convolution so that it rides on the PSUM evacuation too.
     The tiler maps it onto the PE array weight-stationary, one kernel tap at
     a time (docs/conv.md).
 
@@ -40,13 +45,16 @@ def Graph_Conv2DOp : Graph_Op<"conv2d", [DeclareOpInterfaceMethods<InferTypeOpIn
   }];
   let arguments = (ins AnyStaticShapeTensor:$x, AnyStaticShapeTensor:$w,
                        Optional<AnyStaticShapeTensor>:$bias,
+                       Optional<AnyStaticShapeTensor>:$residual,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations,
                        DefaultValuedAttr<I64Attr, "1">:$group,
                        DefaultValuedAttr<Graph_ActivationAttr,
                                          "::trellis::graph::Activation::none">:$activation);
   let results = (outs AnyStaticShapeTensor:$result);
-  let assemblyFormat = "$x `,` $w (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = [{
+    $x `,` $w (`,` $bias^)? (`residual` $residual^)? attr-dict `:` functional-type(operands, results)
+  }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{

@@ -37,8 +37,11 @@ void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &
     bindOpts.target = opts.target;
     pm.addPass(createBindKernels(bindOpts));
   }
-  if (opts.optLevel > 0)
+  if (opts.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createFuseLinear());
+    // Skip connections into the convolution that produces one side.
+    pm.addNestedPass<func::FuncOp>(createFuseResidual());
+  }
   if (opts.autoCast != "none") {
     // After fusion, so each fused op's PE operands are cast once, and at
     // -O0 too: it changes the numbers, not just the speed.

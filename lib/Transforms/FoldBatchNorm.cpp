@@ -74,8 +74,10 @@ struct FoldIntoConv : OpRewritePattern<BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BatchNormOp bn, PatternRewriter &rewriter) const override {
     auto conv = bn.getX().getDefiningOp<Conv2DOp>();
-    if (!conv || !conv->hasOneUse() || conv.getActivation() != Activation::none)
-      return rewriter.notifyMatchFailure(bn, "input is not a single-use conv2d without activation");
+    if (!conv || !conv->hasOneUse() || conv.getActivation() != Activation::none ||
+        conv.getResidual())
+      return rewriter.notifyMatchFailure(
+          bn, "input is not a single-use conv2d without activation or residual");
     auto w = constantValues(conv.getW());
     std::optional<SmallVector<float>> bias;
     if (conv.getBias() && !(bias = constantValues(conv.getBias())))
@@ -93,7 +95,7 @@ struct FoldIntoConv : OpRewritePattern<BatchNormOp> {
     auto wType = cast<RankedTensorType>(conv.getW().getType());
     Value newW = makeConstant(rewriter, conv.getW().getLoc(), wType.getShape(), *w);
     Value newB = makeConstant(rewriter, bn.getLoc(), {outCh}, newBias);
-    rewriter.replaceOpWithNewOp<Conv2DOp>(bn, bn.getType(), conv.getX(), newW, newB,
+    rewriter.replaceOpWithNewOp<Conv2DOp>(bn, bn.getType(), conv.getX(), newW, newB, Value(),
                                           conv.getStridesAttr(), conv.getPadsAttr(),
                                           conv.getDilationsAttr(), conv.getGroupAttr(),
                                           conv.getActivationAttr());

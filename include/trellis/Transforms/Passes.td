@@ -16,6 +16,21 @@ def FuseLinear : Pass<"trellis-fuse-linear", "mlir::func::FuncOp"> {
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }
 
+def FuseResidual : Pass<"trellis-fuse-residual", "mlir::func::FuncOp"> {
+  let summary = "Fuse a skip-connection add (and a following relu) into graph.conv2d";
+  let description = [{
+    Rewrites `graph.add(graph.conv2d(x, w, b), r)` (either operand order)
+    into `graph.conv2d(x, w, b) residual r` when the convolution has no
+    activation and no other user and `r` has its type, then a following
+    `graph.relu` into the convolution's activation: ResNet's
+    relu(conv(x) + identity) becomes one op whose PSUM evacuation adds the
+    bias, then `r`, then applies the relu, in the order and fp32 rounding
+    of the unfused ops, instead of two element-wise ops that each read and
+    write the activation in HBM.
+  }];
+  let dependentDialects = ["trellis::graph::GraphDialect"];
+}
+
 def FoldBatchNorm : Pass<"trellis-fold-batchnorm", "mlir::func::FuncOp"> {
   let summary = "Fold inference batch norm into the preceding conv2d or linear";
   let description = [{

@@ -117,8 +117,9 @@ public:
       : L(L), b(L.b), loc(loc), g(g), outElt(outElt), inElt(inElt), sparse(sparse) {}
 
   /// `weightsHaveOneUse`: the graph op is the weights' only reader, so an
-  /// HBM constant replaced by its packed copy may go.
-  void emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value y,
+  /// HBM constant replaced by its packed copy may go. `residual` (optional,
+  /// y's shape) is added after the bias, before the activation.
+  void emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value residual, Value y,
             graph::Activation act);
 
 private:
@@ -382,8 +383,8 @@ Value ConvEmitter::loadRowPackedSlab(Value x, int64_t n, std::pair<int64_t, int6
   return slab;
 }
 
-void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value y,
-                       graph::Activation act) {
+void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value residual,
+                       Value y, graph::Activation act) {
   Type f32 = b.getF32Type();
   SmallVector<ChannelBlock> blocks = channelBlocks(g, kPartitions * ratio());
   auto constant = w.getDefiningOp<tile::ConstantOp>();
@@ -511,15 +512,39 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
             }
             Value out = L.alloc(loc, {fn, nr * nc}, outElt, Space::sbuf);
             Value biasCol = bias ? biasCols[oi] : Value();
-            tile::ActivationOp::create(b, loc, L.actFunc(func), out, L.full(fn, nr * nc), psum,
-                                       L.full(fn, nr * nc), biasCol,
-                                       biasCol ? L.full(fn, 1) : tile::ViewAttr(),
-                                       b.getF32FloatAttr(1.0f), Value(), tile::ViewAttr());
-            tile::StoreOp::create(
-                b, loc, y,
+            // This tile's pixels of an [N, F, OH, OW] tensor.
+            tile::ViewAttr pixels =
                 L.view(0, fn, g.oh * g.ow, ((n * g.f + f0) * g.oh + oh0) * g.ow + ow0, {nr, nc},
-                       {g.ow, 1}),
-                out, L.full(fn, nr * nc));
+                       {g.ow, 1});
+            auto evict = [&](isa::ActFunc f, Value dst) {
+              tile::ActivationOp::create(b, loc, L.actFunc(f), dst, L.full(fn, nr * nc), psum,
+                                         L.full(fn, nr * nc), biasCol,
+                                         biasCol ? L.full(fn, 1) : tile::ViewAttr(),
+                                         b.getF32FloatAttr(1.0f), Value(), tile::ViewAttr());
+            };
+            if (!residual) {
+              evict(func, out);
+            } else {
+              // ((conv + bias) + residual), then the activation: the
+              // unfused ops' order and fp32 roundings.
+              Value r = L.alloc(loc, {fn, nr * nc},
+                                cast<MemRefType>(residual.getType()).getElementType(),
+                                Space::sbuf);
+              tile::LoadOp::create(b, loc, r, L.full(fn, nr * nc), residual, pixels);
+              Value sum = func == isa::ActFunc::identity
+                              ? out
+                              : L.alloc(loc, {fn, nr * nc}, f32, Space::sbuf);
+              Value t = L.alloc(loc, {fn, nr * nc}, f32, Space::sbuf);
+              evict(isa::ActFunc::identity, t);
+              tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::add), sum,
+                                           L.full(fn, nr * nc), t, L.full(fn, nr * nc), r,
+                                           L.full(fn, nr * nc), nullptr);
+              if (sum != out)
+                tile::ActivationOp::create(b, loc, L.actFunc(func), out, L.full(fn, nr * nc), sum,
+                                           L.full(fn, nr * nc), Value(), tile::ViewAttr(),
+                                           b.getF32FloatAttr(1.0f), Value(), tile::ViewAttr());
+            }
+            tile::StoreOp::create(b, loc, y, pixels, out, L.full(fn, nr * nc));
           }
         }
   }
@@ -589,7 +614,8 @@ static LogicalResult lowerConv2D(graph::Conv2DOp op, GraphLowering &L) {
   Value y = L.defineResult(loc, op.getResult()).buffer;
   ConvEmitter(L, loc, g, L.eltOf(op.getResult()), L.eltOf(op.getX()), *sparse)
       .emit(L.buffer(op.getX()), L.buffer(op.getW()), op.getW().hasOneUse(),
-            op.getBias() ? L.buffer(op.getBias()) : Value(), y, op.getActivation());
+            op.getBias() ? L.buffer(op.getBias()) : Value(),
+            op.getResidual() ? L.buffer(op.getResidual()) : Value(), y, op.getActivation());
   return success();
 }
 
@@ -619,7 +645,8 @@ static LogicalResult lowerConvTranspose2D(graph::ConvTranspose2DOp op, GraphLowe
   Value y = L.defineResult(loc, op.getResult()).buffer;
   ConvEmitter(L, loc, g, L.eltOf(op.getResult()), L.eltOf(op.getX()))
       .emit(L.buffer(op.getX()), L.buffer(op.getW()), op.getW().hasOneUse(),
-            op.getBias() ? L.buffer(op.getBias()) : Value(), y, graph::Activation::none);
+            op.getBias() ? L.buffer(op.getBias()) : Value(), Value(), y,
+            graph::Activation::none);
   return success();
 }
 

@@ -186,10 +186,11 @@ static LogicalResult importConv(OnnxImporter &im, const NodeContext &n) {
   SmallVector<Value, 3> operands = {*x, *w};
   if (*b)
     operands.push_back(*b);
+  props.operandSegmentSizes = {1, 1, *b ? 1 : 0, 0};
   FailureOr<Type> type = im.inferResultType<graph::Conv2DOp>(n, operands, OpaqueProperties(&props));
   if (failed(type))
     return failure();
-  im.define(n, graph::Conv2DOp::create(builder, n.loc, *type, *x, *w, *b, props.strides,
+  im.define(n, graph::Conv2DOp::create(builder, n.loc, *type, *x, *w, *b, Value(), props.strides,
                                        props.pads, props.dilations, props.group,
                                        props.activation));
   return success();

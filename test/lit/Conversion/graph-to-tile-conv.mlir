@@ -139,3 +139,37 @@ func.func @batch_norm(%x: tensor<1x3x4x4xf32> {trellis.name = "x"}, %s: tensor<3
   %y = graph.batch_norm %x, %s, %s, %s, %s {epsilon = 1.0e-3 : f32} : (tensor<1x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x3x4x4xf32>
   return %y : tensor<1x3x4x4xf32>
 }
+
+// -----
+
+// Tests a residual (a fused skip connection): per output tile, the
+// residual's pixels are loaded with the output's view, PSUM is evicted
+// with the bias into an f32 tile, the vector engine adds the residual,
+// and the relu writes the output tile: ((conv + bias) + r), then relu, the
+// unfused ops' order. Without an activation the add writes the output.
+// CHECK-LABEL: func.func @residual
+// CHECK-SAME:    (%[[X:.+]]: memref<1x4x3x3xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[Y:.+]]: memref<1x4x3x3xf32, #tile.mem<hbm>> {trellis.output = "y"}, %[[Z:.+]]: memref<1x4x3x3xf32, #tile.mem<hbm>> {trellis.output = "z"})
+// CHECK:         tile.matmul %[[PS:.+]] <[0+4] +0 {{\[\[}}9,1]]>
+// CHECK:         %[[O:.+]] = tile.alloc : memref<4x9xf32, #tile.mem<sbuf>>
+// CHECK:         %[[R:.+]] = tile.alloc : memref<4x9xf32, #tile.mem<sbuf>>
+// CHECK:         tile.load %[[R]] <[0+4] +0 {{\[\[}}9,1]]>, %[[X]] <[0+4 x 9] +0 {{\[\[}}3,3],[3,1]]>
+// CHECK:         %[[S:.+]] = tile.alloc : memref<4x9xf32, #tile.mem<sbuf>>
+// CHECK:         %[[T:.+]] = tile.alloc : memref<4x9xf32, #tile.mem<sbuf>>
+// CHECK:         tile.activation  identity %[[T]] <[0+4] +0 {{\[\[}}9,1]]>, %[[PS]] <[0+4] +0 {{\[\[}}9,1]]> bias
+// CHECK:         tile.tensor_tensor add %[[S]] <[0+4] +0 {{\[\[}}9,1]]>, %[[T]] <[0+4] +0 {{\[\[}}9,1]]>, %[[R]] <[0+4] +0 {{\[\[}}9,1]]>
+// CHECK:         tile.activation  relu %[[O]] <[0+4] +0 {{\[\[}}9,1]]>, %[[S]] <[0+4] +0 {{\[\[}}9,1]]> :
+// CHECK:         tile.store %[[Y]] <[0+4 x 9] +0 {{\[\[}}3,3],[3,1]]>, %[[O]]
+// CHECK:         tile.matmul %[[PS2:.+]] <[0+4] +0 {{\[\[}}9,1]]>
+// CHECK:         %[[O2:.+]] = tile.alloc : memref<4x9xf32, #tile.mem<sbuf>>
+// CHECK:         tile.load %[[R2:.+]] <[0+4] +0 {{\[\[}}9,1]]>, %[[Y]]
+// CHECK:         tile.activation  identity %[[T2:.+]] <[0+4] +0 {{\[\[}}9,1]]>, %[[PS2]]
+// CHECK:         tile.tensor_tensor add %[[O2]] <[0+4] +0 {{\[\[}}9,1]]>, %[[T2]] <[0+4] +0 {{\[\[}}9,1]]>, %[[R2]]
+// CHECK-NOT:     tile.activation
+// CHECK:         tile.store %[[Z]] <[0+4 x 9] +0 {{\[\[}}3,3],[3,1]]>, %[[O2]]
+func.func @residual(%x: tensor<1x4x3x3xf32> {trellis.name = "x"}) -> (tensor<1x4x3x3xf32> {trellis.name = "y"}, tensor<1x4x3x3xf32> {trellis.name = "z"}) {
+  %w = graph.constant dense<0.5> : tensor<4x4x1x1xf32>
+  %b = graph.constant dense<[1.0, -2.0, 3.0, 0.0]> : tensor<4xf32>
+  %y = graph.conv2d %x, %w, %b residual %x {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, activation = #graph.activation<relu>} : (tensor<1x4x3x3xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %z = graph.conv2d %x, %w, %b residual %y {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x3x3xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  return %y, %z : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+}

@@ -102,3 +102,21 @@ func.func @conv_empty(%x: tensor<1x4x8x8xf32>, %w: tensor<6x0x3x3xf32>) {
   %c = graph.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<6x0x3x3xf32>) -> tensor<1x6x6x6xf32>
   return
 }
+
+// -----
+
+// Tests that a residual must have the result's shape.
+func.func @residual_shape(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x1x1xf32>, %r: tensor<1x4x1x1xf32>) {
+  // expected-error @+1 {{residual shape 'tensor<1x4x1x1xf32>' differs from the result's 'tensor<1x4x8x8xf32>'}}
+  %c = graph.conv2d %x, %w residual %r {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a residual is f32 or the result's element type.
+func.func @residual_type(%x: tensor<1x4x8x8xbf16>, %w: tensor<4x4x1x1xbf16>, %r: tensor<1x4x8x8xf16>) {
+  // expected-error @+1 {{residual must be f32 or the result's element type, got 'tensor<1x4x8x8xf16>'}}
+  %c = graph.conv2d %x, %w residual %r {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xbf16>, tensor<4x4x1x1xbf16>, tensor<1x4x8x8xf16>) -> tensor<1x4x8x8xbf16>
+  return
+}
