@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Attention chains with a per-key mask, a full additive mask and a
 # non-causal constant Where (gen_attention_cases.py): each must fuse into
-# graph.attention and match numpy (rtol 1e-4, atol 1e-5).
+# graph.attention and match numpy (rtol 1e-4, atol 1e-5). The fused op's
+# on-chip lowering computes the unfused ops' fp32 operations in their
+# order, so each output must also be bit-identical to the -O0 compile
+# (separate matmul, softmax, matmul through HBM), in fp32 and with
+# --auto-cast=matmult (bf16 products).
 # usage: attention_cases_test.sh SRC_DIR BIN_DIR WORK_DIR
 set -euo pipefail
 src=$1 bin=$2 work=$3
@@ -22,4 +26,38 @@ for case in padding full where; do
   [ -f "$dir/mask.npy" ] && inputs+=(--input mask="$dir/mask.npy")
   "$bin/trellis-run" "$dir/model.tnef" "${inputs[@]}" --check o="$dir/expected.npy" \
     --rtol 1e-4 --atol 1e-5 --quiet
+  for flags in "" "--auto-cast=matmult"; do
+    for o in 0 2; do
+      # shellcheck disable=SC2086
+      "$bin/trellis-cc" compile "$dir/model.onnx" -O$o $flags -o "$dir/O$o.tnef"
+      rm -rf "$dir/out-O$o"
+      "$bin/trellis-run" "$dir/O$o.tnef" "${inputs[@]}" --output-dir "$dir/out-O$o" --quiet
+    done
+    if ! cmp -s "$dir/out-O0/o.npy" "$dir/out-O2/o.npy"; then
+      echo "error: $case ${flags:-fp32}: the fused attention differs from the -O0 compile"
+      exit 1
+    fi
+  done
 done
+# A causal self-attention block as torch exports it (projections, Where
+# with the causal mask): -O2 (graph.linear, causal graph.attention) against
+# -O0, bit for bit; needs Debian's python3-torch.
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  dir=$work/causal
+  /usr/bin/python3 "$src/test/e2e/gen_attention_model.py" "$dir" causal 2>/dev/null
+  "$bin/trellis-cc" compile "$dir/model.onnx" --emit=graph -o "$dir/graph.mlir"
+  grep -q "graph.attention .* causal" "$dir/graph.mlir" || { echo "error: causal did not fuse"; exit 1; }
+  for flags in "" "--auto-cast=matmult"; do
+    for o in 0 2; do
+      # shellcheck disable=SC2086
+      "$bin/trellis-cc" compile "$dir/model.onnx" -O$o $flags -o "$dir/O$o.tnef"
+      rm -rf "$dir/out-O$o"
+      "$bin/trellis-run" "$dir/O$o.tnef" --input x="$dir/x.npy" --output-dir "$dir/out-O$o" --quiet
+    done
+    if ! cmp -s "$dir/out-O0/y.npy" "$dir/out-O2/y.npy"; then
+      echo "error: causal ${flags:-fp32}: the fused attention differs from the -O0 compile"
+      exit 1
+    fi
+  done
+fi
+echo "attention cases: numpy within tolerance; -O2 bit-identical to -O0 (fp32, bf16)"

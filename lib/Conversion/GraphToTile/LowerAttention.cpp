@@ -1,13 +1,15 @@
 //===- LowerAttention.cpp - graph.attention as matmul, softmax, matmul ----===//
 //
-// A decomposition into the shared blocks, per batch:
-//   scores = scale * Q @ K^T + mask    (emitLinear: K^T read through a
-//                                       transposed view, scale and a
-//                                       per-key mask ride on PSUM evacuation)
-//   probs  = softmax(scores)           (emitSoftmax, rounded to V's type)
-//   out    = probs @ V                 (emitLinear)
-// Scores and probabilities round-trip through HBM scratch; a flash-style
-// lowering would keep them in SBUF/PSUM (docs/normalization.md).
+// Per batch, scores = scale * Q @ K^T + mask, probs = softmax(scores)
+// rounded to V's type, out = probs @ V. Two lowerings:
+//   - on chip (Sk <= 512, d <= 128): per 128-query tile, the scores row
+//     block is one PSUM bank, the softmax runs on it in SBUF, the PE
+//     transposes the probabilities, and out accumulates in PSUM; only Q, K,
+//     V and out touch HBM;
+//   - otherwise through HBM scratch, with the shared blocks (emitLinear,
+//     emitSoftmax).
+// Both compute the same fp32 operations in the same order as the unfused
+// matmul, softmax and matmul ops (docs/normalization.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +44,119 @@ static SmallVector<int64_t> batchOffsets(ArrayRef<int64_t> batch, ArrayRef<int64
   return offsets;
 }
 
+namespace {
+
+/// The on-chip lowering's limits: a [128, Sk] fp32 score block fills at
+/// most one PSUM bank, d contracts on the partitions, and the output block
+/// [128, dv] is one bank too.
+bool fitsOnChip(int64_t sk, int64_t d, int64_t dv) {
+  return sk <= tiling::kMovingMax && d <= kPartitions && dv <= tiling::kMovingMax;
+}
+
+/// The [n, n] identity in `elt`, the moving operand of a PE transpose of
+/// up to n rows.
+Value identityTile(GraphLowering &L, Location loc, Type elt, int64_t n) {
+  auto type = RankedTensorType::get({n, n}, elt);
+  const llvm::fltSemantics &sem = cast<FloatType>(elt).getFloatSemantics();
+  APFloat zero = APFloat::getZero(sem), one(1.0f);
+  bool lost;
+  one.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+  SmallVector<APFloat> values(n * n, zero);
+  for (int64_t i = 0; i < n; ++i)
+    values[i * n + i] = one;
+  Value c = tile::ConstantOp::create(L.b, loc, L.hbmType(type.getShape(), elt),
+                                     DenseElementsAttr::get(type, values));
+  Value t = L.alloc(loc, {n, n}, elt, Space::sbuf);
+  tile::LoadOp::create(L.b, loc, t, L.full(n, n), c, L.view(0, n, n, 0, {n}, {1}));
+  return t;
+}
+
+/// One batch of the on-chip lowering. `q`, `k`, `v`, `out` are row-major
+/// [Sq, d], [Sk, d], [Sk, dv], [Sq, dv] at their offsets; `mask` (if any) a
+/// strided [Sq, Sk] view.
+void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v, Strided out,
+                const Strided *mask, int64_t sq, int64_t sk, int64_t d, int64_t dv, float scale,
+                Value ident) {
+  OpBuilder &b = L.b;
+  Type f32 = b.getF32Type();
+  auto eltOf = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
+  Type qElt = eltOf(q.buffer), vElt = eltOf(v.buffer), outElt = eltOf(out.buffer);
+  // Q^T and K^T: d on the partitions, the PE's contraction.
+  Value qT = L.alloc(loc, {d, sq}, qElt, Space::sbuf);
+  tile::LoadOp::create(b, loc, qT, L.full(d, sq), q.buffer,
+                       L.view(0, d, 1, q.offset, {sq}, {q.strides[0]}));
+  Value kT = L.alloc(loc, {d, sk}, eltOf(k.buffer), Space::sbuf);
+  tile::LoadOp::create(b, loc, kT, L.full(d, sk), k.buffer,
+                       L.view(0, d, 1, k.offset, {sk}, {k.strides[0]}));
+  // V in 128-key tiles, keys on the partitions.
+  SmallVector<Value> vTiles;
+  for (int64_t k0 = 0; k0 < sk; k0 += kPartitions) {
+    int64_t kt = std::min(kPartitions, sk - k0);
+    vTiles.push_back(L.alloc(loc, {kt, dv}, vElt, Space::sbuf));
+    tile::LoadOp::create(b, loc, vTiles.back(), L.full(kt, dv), v.buffer,
+                         L.view(0, kt, v.strides[0], v.offset + k0 * v.strides[0], {dv}, {1}));
+  }
+  auto column = [&](int64_t np) { return L.view(0, np, 0, 0, {1}, {1}); };
+  for (int64_t q0 = 0; q0 < sq; q0 += kPartitions) {
+    int64_t nq = std::min(kPartitions, sq - q0);
+    // scores = scale * Q K^T (+ mask): queries on partitions, keys free.
+    Value ps = L.alloc(loc, {nq, sk}, f32, Space::psum);
+    tile::MatmulOp::create(b, loc, ps, L.full(nq, sk), qT, L.view(0, d, 0, q0, {nq}, {1}), kT,
+                           L.full(d, sk), /*start=*/true);
+    Value scores = L.alloc(loc, {nq, sk}, f32, Space::sbuf);
+    tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::identity), scores, L.full(nq, sk),
+                               ps, L.full(nq, sk), Value(), tile::ViewAttr(),
+                               b.getF32FloatAttr(scale), Value(), tile::ViewAttr());
+    if (mask) {
+      Value m = L.alloc(loc, {nq, sk}, eltOf(mask->buffer), Space::sbuf);
+      tile::LoadOp::create(b, loc, m, L.full(nq, sk), mask->buffer,
+                           L.view(0, nq, mask->strides[0], mask->offset + q0 * mask->strides[0],
+                                  {sk}, {mask->strides[1]}));
+      tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::add), scores, L.full(nq, sk),
+                                   scores, L.full(nq, sk), m, L.full(nq, sk), nullptr);
+    }
+    // softmax along the keys, as emitSoftmax does one row per partition:
+    // exp(x - max) and its sum in one ACT instruction, then the division,
+    // rounding to V's type.
+    Value mx = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
+    tile::TensorReduceOp::create(b, loc, L.alu(isa::AluOp::max), mx, column(nq), scores,
+                                 L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), nullptr);
+    tile::TensorScalarOp::create(b, loc, L.alu(isa::AluOp::mult), b.getF32FloatAttr(-1.0f),
+                                 L.alu(isa::AluOp::bypass), b.getF32FloatAttr(0.0f), mx,
+                                 column(nq), mx, column(nq), nullptr);
+    Value e = L.alloc(loc, {nq, sk}, f32, Space::sbuf), sum = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
+    tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, sk), scores,
+                               L.full(nq, sk), mx, column(nq), b.getF32FloatAttr(1.0f), sum,
+                               column(nq));
+    Value probs = L.alloc(loc, {nq, sk}, vElt, Space::sbuf);
+    tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::divide), probs, L.full(nq, sk), e,
+                                 L.full(nq, sk), sum, L.view(0, nq, 0, 0, {sk}, {0}), nullptr);
+    // out = probs @ V over 128-key tiles: the PE transposes each probs
+    // block (a product with the identity, exact), keys onto partitions.
+    Value po = L.alloc(loc, {nq, dv}, f32, Space::psum);
+    for (auto [ki, vt] : llvm::enumerate(vTiles)) {
+      int64_t k0 = int64_t(ki) * kPartitions, kt = std::min(kPartitions, sk - k0);
+      Value pt = L.alloc(loc, {kt, nq}, f32, Space::psum);
+      tile::MatmulOp::create(b, loc, pt, L.full(kt, nq), probs, L.view(0, nq, 0, k0, {kt}, {1}),
+                             ident, L.full(nq, nq), /*start=*/true);
+      Value ptS = L.alloc(loc, {kt, nq}, vElt, Space::sbuf);
+      tile::CopyOp::create(b, loc, ptS, L.full(kt, nq), pt, L.full(kt, nq), nullptr);
+      tile::MatmulOp::create(b, loc, po, L.full(nq, dv), ptS, L.full(kt, nq), vt, L.full(kt, dv),
+                             /*start=*/ki == 0);
+    }
+    Value o = L.alloc(loc, {nq, dv}, outElt, Space::sbuf);
+    tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::identity), o, L.full(nq, dv), po,
+                               L.full(nq, dv), Value(), tile::ViewAttr(), b.getF32FloatAttr(1.0f),
+                               Value(), tile::ViewAttr());
+    tile::StoreOp::create(b, loc, out.buffer,
+                          L.view(0, nq, out.strides[0], out.offset + q0 * out.strides[0], {dv},
+                                 {1}),
+                          o, L.full(nq, dv));
+  }
+}
+
+} // namespace
+
 static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   if (failed(L.requireFloat(op, op.getResult())))
     return failure();
@@ -58,9 +173,6 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   scoresShape.append({sq, sk});
   Type f32 = b.getF32Type();
 
-  // Scores in fp32; probabilities in V's type, the second product's input.
-  Value scores = L.alloc(loc, scoresShape, f32, Space::hbm);
-  Value probs = L.alloc(loc, scoresShape, L.eltOf(op.getV()), Space::hbm);
   Value out = L.defineResult(loc, op.getResult()).buffer;
 
   // The mask as the first product's bias, broadcast to the scores.
@@ -96,12 +208,29 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
       }
     }
   }
+  auto maskOf = [&](size_t bi) -> std::optional<Strided> {
+    if (!mask)
+      return std::nullopt;
+    return Strided{mask->buffer, mask->offset + offM[bi],
+                   {mask->strides[rank - 2], mask->strides[rank - 1]}};
+  };
+  if (fitsOnChip(sk, d, dv)) {
+    Value ident = identityTile(L, loc, L.eltOf(op.getV()), std::min(kPartitions, sq));
+    for (size_t bi = 0; bi < offS.size(); ++bi) {
+      std::optional<Strided> m = maskOf(bi);
+      emitOnChip(L, loc, Strided{L.buffer(op.getQ()), offQ[bi], {d, 1}},
+                 Strided{L.buffer(op.getK()), offK[bi], {d, 1}},
+                 Strided{L.buffer(op.getV()), offV[bi], {dv, 1}}, Strided{out, offO[bi], {dv, 1}},
+                 m ? &*m : nullptr, sq, sk, d, dv, op.getScale().convertToFloat(), ident);
+    }
+    return success();
+  }
+  // Scores in fp32; probabilities in V's type, the second product's input.
+  Value scores = L.alloc(loc, scoresShape, f32, Space::hbm);
+  Value probs = L.alloc(loc, scoresShape, L.eltOf(op.getV()), Space::hbm);
   for (size_t bi = 0; bi < offS.size(); ++bi) {
     // K^T[d, j] = K[j, d]: the stationary operand read through a transposed view.
-    std::optional<Strided> m;
-    if (mask)
-      m = Strided{mask->buffer, mask->offset + offM[bi],
-                  {mask->strides[rank - 2], mask->strides[rank - 1]}};
+    std::optional<Strided> m = maskOf(bi);
     L.emitLinear(loc, Strided{L.buffer(op.getQ()), offQ[bi], {d, 1}},
                  Strided{L.buffer(op.getK()), offK[bi], {1, d}}, m ? &*m : nullptr,
                  Strided{scores, offS[bi], {sk, 1}}, sq, d, sk, op.getScale().convertToFloat(),

@@ -1,0 +1,51 @@
+// RUN: trellis-opt %s --split-input-file --convert-graph-to-tile | FileCheck %s
+// RUN: trellis-opt %s --split-input-file --convert-graph-to-tile | FileCheck %s --check-prefix=SCRATCH
+
+// Tests the on-chip attention lowering (Sk <= 512, d <= 128): Q^T and K^T
+// come in with d on the partitions, V with keys on the partitions; per
+// 128-query tile the scores are one PSUM block, evicted with the scale, the
+// per-key mask (a stride-0 partition view) added on the vector engine,
+// softmax along the keys as emitSoftmax computes one row per partition
+// (max, -max as the exp's bias with the row sums accumulated, divide), the
+// probabilities transposed by a product with the [4, 4] identity constant
+// (1.0 = 0x3F800000 on the diagonal), then probs @ V in PSUM, evicted and
+// stored: no HBM scratch.
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME:    (%[[Q:.+]]: memref<1x4x8xf32, #tile.mem<hbm>> {trellis.input = "q"}, %[[K:.+]]: memref<1x6x8xf32, #tile.mem<hbm>> {trellis.input = "k"}, %[[V:.+]]: memref<1x6x4xf32, #tile.mem<hbm>> {trellis.input = "v"}, %[[M:.+]]: memref<6xf32, #tile.mem<hbm>> {trellis.input = "m"}, %[[O:.+]]: memref<1x4x4xf32, #tile.mem<hbm>> {trellis.output = "o"})
+// CHECK:         %[[IC:.+]] = tile.constant dense<{{\[\[}}1.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [0.000000e+00, 1.000000e+00, 0.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00, 1.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00, 0.000000e+00, 1.000000e+00]]> : tensor<4x4xf32>
+// CHECK:         tile.load %[[I:.+]] <[0+4] +0 {{\[\[}}4,1]]>, %[[IC]] <[0+4 x 4] +0 {{\[\[}}4,1]]>
+// CHECK:         tile.load %[[QT:.+]] <[0+8] +0 {{\[\[}}4,1]]>, %[[Q]] <[0+8 x 1] +0 {{\[\[}}4,8]]>
+// CHECK:         tile.load %[[KT:.+]] <[0+8] +0 {{\[\[}}6,1]]>, %[[K]] <[0+8 x 1] +0 {{\[\[}}6,8]]>
+// CHECK:         tile.load %[[VT:.+]] <[0+6] +0 {{\[\[}}4,1]]>, %[[V]] <[0+6 x 4] +0 {{\[\[}}4,1]]>
+// CHECK:         tile.matmul %[[PS:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[QT]] <[0+8] +0 {{\[\[}}4,1]]>, %[[KT]] <[0+8] +0 {{\[\[}}6,1]]> start
+// CHECK:         tile.activation  identity %[[S:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[PS]] <[0+4] +0 {{\[\[}}6,1]]> scale 2.500000e-01
+// CHECK:         tile.load %[[MT:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[M]] <[0+4] +0 {{\[\[}}6,1]]>
+// CHECK:         tile.tensor_tensor  add %[[S]] <[0+4] +0 {{\[\[}}6,1]]>, %[[S]] <[0+4] +0 {{\[\[}}6,1]]>, %[[MT]]
+// CHECK:         tile.tensor_reduce  max %[[MX:.+]] <[0+4] +0 {{\[\[}}1,1]]>, %[[S]] <[0+4] +0 {{\[\[}}1,6],[6,1]]>
+// CHECK:         tile.tensor_scalar  mult -1.000000e+00,  bypass 0.000000e+00 %[[MX]] <[0+4] +0 {{\[\[}}1,1]]>, %[[MX]]
+// CHECK:         tile.activation  exp %[[E:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[S]] <[0+4] +0 {{\[\[}}6,1]]> bias %[[MX]] <[0+4] +0 {{\[\[}}1,1]]> accum %[[SUM:[^ ]+]]
+// CHECK:         tile.tensor_tensor  divide %[[P:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[E]] <[0+4] +0 {{\[\[}}6,1]]>, %[[SUM]] <[0+4] +0 {{\[\[}}6,0]]>
+// CHECK:         tile.matmul %[[PT:.+]] <[0+6] +0 {{\[\[}}4,1]]>, %[[P]] <[0+4] +0 {{\[\[}}6,1]]>, %[[I]] <[0+4] +0 {{\[\[}}4,1]]> start
+// CHECK:         tile.copy %[[PTS:.+]] <[0+6] +0 {{\[\[}}4,1]]>, %[[PT]]
+// CHECK:         tile.matmul %[[PO:.+]] <[0+4] +0 {{\[\[}}4,1]]>, %[[PTS]] <[0+6] +0 {{\[\[}}4,1]]>, %[[VT]] <[0+6] +0 {{\[\[}}4,1]]> start
+// CHECK:         tile.activation  identity %[[OT:.+]] <[0+4] +0 {{\[\[}}4,1]]>, %[[PO]]
+// CHECK:         tile.store %[[O]] <[0+4 x 4] +0 {{\[\[}}4,1]]>, %[[OT]]
+// SCRATCH-LABEL: func.func @attention
+// SCRATCH-NOT:   tile.alloc : memref<{{.*}}#tile.mem<hbm>>
+// SCRATCH-LABEL: func.func @long_keys
+func.func @attention(%q: tensor<1x4x8xf32> {trellis.name = "q"}, %k: tensor<1x6x8xf32> {trellis.name = "k"}, %v: tensor<1x6x4xf32> {trellis.name = "v"}, %m: tensor<6xf32> {trellis.name = "m"}) -> (tensor<1x4x4xf32> {trellis.name = "o"}) {
+  %o = graph.attention %q, %k, %v mask %m scale = 0.25 : (tensor<1x4x8xf32>, tensor<1x6x8xf32>, tensor<1x6x4xf32>, tensor<6xf32>) -> tensor<1x4x4xf32>
+  return %o : tensor<1x4x4xf32>
+}
+
+// -----
+
+// Tests that more than 512 keys (a score block beyond one PSUM bank) go
+// through HBM scratch for the scores and probabilities instead.
+// CHECK-LABEL: func.func @long_keys
+// CHECK:         tile.alloc : memref<1x4x520xf32, #tile.mem<hbm>>
+// CHECK:         tile.alloc : memref<1x4x520xf32, #tile.mem<hbm>>
+func.func @long_keys(%q: tensor<1x4x8xf32> {trellis.name = "q"}, %k: tensor<1x520x8xf32> {trellis.name = "k"}, %v: tensor<1x520x4xf32> {trellis.name = "v"}) -> (tensor<1x4x4xf32> {trellis.name = "o"}) {
+  %o = graph.attention %q, %k, %v scale = 0.25 : (tensor<1x4x8xf32>, tensor<1x520x8xf32>, tensor<1x520x4xf32>) -> tensor<1x4x4xf32>
+  return %o : tensor<1x4x4xf32>
+}
