@@ -30,7 +30,9 @@ def Graph_Dialect : Dialect {
 
 def Graph_Activation : I32EnumAttr<"Activation", "fused activation", [
     I32EnumAttrCase<"none", 0>,
-    I32EnumAttrCase<"relu", 1>
+    I32EnumAttrCase<"relu", 1>,
+    I32EnumAttrCase<"gelu", 2>,
+    I32EnumAttrCase<"gelu_tanh", 3>
   ]> {
   let cppNamespace = "::trellis::graph";
   let genSpecializedAttr = 0;
@@ -123,10 +125,12 @@ def Graph_LinearOp : Graph_Op<"linear", [DeclareOpInterfaceMethods<InferTypeOpIn
     An `x` of higher rank [..., M, K] is the row-major [prod(...) * M, K]
     (the result is [..., M, N]); its bias must then be [N] or [1, N].
     As for `graph.matmul`, bf16 / f16 / f8E4M3FN operands may give an f32
-    result; the bias then has the result's element type.
-    Produced from ONNX Gemm and by fusing MatMul + Add (+ Relu). The tiler
-    keeps `w` stationary in the PE array and applies bias and activation
-    while evacuating PSUM.
+    result; the bias has the result's element type, or f32 with a narrow
+    result (added in fp32 before the rounding). `activation` is none, relu,
+    gelu or gelu_tanh (`graph.gelu`'s two forms).
+    Produced from ONNX Gemm and by fusing MatMul + Add (+ Relu or GELU).
+    The tiler keeps `w` stationary in the PE array and applies bias and
+    activation while evacuating PSUM.
 
     ```mlir
     %y = graph.linear %x, %w, %b {activation = #graph.activation<relu>} : (tensor<8x16xf32>, tensor<16x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>

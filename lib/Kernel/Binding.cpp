@@ -383,6 +383,9 @@ private:
       result = graph::AddOp::create(b, loc, result, op.getBias());
     if (op.getActivation() == graph::Activation::relu)
       result = graph::ReluOp::create(b, loc, result);
+    else if (op.getActivation() != graph::Activation::none)
+      result = graph::GeluOp::create(b, loc, result,
+                                     op.getActivation() == graph::Activation::gelu_tanh);
     if (failed(checkResult(op, file, result, op.getType())))
       return failure();
     op.replaceAllUsesWith(result);

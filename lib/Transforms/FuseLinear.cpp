@@ -71,10 +71,27 @@ struct ReluIntoLinear : OpRewritePattern<ReluOp> {
   }
 };
 
+/// gelu(linear(...)) -> linear(...) {activation = gelu | gelu_tanh}: the
+/// evacuating activation applies it to the biased value, exactly what the
+/// separate op would read back.
+struct GeluIntoLinear : OpRewritePattern<GeluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GeluOp op, PatternRewriter &rewriter) const override {
+    auto lin = op.getInput().getDefiningOp<LinearOp>();
+    if (!lin || lin.getActivation() != Activation::none || !lin->hasOneUse() ||
+        lin.getType() != op.getType())
+      return failure();
+    rewriter.modifyOpInPlace(
+        lin, [&] { lin.setActivation(op.getTanh() ? Activation::gelu_tanh : Activation::gelu); });
+    rewriter.replaceOp(op, lin.getResult());
+    return success();
+  }
+};
+
 struct FuseLinearPass : public trellis::impl::FuseLinearBase<FuseLinearPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<MatMulToLinear, AddIntoLinear, ReluIntoLinear>(&getContext());
+    patterns.add<MatMulToLinear, AddIntoLinear, ReluIntoLinear, GeluIntoLinear>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -1,20 +1,37 @@
 #!/usr/bin/env bash
 # Graph fusions that keep the unfused ops' order and roundings must not
-# change a bit: a seeded PyTorch model compiled at -O2 (fused: e.g. ResNet's
-# skip connections into the convolutions, --trellis-fuse-residual) and at
-# -O0 (one graph op per ONNX node) must give identical outputs. FLAGS are
-# passed to both compiles (e.g. --auto-cast=matmult).
+# change a bit: a seeded model compiled at -O2 (fused) and at -O0 (one graph
+# op per ONNX node) must give identical outputs. FLAGS are passed to both
+# compiles (e.g. --auto-cast=matmult).
 # usage: fusion_equivalence_test.sh SRC_DIR BIN_DIR WORK_DIR MODEL [FLAGS...]
-#   MODEL: resnet18 (torchvision, 64x64)
+#   MODEL: resnet18  torchvision ResNet-18 at 64x64: the skip connections
+#                    fuse into the convolutions (--trellis-fuse-residual)
+#          gelu-mlp  linears with ONNX Gelu (erf and tanh) after them
+#                    (gen_gelu_mlp.py): the GELUs fuse into the linears
 set -euo pipefail
 src=$1 bin=$2 work=$3 model=$4
 shift 4
-if ! /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null; then
-  echo "SKIP: Debian's python3-torch, python3-torchvision and python3-onnx are needed"
-  exit 77
-fi
 mkdir -p "$work"
-/usr/bin/python3 "$src/test/e2e/gen_torch_model.py" "$model" "$work" --seed 0 --size 64
+case $model in
+  resnet18)
+    if ! /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null; then
+      echo "SKIP: Debian's python3-torch, python3-torchvision and python3-onnx are needed"
+      exit 77
+    fi
+    /usr/bin/python3 "$src/test/e2e/gen_torch_model.py" "$model" "$work" --seed 0 --size 64
+    # Eight skip connections fused, no add left.
+    fused() { grep -c "graph.conv2d .* residual " "$1" || true; }
+    want=8 leftover="graph.add" ;;
+  gelu-mlp)
+    if ! /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null; then
+      echo "SKIP: Debian's python3-onnx and python3-numpy are needed"
+      exit 77
+    fi
+    /usr/bin/python3 "$src/test/e2e/gen_gelu_mlp.py" "$work" --seed 0
+    fused() { grep -c "graph.linear .*activation = #graph.activation<gelu" "$1" || true; }
+    want=2 leftover="graph.gelu" ;;
+  *) echo "unknown model $model"; exit 2 ;;
+esac
 for o in 0 2; do
   "$bin/trellis-cc" compile "$work/model.onnx" -O$o "$@" --emit=graph -o "$work/O$o.mlir"
   "$bin/trellis-cc" compile "$work/model.onnx" -O$o "$@" -o "$work/O$o.tnef"
@@ -22,10 +39,10 @@ for o in 0 2; do
   "$bin/trellis-run" "$work/O$o.tnef" --input input="$work/input.npy" --output-dir "$work/out-O$o" \
     --quiet
 done
-# The -O2 graph must really be fused (ResNet-18: eight skip connections).
-fused=$(grep -c "graph.conv2d .* residual " "$work/O2.mlir" || true)
-if [ "$fused" -lt 8 ] || grep -q "graph.add" "$work/O2.mlir"; then
-  echo "-O2 did not fuse the skip connections ($fused fused convolutions)"
+# The -O2 graph must really be fused.
+n=$(fused "$work/O2.mlir")
+if [ "$n" -lt "$want" ] || grep -q "$leftover" "$work/O2.mlir"; then
+  echo "-O2 fused $n ops, want $want and no $leftover"
   exit 1
 fi
 if ! cmp -s "$work/out-O0/output.npy" "$work/out-O2/output.npy"; then
@@ -33,4 +50,4 @@ if ! cmp -s "$work/out-O0/output.npy" "$work/out-O2/output.npy"; then
     "$work/out-O0/output.npy" "$work/out-O2/output.npy"
   exit 1
 fi
-echo "$model ${*:-fp32}: -O2 ($fused fused skip connections) bit-identical to -O0"
+echo "$model ${*:-fp32}: -O2 ($n fused ops) bit-identical to -O0"

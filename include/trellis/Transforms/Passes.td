@@ -6,12 +6,14 @@
 include "mlir/Pass/PassBase.td"
 
 def FuseLinear : Pass<"trellis-fuse-linear", "mlir::func::FuncOp"> {
-  let summary = "Fuse 2-D matmul + bias add + relu into graph.linear";
+  let summary = "Fuse matmul + bias add + relu / GELU into graph.linear";
   let description = [{
     Rewrites `graph.matmul` of rank-2 operands into `graph.linear`, folds a
     following `graph.add` whose other operand broadcasts to the result into
-    the linear's bias, and a following `graph.relu` into its activation, so
-    that the tiler applies both while evacuating PSUM.
+    the linear's bias, and a following `graph.relu` or `graph.gelu` (exact
+    or tanh) into its activation, so that the tiler applies both while
+    evacuating PSUM (the activation function applied to the biased value,
+    as the separate op would have).
   }];
   let dependentDialects = ["trellis::graph::GraphDialect"];
 }

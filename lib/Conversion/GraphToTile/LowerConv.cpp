@@ -420,7 +420,7 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
     cols = ceilDiv(cols, 2);
 
   int64_t packedIndex = 0;
-  isa::ActFunc func = act == graph::Activation::relu ? isa::ActFunc::relu : isa::ActFunc::identity;
+  isa::ActFunc func = L.actFuncOf(act);
   for (const ChannelBlock &blk : blocks) {
     int64_t blockFirstPacked = packedIndex;
     packedIndex += blk.cin.size() * blk.cout.size();

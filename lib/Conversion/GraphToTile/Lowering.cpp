@@ -252,13 +252,15 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
         auto [m0, mt] = blk;
         Value psum = psums[bi];
         Value out = alloc(loc, {nt, mt}, elt, Space::sbuf);
-        isa::ActFunc func = act == graph::Activation::relu && (!bias || columnBias)
-                                ? isa::ActFunc::relu
-                                : isa::ActFunc::identity;
-        tile::ActivationOp::create(b, loc, actFunc(func), out, full(nt, mt), psum, full(nt, mt),
+        // A general bias is added after the evacuation, in fp32 (an f32
+        // tile when the result is narrower), rounding once into `out`.
+        bool generalBias = bias && !columnBias;
+        Value acc = generalBias && !elt.isF32() ? alloc(loc, {nt, mt}, f32, Space::sbuf) : out;
+        isa::ActFunc func = generalBias ? isa::ActFunc::identity : actFuncOf(act);
+        tile::ActivationOp::create(b, loc, actFunc(func), acc, full(nt, mt), psum, full(nt, mt),
                                    biasCol, biasCol ? full(nt, 1) : tile::ViewAttr(),
                                    b.getF32FloatAttr(alpha), Value(), tile::ViewAttr());
-        if (bias && !columnBias) {
+        if (generalBias) {
           // General bias: add it element-wise (broadcast through the view),
           // then apply the activation.
           Value bt = alloc(loc, {nt, mt}, biasElt, Space::sbuf);
@@ -270,12 +272,17 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
             tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::mult), b.getF32FloatAttr(beta),
                                          alu(isa::AluOp::bypass), b.getF32FloatAttr(0), bt,
                                          full(nt, mt), bt, full(nt, mt), nullptr);
-          tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), out, full(nt, mt), out,
+          Value sum = act == graph::Activation::none ? out : acc;
+          tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), sum, full(nt, mt), acc,
                                        full(nt, mt), bt, full(nt, mt), nullptr);
           if (act == graph::Activation::relu)
             tile::TensorScalarOp::create(b, loc, alu(isa::AluOp::max), b.getF32FloatAttr(0),
                                          alu(isa::AluOp::bypass), b.getF32FloatAttr(0), out,
-                                         full(nt, mt), out, full(nt, mt), nullptr);
+                                         full(nt, mt), acc, full(nt, mt), nullptr);
+          else if (act != graph::Activation::none)
+            tile::ActivationOp::create(b, loc, actFunc(actFuncOf(act)), out, full(nt, mt), acc,
+                                       full(nt, mt), Value(), tile::ViewAttr(),
+                                       b.getF32FloatAttr(1.0f), Value(), tile::ViewAttr());
         }
         // out holds y^T[n0:n0+nt, m0:m0+mt]; store it transposed.
         tile::StoreOp::create(b, loc, y.buffer,

@@ -108,6 +108,20 @@ public:
   }
   tile::AluOpAttr alu(isa::AluOp op) { return tile::AluOpAttr::get(b.getContext(), op); }
   tile::ActFuncAttr actFunc(isa::ActFunc f) { return tile::ActFuncAttr::get(b.getContext(), f); }
+  /// The activation-engine function of a fused graph activation.
+  static isa::ActFunc actFuncOf(graph::Activation act) {
+    switch (act) {
+    case graph::Activation::relu:
+      return isa::ActFunc::relu;
+    case graph::Activation::gelu:
+      return isa::ActFunc::gelu;
+    case graph::Activation::gelu_tanh:
+      return isa::ActFunc::gelu_tanh;
+    case graph::Activation::none:
+      break;
+    }
+    return isa::ActFunc::identity;
+  }
   /// A whole [np, n] on-chip tile, contiguous per partition.
   tile::ViewAttr full(int64_t np, int64_t n) { return view(0, np, 0, 0, {n}, {1}); }
 

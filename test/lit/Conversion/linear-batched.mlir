@@ -17,3 +17,25 @@ func.func @batched_x(%x: tensor<2x3x4xf32> {trellis.name = "x"}) -> (tensor<2x3x
   %y = graph.linear %x, %w, %b {activation = #graph.activation<relu>} : (tensor<2x3x4xf32>, tensor<4x5xf32>, tensor<5xf32>) -> tensor<2x3x5xf32>
   return %y : tensor<2x3x5xf32>
 }
+
+// Tests a fused GELU with a general (row-varying) bias and a narrow result:
+// the evacuation, the bias add and the GELU's input stay in an f32 tile,
+// and only the GELU rounds, into the bf16 output tile; a column bias
+// (varying along N only) rides on the evacuating GELU itself.
+// CHECK-LABEL: func.func @gelu_bias
+// CHECK:         tile.matmul %[[PS:[^ ]+]]
+// CHECK:         %[[OUT:.+]] = tile.alloc : memref<6x4xbf16, #tile.mem<sbuf>>
+// CHECK:         %[[ACC:.+]] = tile.alloc : memref<6x4xf32, #tile.mem<sbuf>>
+// CHECK:         tile.activation  identity %[[ACC]] <[0+6] +0 {{\[\[}}4,1]]>, %[[PS]]
+// CHECK:         tile.load %[[BT:.+]] <[0+6] +0 {{\[\[}}4,1]]>, %arg2 <[0+6 x 1] +0 {{\[\[}}4,6]]>
+// CHECK:         tile.tensor_tensor  add %[[ACC]] {{.*}}, %[[ACC]] {{.*}}, %[[BT]]
+// CHECK:         tile.activation  gelu %[[OUT]] <[0+6] +0 {{\[\[}}4,1]]>, %[[ACC]]
+// CHECK:         tile.store %arg4 {{.*}}, %[[OUT]]
+// CHECK:         tile.matmul %[[PS2:[^ ]+]]
+// CHECK:         tile.activation  gelu_tanh %[[OUT2:[^ ]+]] {{.*}}, %[[PS2]] {{.*}} bias
+// CHECK:         tile.store %arg5 {{.*}}, %[[OUT2]]
+func.func @gelu_bias(%x: tensor<4x8xbf16> {trellis.name = "x"}, %w: tensor<8x6xbf16> {trellis.name = "w"}, %b: tensor<4x6xf32> {trellis.name = "b"}, %c: tensor<6xf32> {trellis.name = "c"}) -> (tensor<4x6xbf16> {trellis.name = "y"}, tensor<4x6xbf16> {trellis.name = "z"}) {
+  %y = graph.linear %x, %w, %b {activation = #graph.activation<gelu>} : (tensor<4x8xbf16>, tensor<8x6xbf16>, tensor<4x6xf32>) -> tensor<4x6xbf16>
+  %z = graph.linear %x, %w, %c {activation = #graph.activation<gelu_tanh>} : (tensor<4x8xbf16>, tensor<8x6xbf16>, tensor<6xf32>) -> tensor<4x6xbf16>
+  return %y, %z : tensor<4x6xbf16>, tensor<4x6xbf16>
+}

@@ -79,3 +79,24 @@ func.func @batched_x_row_bias(%x: tensor<2x3x4xf32>, %w: tensor<4x5xf32>, %b: te
   %s = graph.add %m, %b : (tensor<2x3x5xf32>, tensor<3x5xf32>) -> tensor<2x3x5xf32>
   return %s : tensor<2x3x5xf32>
 }
+
+// -----
+
+// Tests that a GELU (exact or tanh) after a linear becomes its activation,
+// and that one reading a linear with another user stays separate.
+// CHECK-LABEL: func.func @gelu
+// CHECK:         %[[A:.+]] = graph.linear %arg0, %arg1, %arg2 {activation = #graph.activation<gelu>}
+// CHECK:         %[[B:.+]] = graph.linear %[[A]], %arg3 {activation = #graph.activation<gelu_tanh>}
+// CHECK:         %[[C:.+]] = graph.linear %[[B]], %arg4 :
+// CHECK:         %[[G:.+]] = graph.gelu %[[C]] :
+// CHECK:         return %[[C]], %[[G]]
+func.func @gelu(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<4xf32>, %w2: tensor<4x4xf32>, %w3: tensor<4x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %m = graph.matmul %x, %w : (tensor<8x16xf32>, tensor<16x4xf32>) -> tensor<8x4xf32>
+  %s = graph.add %m, %b : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+  %g = graph.gelu %s : (tensor<8x4xf32>) -> tensor<8x4xf32>
+  %m2 = graph.matmul %g, %w2 : (tensor<8x4xf32>, tensor<4x4xf32>) -> tensor<8x4xf32>
+  %g2 = graph.gelu %m2 tanh : (tensor<8x4xf32>) -> tensor<8x4xf32>
+  %m3 = graph.matmul %g2, %w3 : (tensor<8x4xf32>, tensor<4x4xf32>) -> tensor<8x4xf32>
+  %g3 = graph.gelu %m3 : (tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %m3, %g3 : tensor<8x4xf32>, tensor<8x4xf32>
+}
