@@ -152,18 +152,35 @@ struct AutoCastPass : trellis::impl::AutoCastBase<AutoCastPass> {
   /// A matrix product whose f32 result only feeds a cast to `target` (the
   /// next product's operand) writes `target` itself: its PSUM evacuation
   /// rounds to nearest even exactly as the cast would, and the f32 tensor
-  /// never goes through HBM. Not for fp8, which the tiler keeps to PE
-  /// operands (an fp8 result would have to be tiled as one).
+  /// never goes through HBM. A cast behind reshapes and transposes (a
+  /// projection split into attention heads, the heads merged back) first
+  /// moves up through them: they only move elements, so they move half the
+  /// bytes in `target`. Not for fp8, which the tiler keeps to PE operands
+  /// (an fp8 result would have to be tiled as one).
   static void narrowCastResults(func::FuncOp fn, Type target) {
     if (!target.isBF16() && !target.isF16())
       return;
     SmallVector<CastOp> casts;
     fn.walk([&](CastOp c) { casts.push_back(c); });
     for (CastOp c : casts) {
+      if (!isF32Tensor(c.getInput()) || withElement(c.getInput().getType(), target) != c.getType())
+        continue;
+      // cast(layout(x)) -> layout(cast(x)) while the layout op has no other user.
+      while (Operation *layout = c.getInput().getDefiningOp()) {
+        if (!mlir::isa<ReshapeOp, TransposeOp>(layout) || !c.getInput().hasOneUse())
+          break;
+        OpBuilder b(layout);
+        Value src = layout->getOperand(0);
+        auto hoisted = CastOp::create(b, c.getLoc(), withElement(src.getType(), target), src);
+        layout->setOperand(0, hoisted);
+        layout->getResult(0).setType(c.getType());
+        c.getResult().replaceAllUsesWith(layout->getResult(0));
+        c.erase();
+        c = hoisted;
+      }
       Operation *def = c.getInput().getDefiningOp();
-      if (!def || !mlir::isa<MatMulOp, LinearOp, Conv2DOp, ConvTranspose2DOp>(def) ||
-          !c.getInput().hasOneUse() || !isF32Tensor(c.getInput()) ||
-          withElement(c.getInput().getType(), target) != c.getType() ||
+      if (!def || !mlir::isa<MatMulOp, LinearOp, Conv2DOp, ConvTranspose2DOp, AttentionOp>(def) ||
+          !c.getInput().hasOneUse() ||
           !llvm::all_of(peOperands(def), [&](unsigned i) {
             return getElementTypeOrSelf(def->getOperand(i).getType()) == target;
           }))

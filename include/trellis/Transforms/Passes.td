@@ -207,10 +207,11 @@ def AutoCast : Pass<"trellis-auto-cast", "mlir::func::FuncOp"> {
     `graph.conv2d`, `graph.conv_transpose2d` and `graph.attention` (x and w;
     Q, K and V) are cast to `type`; biases, masks and results stay f32, so
     the products accumulate in fp32 in PSUM and are evacuated unrounded,
-    except that a matmul, linear or convolution whose result only feeds
-    such a cast (the next product's operand) writes `type` directly (bf16
-    and fp16): the evacuation rounds exactly as the cast would, and the f32
-    tensor never goes through HBM.
+    except that a matmul, linear, convolution or attention whose result
+    only feeds such a cast (the next product's operand), possibly through
+    reshapes and transposes that the cast then moves above, writes `type`
+    directly (bf16 and fp16): the evacuation rounds exactly as the cast
+    would, and the f32 tensor never goes through HBM.
     With `mode=all`, additionally every other f32 tensor of the function is
     computed and stored in `type` (the engines' ALUs still compute in fp32;
     each op's result is rounded to `type` when written); function arguments

@@ -79,3 +79,37 @@ func.func @narrow_results(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tens
   %c3 = graph.conv2d %c2, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
   return %c2, %c3 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Tests that the cast of a projection split into heads moves up through the
+// reshape and the transpose (they then move bf16) onto the linear, which
+// writes bf16, and that the attention's result, merged back for the next
+// projection, is narrowed the same way; a reshape with another user keeps
+// its cast.
+// MM-LABEL: func.func @heads
+// MM:         %[[L:.+]] = graph.linear {{.+}} -> tensor<4x8xbf16>
+// MM-NEXT:    %[[R:.+]] = graph.reshape %[[L]] : (tensor<4x8xbf16>) -> tensor<4x2x4xbf16>
+// MM-NEXT:    %[[T:.+]] = graph.transpose %[[R]] {{.+}} : (tensor<4x2x4xbf16>) -> tensor<2x4x4xbf16>
+// MM-NEXT:    %[[A:.+]] = graph.attention %[[T]], %[[T]], %[[T]] {{.+}} -> tensor<2x4x4xbf16>
+// MM-NEXT:    %[[T2:.+]] = graph.transpose %[[A]] {{.+}} : (tensor<2x4x4xbf16>) -> tensor<4x2x4xbf16>
+// MM-NEXT:    %[[R2:.+]] = graph.reshape %[[T2]] : (tensor<4x2x4xbf16>) -> tensor<4x8xbf16>
+// MM-NEXT:    %[[O:.+]] = graph.linear %[[R2]], {{.+}} -> tensor<4x8xf32>
+// MM-NEXT:    %[[R3:.+]] = graph.reshape %[[O]] : (tensor<4x8xf32>) -> tensor<4x2x4xf32>
+// MM-NEXT:    %[[C3:.+]] = graph.cast %[[R3]] : (tensor<4x2x4xf32>) -> tensor<4x2x4xbf16>
+// MM:         return
+// FP8-LABEL: func.func @heads
+// FP8-NOT:     graph.linear {{.+}} -> tensor<4x8xf8E4M3FN>
+// FP8:         graph.cast {{.+}} : (tensor<2x4x4xf32>) -> tensor<2x4x4xf8E4M3FN>
+func.func @heads(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x2x4xf32>, tensor<4x2x4xf32>) {
+  %l = graph.linear %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %r = graph.reshape %l : (tensor<4x8xf32>) -> tensor<4x2x4xf32>
+  %t = graph.transpose %r {perm = array<i64: 1, 0, 2>} : (tensor<4x2x4xf32>) -> tensor<2x4x4xf32>
+  %a = graph.attention %t, %t, %t scale = 0.5 : (tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %t2 = graph.transpose %a {perm = array<i64: 1, 0, 2>} : (tensor<2x4x4xf32>) -> tensor<4x2x4xf32>
+  %r2 = graph.reshape %t2 : (tensor<4x2x4xf32>) -> tensor<4x8xf32>
+  %o = graph.linear %r2, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %r3 = graph.reshape %o : (tensor<4x8xf32>) -> tensor<4x2x4xf32>
+  %a3 = graph.attention %r3, %r3, %r3 scale = 0.5 : (tensor<4x2x4xf32>, tensor<4x2x4xf32>, tensor<4x2x4xf32>) -> tensor<4x2x4xf32>
+  return %r3, %a3 : tensor<4x2x4xf32>, tensor<4x2x4xf32>
+}
