@@ -8,140 +8,161 @@ using namespace trellis;
 using namespace trellis::emu;
 using isa::Space;
 
-HazardChecker::HazardChecker(const ArchConfig &arch, int64_t blockChunks)
-    : blockChunks(std::clamp<int64_t>(blockChunks, 1, kMaxBlockChunks)),
-      blockBytes(this->blockChunks * kChunkBytes) {
-  sbufBlocksPerPartition = (arch.sbufBytesPerPartition + blockBytes - 1) / blockBytes;
-  psumBlocksPerPartition = (arch.psumBytesPerPartition + blockBytes - 1) / blockBytes;
-  sbufBlocks.resize(size_t(arch.partitions * sbufBlocksPerPartition));
-  psumBlocks.resize(size_t(arch.partitions * psumBlocksPerPartition));
+HazardChecker::HazardChecker(const ArchConfig &arch) {
+  sbufPagesPerPartition = (arch.sbufBytesPerPartition + kPageBytes - 1) / kPageBytes;
+  psumPagesPerPartition = (arch.psumBytesPerPartition + kPageBytes - 1) / kPageBytes;
+  sbufPages.resize(size_t(arch.partitions * sbufPagesPerPartition));
+  psumPages.resize(size_t(arch.partitions * psumPagesPerPartition));
+  states.emplace_back(); // 0: never touched
+  okGen.push_back(0);
+  nextGen.push_back(0);
+  nextState.push_back(0);
 }
 
-HazardChecker::Block &HazardChecker::block(Space space, int64_t partition, int64_t index) {
+HazardChecker::Page &HazardChecker::page(Space space, int64_t partition, int64_t index) {
   switch (space) {
   case Space::sbuf:
-    return sbufBlocks[size_t(partition * sbufBlocksPerPartition + index)];
+    return sbufPages[size_t(partition * sbufPagesPerPartition + index)];
   case Space::psum:
-    return psumBlocks[size_t(partition * psumBlocksPerPartition + index)];
-  default: {
-    std::unique_ptr<Block[]> &page = hbmPages[index / kPageBlocks];
-    if (!page)
-      page.reset(new Block[kPageBlocks]());
-    return page[size_t(index % kPageBlocks)];
-  }
+    return psumPages[size_t(partition * psumPagesPerPartition + index)];
+  default:
+    if (size_t(index) >= hbmPages.size())
+      hbmPages.resize(size_t(index) + 1);
+    return hbmPages[size_t(index)];
   }
 }
 
-uint32_t HazardChecker::newList() {
-  if (!freeLists.empty()) {
-    uint32_t l = freeLists.back();
-    freeLists.pop_back();
-    return l;
-  }
-  lists.emplace_back();
-  return uint32_t(lists.size());
-}
-
-void HazardChecker::freeList(uint32_t &list) {
-  if (!list)
-    return;
-  lists[list - 1].clear();
-  freeLists.push_back(list);
-  list = 0;
-}
-
-std::optional<Conflict> HazardChecker::markList(uint32_t &list, uint64_t mask, bool write,
-                                                Epoch self, const std::vector<uint32_t> &vc) {
-  if (!list)
-    list = newList();
-  List &c = lists[list - 1];
-  for (const Entry &e : c) {
-    if (!(e.mask & mask) || !(write || e.write) || e.who.queue == self.queue)
-      continue;
-    if (vc[e.who.queue] >= e.who.seq)
-      continue; // e happens-before self
+std::optional<Conflict> HazardChecker::check(uint32_t id) {
+  if (id == 0 || okGen[id] == generation)
+    return std::nullopt;
+  const State &st = states[id];
+  const std::vector<uint32_t> &vc = *curVc;
+  auto races = [&](const Epoch &e) {
+    return e.queue != curSelf.queue && vc[e.queue] < e.seq; // not happens-before
+  };
+  if (st.hasWrite && races(st.write)) {
     Conflict k;
-    k.otherInst = e.who.inst;
-    k.otherWrites = e.write;
-    uint64_t both = e.mask & mask;
-    k.byteLo = __builtin_ctzll(both);
-    k.byteHi = 64 - __builtin_clzll(both);
+    k.otherInst = st.write.inst;
+    k.otherWrites = true;
     return k;
   }
-  if (write && mask == ~uint64_t(0)) { // everything here is overwritten
-    c.clear();
-    c.push_back({mask, self, write});
-    return std::nullopt;
-  }
-  // A write supersedes every earlier access to its bytes (they all
-  // happen-before it, or we reported above); a read supersedes earlier reads
-  // of the same queue. Entries left with no bytes are dropped.
-  for (Entry &e : c) {
-    bool own = e.who.inst == self.inst && e.write == write;
-    if (!own && (write || (!e.write && e.who.queue == self.queue)))
-      e.mask &= ~mask;
-  }
-  c.erase(std::remove_if(c.begin(), c.end(), [](const Entry &e) { return e.mask == 0; }),
-          c.end());
-  for (Entry &e : c)
-    if (e.who.inst == self.inst && e.write == write) {
-      e.mask |= mask;
-      return std::nullopt;
+  if (curWrite) // reads race only with writes
+    for (uint32_t r = 0; r < st.readCount; ++r) {
+      const Epoch &e = readPool[st.readBegin + r];
+      if (races(e)) {
+        Conflict k;
+        k.otherInst = e.inst;
+        k.otherWrites = false;
+        return k;
+      }
     }
-  c.push_back({mask, self, write});
+  okGen[id] = generation;
   return std::nullopt;
 }
 
-std::optional<Conflict> HazardChecker::markRange(Space space, int64_t partition, int64_t lo,
-                                                 int64_t hi, bool write, Epoch self,
-                                                 const std::vector<uint32_t> &vc) {
-  auto located = [&](std::optional<Conflict> k, int64_t base) {
-    k->space = space;
-    k->partition = partition;
-    k->byteLo += base;
-    k->byteHi += base;
-    return k;
+uint32_t HazardChecker::next(uint32_t id) {
+  auto create = [&](const State &s) {
+    states.push_back(s);
+    okGen.push_back(0);
+    nextGen.push_back(0);
+    nextState.push_back(0);
+    return uint32_t(states.size() - 1);
   };
-  for (int64_t b = lo / blockBytes; b * blockBytes < hi; ++b) {
-    Block &blk = block(space, partition, b);
-    int64_t bs = b * blockBytes, s = std::max(lo, bs), e = std::min(hi, bs + blockBytes);
-    bool whole = s == bs && e == bs + blockBytes;
-    if (!blk.split) {
-      if (whole) {
-        if (auto k = markList(blk.whole, ~uint64_t(0), write, self, vc)) {
-          // The list covers the whole block: the overlap is this access's part.
-          k->space = space;
-          k->partition = partition;
-          k->byteLo = s;
-          k->byteHi = e;
-          return k;
-        }
-        continue;
+  if (curWrite) {
+    // A write supersedes every earlier access to its bytes.
+    if (curWriteState == kNone) {
+      State s;
+      s.write = curSelf;
+      s.hasWrite = true;
+      curWriteState = create(s);
+    }
+    return curWriteState;
+  }
+  if (nextGen[id] == generation)
+    return nextState[id];
+  // A read supersedes the earlier reads of its queue.
+  State old = states[id]; // a copy: create() may move `states`
+  State s;
+  s.write = old.write;
+  s.hasWrite = old.hasWrite;
+  s.readBegin = uint32_t(readPool.size());
+  bool placed = false, same = false;
+  for (uint32_t r = 0; r < old.readCount; ++r) {
+    Epoch e = readPool[old.readBegin + r];
+    if (!placed && e.queue >= curSelf.queue) {
+      placed = true;
+      if (e.queue == curSelf.queue) {
+        same = e.inst == curSelf.inst;
+        e = curSelf;
+      } else {
+        readPool.push_back(curSelf);
       }
-      // A partial access: give each chunk its own copy of the block's list.
-      for (int64_t c = 0; c < blockChunks; ++c)
-        if (blk.whole) {
-          blk.chunk[c] = newList();
-          lists[blk.chunk[c] - 1] = lists[blk.whole - 1];
-        }
-      freeList(blk.whole);
-      blk.split = true;
     }
-    int64_t c0 = (s - bs) / kChunkBytes, c1 = (e - 1 - bs) / kChunkBytes;
-    for (int64_t c = c0; c <= c1; ++c) {
-      int64_t cb = bs + c * kChunkBytes;
-      int64_t cs = std::max(s, cb) - cb, ce = std::min(e, cb + kChunkBytes) - cb;
-      uint64_t mask = (ce - cs == 64) ? ~uint64_t(0) : ((uint64_t(1) << (ce - cs)) - 1) << cs;
-      if (auto k = markList(blk.chunk[c], mask, write, self, vc))
-        return located(k, cb);
+    readPool.push_back(e);
+  }
+  if (!placed)
+    readPool.push_back(curSelf);
+  uint32_t result;
+  if (same) { // this access already read these bytes: nothing changes
+    readPool.resize(s.readBegin);
+    result = id;
+  } else {
+    s.readCount = uint32_t(readPool.size()) - s.readBegin;
+    result = create(s);
+  }
+  nextGen[id] = generation;
+  nextState[id] = result;
+  return result;
+}
+
+std::optional<Conflict> HazardChecker::markPage(Page &P, int64_t s, int64_t e) {
+  if (P.empty())
+    P.push_back({0, 0});
+  auto segEnd = [&](size_t j) { return j + 1 < P.size() ? int64_t(P[j + 1].lo) : kPageBytes; };
+  size_t i = size_t(std::upper_bound(P.begin(), P.end(), s,
+                                     [](int64_t v, const Seg &g) { return v < int64_t(g.lo); }) -
+                    P.begin()) -
+             1;
+  // Check everything first: a conflict ends the run.
+  for (size_t j = i; j < P.size() && int64_t(P[j].lo) < e; ++j)
+    if (std::optional<Conflict> k = check(P[j].state)) {
+      k->byteLo = std::max<int64_t>(s, P[j].lo);
+      k->byteHi = std::min<int64_t>(e, segEnd(j));
+      return k;
     }
-    if (whole && write) {
-      // Every chunk now holds just this write: merge the block again.
-      for (int64_t c = 0; c < blockChunks; ++c)
-        freeList(blk.chunk[c]);
-      blk.split = false;
-      blk.whole = newList();
-      lists[blk.whole - 1].push_back({~uint64_t(0), self, true});
+  // Cut segments at s and e, map the states in between, merge equal
+  // neighbours.
+  if (int64_t(P[i].lo) < s) {
+    P.insert(P.begin() + i + 1, Seg{uint32_t(s), P[i].state});
+    ++i;
+  }
+  size_t j = i;
+  while (j < P.size() && int64_t(P[j].lo) < e)
+    ++j;
+  if (e < kPageBytes && (j == P.size() || int64_t(P[j].lo) > e))
+    P.insert(P.begin() + j, Seg{uint32_t(e), P[j - 1].state});
+  for (size_t k = i; k < j; ++k)
+    P[k].state = next(P[k].state);
+  size_t a = i ? i - 1 : 0, b = std::min(j + 1, P.size());
+  size_t w = a + 1;
+  for (size_t r = a + 1; r < b; ++r)
+    if (P[r].state != P[w - 1].state)
+      P[w++] = P[r];
+  P.erase(P.begin() + w, P.begin() + b);
+  return std::nullopt;
+}
+
+std::optional<Conflict> HazardChecker::markRun(Space space, int64_t partition, int64_t lo,
+                                               int64_t hi) {
+  for (int64_t pg = lo / kPageBytes; pg * kPageBytes < hi; ++pg) {
+    int64_t base = pg * kPageBytes;
+    int64_t s = std::max(lo, base) - base, e = std::min(hi, base + kPageBytes) - base;
+    if (std::optional<Conflict> k = markPage(page(space, partition, pg), s, e)) {
+      k->space = space;
+      k->partition = partition;
+      k->byteLo += base;
+      k->byteHi += base;
+      return k;
     }
   }
   return std::nullopt;
@@ -149,27 +170,59 @@ std::optional<Conflict> HazardChecker::markRange(Space space, int64_t partition,
 
 std::optional<Conflict> HazardChecker::access(const isa::AccessPattern &ap, bool write,
                                               Epoch self, const std::vector<uint32_t> &vc) {
+  if (++generation == 0) { // wrapped: forget every memo
+    std::fill(okGen.begin(), okGen.end(), 0);
+    std::fill(nextGen.begin(), nextGen.end(), 0);
+    generation = 1;
+  }
+  curWrite = write;
+  curSelf = self;
+  curVc = &vc;
+  curWriteState = kNone;
+
   int64_t eb = ap.elementBytes();
+  bool hbm = ap.space == Space::hbm;
+  auto rowStart = [&](int64_t p, int64_t &partition) {
+    partition = hbm ? 0 : ap.partStart + p;
+    return ap.offset + (hbm ? p * ap.partStride * eb : 0);
+  };
+
+  // The usual tile: each partition's elements are one dense run.
+  bool dense = true;
+  int64_t n = 1;
+  for (size_t d = ap.sizes.size(); d-- > 0;) {
+    if (ap.sizes[d] != 1 && ap.strides[d] != n)
+      dense = false;
+    n *= ap.sizes[d];
+  }
+  if (dense) {
+    if (hbm && ap.partCount > 1 && ap.partStride == n) // rows back to back: one run
+      return markRun(Space::hbm, 0, ap.offset, ap.offset + ap.partCount * n * eb);
+    for (int64_t p = 0; p < ap.partCount; ++p) {
+      int64_t partition;
+      int64_t start = rowStart(p, partition);
+      if (auto k = markRun(ap.space, partition, start, start + n * eb))
+        return k;
+    }
+    return std::nullopt;
+  }
+
   for (int64_t p = 0; p < ap.partCount; ++p) {
-    int64_t partition = 0, base = ap.offset;
-    if (ap.space == Space::hbm)
-      base += p * ap.partStride * eb;
-    else
-      partition = ap.partStart + p;
+    int64_t partition;
+    int64_t base = rowStart(p, partition);
     std::optional<Conflict> found;
     forEachInnerRow(ap, [&](int64_t, int64_t off, int64_t count, int64_t stride) {
       if (found)
         return;
       int64_t start = base + off;
       if (stride == eb || count == 1) {
-        found = markRange(ap.space, partition, start, start + count * eb, write, self, vc);
+        found = markRun(ap.space, partition, start, start + count * eb);
         return;
       }
       if (stride == 0) // broadcast: one element, read many times
         count = 1;
       for (int64_t k = 0; k < count && !found; ++k)
-        found = markRange(ap.space, partition, start + k * stride, start + k * stride + eb, write,
-                          self, vc);
+        found = markRun(ap.space, partition, start + k * stride, start + k * stride + eb);
     });
     if (found)
       return found;
