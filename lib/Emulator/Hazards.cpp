@@ -3,6 +3,7 @@
 #include "Hazards.h"
 #include "Memory.h"
 #include <algorithm>
+#include <cstring>
 
 using namespace trellis;
 using namespace trellis::emu;
@@ -168,18 +169,7 @@ std::optional<Conflict> HazardChecker::markRun(Space space, int64_t partition, i
   return std::nullopt;
 }
 
-std::optional<Conflict> HazardChecker::access(const isa::AccessPattern &ap, bool write,
-                                              Epoch self, const std::vector<uint32_t> &vc) {
-  if (++generation == 0) { // wrapped: forget every memo
-    std::fill(okGen.begin(), okGen.end(), 0);
-    std::fill(nextGen.begin(), nextGen.end(), 0);
-    generation = 1;
-  }
-  curWrite = write;
-  curSelf = self;
-  curVc = &vc;
-  curWriteState = kNone;
-
+std::optional<Conflict> HazardChecker::accessInWalkOrder(const isa::AccessPattern &ap) {
   int64_t eb = ap.elementBytes();
   bool hbm = ap.space == Space::hbm;
   auto rowStart = [&](int64_t p, int64_t &partition) {
@@ -227,5 +217,224 @@ std::optional<Conflict> HazardChecker::access(const isa::AccessPattern &ap, bool
     if (found)
       return found;
   }
+  return std::nullopt;
+}
+
+void HazardChecker::collectRuns(const isa::AccessPattern &ap) {
+  runs.clear();
+  int64_t eb = ap.elementBytes();
+  int64_t base = ap.offset;
+  // Axes as (size, stride in elements): broadcast (stride 0) and unit axes
+  // add no bytes; a negative stride covers the same bytes walked upwards.
+  llvm::SmallVector<std::pair<int64_t, int64_t>, 6> dims;
+  auto add = [&](int64_t size, int64_t stride) {
+    if (size <= 1 || stride == 0)
+      return;
+    if (stride < 0) {
+      base += (size - 1) * stride * eb;
+      stride = -stride;
+    }
+    dims.push_back({stride, size});
+  };
+  for (size_t d = 0; d < ap.sizes.size(); ++d)
+    add(ap.sizes[d], ap.strides[d]);
+  if (ap.space == Space::hbm)
+    add(ap.partCount, ap.partStride);
+  std::stable_sort(dims.begin(), dims.end(),
+                   [](auto &a, auto &b) { return a.first < b.first; });
+  // Merge an axis into the inner one when it continues it exactly.
+  llvm::SmallVector<std::pair<int64_t, int64_t>, 6> merged;
+  for (auto [stride, size] : dims) {
+    if (!merged.empty() && merged.back().first * merged.back().second == stride)
+      merged.back().second *= size;
+    else
+      merged.push_back({stride, size});
+  }
+  Run inner{base, 1, eb, eb};
+  size_t outerFrom = 0;
+  if (!merged.empty()) {
+    auto [stride, size] = merged[0];
+    outerFrom = 1;
+    if (stride == 1)
+      inner = Run{base, 1, size * eb, size * eb};
+    else if (base % eb == 0) // elements never straddle a page
+      inner = Run{base, size, stride * eb, eb};
+    else
+      outerFrom = 0; // misaligned (not from a verified program): element by element
+  }
+  // Odometer over the outer axes.
+  size_t rank = merged.size() - outerFrom;
+  llvm::SmallVector<int64_t, 6> counter(rank, 0);
+  int64_t off = 0;
+  while (true) {
+    Run r = inner;
+    r.start += off;
+    runs.push_back(r);
+    size_t d = 0;
+    for (; d < rank; ++d) {
+      auto [stride, size] = merged[outerFrom + d];
+      off += stride * eb;
+      if (++counter[d] < size)
+        break;
+      off -= stride * eb * size;
+      counter[d] = 0;
+    }
+    if (d == rank)
+      break;
+  }
+}
+
+template <typename Fn> bool HazardChecker::forEachPieceOfRun(const Run &run, Fn fn) {
+  if (run.count == 1) { // one range, possibly across pages
+    int64_t lo = run.start, hi = run.start + run.len;
+    for (int64_t pg = lo / kPageBytes; pg * kPageBytes < hi; ++pg) {
+      int64_t pb = pg * kPageBytes;
+      int64_t s = std::max(lo, pb) - pb, e = std::min(hi, pb + kPageBytes) - pb;
+      if (fn(pg, s, int64_t(1), e - s))
+        return true;
+    }
+    return false;
+  }
+  // Aligned elements: each lies in one page.
+  for (int64_t k = 0; k < run.count;) {
+    int64_t at = run.start + k * run.stride;
+    int64_t pg = at / kPageBytes, pb = pg * kPageBytes;
+    int64_t inPage = (pb + kPageBytes - at + run.stride - 1) / run.stride;
+    int64_t n = std::min(run.count - k, inPage);
+    if (fn(pg, at - pb, n, run.len))
+      return true;
+    k += n;
+  }
+  return false;
+}
+
+/// Index of the segment of `P` that holds byte `at`.
+static size_t segmentAt(const llvm::SmallVectorImpl<HazardChecker::Seg> &P, int64_t at) {
+  return size_t(std::upper_bound(P.begin(), P.end(), at,
+                                 [](int64_t v, const HazardChecker::Seg &g) {
+                                   return v < int64_t(g.lo);
+                                 }) -
+                P.begin()) -
+         1;
+}
+
+bool HazardChecker::racesInPage(Page &P, int64_t first, int64_t count, int64_t stride,
+                                int64_t len) {
+  if (P.empty())
+    return false; // never touched
+  size_t j = segmentAt(P, first);
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t a = first + k * stride, b = a + len;
+    while (j + 1 < P.size() && int64_t(P[j + 1].lo) <= a)
+      ++j;
+    for (size_t i = j; i < P.size() && int64_t(P[i].lo) < b; ++i)
+      if (check(P[i].state))
+        return true;
+  }
+  return false;
+}
+
+void HazardChecker::updatePage(Page &P, int64_t first, int64_t count, int64_t stride,
+                               int64_t len) {
+  if (count == 1) {
+    markPage(P, first, first + len); // no race: only records
+    return;
+  }
+  if (P.empty())
+    P.push_back({0, 0});
+  // Rebuild the segments of [first, end) in one pass over the old segments
+  // and the elements, then splice them in place of the old ones.
+  int64_t end = first + (count - 1) * stride + len;
+  auto segEnd = [&](size_t j) { return j + 1 < P.size() ? int64_t(P[j + 1].lo) : kPageBytes; };
+  size_t j0 = segmentAt(P, first), j = j0;
+  built.clear();
+  auto emit = [&](int64_t lo, uint32_t st) {
+    if (!built.empty() && built.back().state == st)
+      return;
+    built.push_back({uint32_t(lo), st});
+  };
+  int64_t pos = first;
+  auto copyTo = [&](int64_t until, bool mapped) {
+    while (pos < until) {
+      while (segEnd(j) <= pos)
+        ++j;
+      emit(pos, mapped ? next(P[j].state) : P[j].state);
+      pos = std::min(until, segEnd(j));
+    }
+  };
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t a = first + k * stride;
+    copyTo(a, false);
+    copyTo(a + len, true);
+  }
+  // Old segments [j0, j1) start inside [first, end); the one holding `end`
+  // continues after it.
+  size_t j1 = j;
+  while (j1 < P.size() && int64_t(P[j1].lo) < end)
+    ++j1;
+  uint32_t tail = P[j1 - 1].state;
+  if (end < kPageBytes && (j1 == P.size() || int64_t(P[j1].lo) > end) &&
+      built.back().state != tail)
+    built.push_back({uint32_t(end), tail}); // re-cut at `end`
+  // P[j0] keeps [its start, first) when it starts before; merge equal
+  // neighbours at both ends.
+  size_t from = int64_t(P[j0].lo) < first ? j0 + 1 : j0;
+  if (from > 0 && P[from - 1].state == built.front().state)
+    built.erase(built.begin());
+  uint32_t last = built.empty() ? P[from - 1].state : built.back().state;
+  if (j1 < P.size() && P[j1].state == last)
+    ++j1;
+  P.erase(P.begin() + from, P.begin() + j1);
+  P.insert(P.begin() + from, built.begin(), built.end());
+}
+
+std::optional<Conflict> HazardChecker::access(const isa::AccessPattern &ap, bool write,
+                                              Epoch self, const std::vector<uint32_t> &vc) {
+  if (++generation == 0) { // wrapped: forget every memo
+    std::fill(okGen.begin(), okGen.end(), 0);
+    std::fill(nextGen.begin(), nextGen.end(), 0);
+    generation = 1;
+  }
+  curWrite = write;
+  curSelf = self;
+  curVc = &vc;
+  curWriteState = kNone;
+
+  collectRuns(ap);
+  // Partitions whose page holds the same segments as the previous
+  // partition's did get the same verdict and the same result: the usual
+  // tile, whose partitions share their history, costs one page walk.
+  bool hbm = ap.space == Space::hbm;
+  int64_t p0 = hbm ? 0 : ap.partStart, p1 = hbm ? 1 : ap.partStart + ap.partCount;
+  auto same = [](const Page &a, const Page &b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Seg)) == 0;
+  };
+  for (const Run &r : runs)
+    if (forEachPieceOfRun(r, [&](int64_t pg, int64_t first, int64_t count, int64_t len) {
+          for (int64_t p = p0; p < p1; ++p) {
+            Page &P = page(ap.space, p, pg);
+            if (p > p0 && same(P, before))
+              continue;
+            if (racesInPage(P, first, count, r.stride, len))
+              return true;
+            before = P;
+          }
+          return false;
+        }))
+      return accessInWalkOrder(ap);
+  for (const Run &r : runs)
+    forEachPieceOfRun(r, [&](int64_t pg, int64_t first, int64_t count, int64_t len) {
+      for (int64_t p = p0; p < p1; ++p) {
+        Page &P = page(ap.space, p, pg);
+        if (p > p0 && same(P, before)) {
+          P = after;
+          continue;
+        }
+        before = P;
+        updatePage(P, first, count, r.stride, len);
+        after = P;
+      }
+      return false;
+    });
   return std::nullopt;
 }

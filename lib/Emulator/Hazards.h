@@ -21,6 +21,16 @@
 // The verdict for a state is also memoised per access, so the 128 partitions
 // of a tile that share their history are checked once.
 //
+// An access is first checked, then recorded, each over its bytes in
+// whatever order is cheapest: the pattern's axes (and HBM's partition axis)
+// sorted by stride and merged where contiguous, so a transposed HBM tile is
+// a few hundred rows rather than one step per element, and a strided row is
+// one pass over a page's segments. Recording is idempotent per byte and a
+// race-free access cannot race with itself, so the order does not change
+// the result; only when the check finds a race is the access walked again
+// in pattern order, checking and recording as it goes, to report the first
+// racing byte exactly.
+//
 //===----------------------------------------------------------------------===//
 #ifndef TRELLIS_LIB_EMULATOR_HAZARDS_H
 #define TRELLIS_LIB_EMULATOR_HAZARDS_H
@@ -66,6 +76,11 @@ public:
   /// Shadow states created so far (for tests and statistics).
   size_t numStates() const { return states.size(); }
 
+  struct Seg {
+    uint32_t lo;    // first byte within the page
+    uint32_t state; // index into states; 0 = never touched
+  };
+
 private:
   static constexpr int64_t kPageBytes = 4096;
   static constexpr uint32_t kNone = ~uint32_t(0);
@@ -77,13 +92,25 @@ private:
     uint32_t readBegin = 0; // into readPool
     uint32_t readCount = 0;
   };
-  struct Seg {
-    uint32_t lo;    // first byte within the page
-    uint32_t state; // index into states; 0 = never touched
-  };
   using Page = llvm::SmallVector<Seg, 2>; // empty: one untouched segment
 
+  /// Elements [start + k * stride, + len) for k < count, in bytes; stride
+  /// >= len, so they are disjoint and ascending.
+  struct Run {
+    int64_t start, count, stride, len;
+  };
+
   Page &page(isa::Space space, int64_t partition, int64_t index);
+  /// The access as runs over canonical axes (order-free: for the check and
+  /// the update of an access that does not race).
+  void collectRuns(const isa::AccessPattern &ap);
+  /// Calls fn(pageIndex, first, count, len) for the elements of `run` in
+  /// each page (first relative to the page); stops when fn returns true.
+  template <typename Fn> bool forEachPieceOfRun(const Run &run, Fn fn);
+  bool racesInPage(Page &page, int64_t first, int64_t count, int64_t stride, int64_t len);
+  void updatePage(Page &page, int64_t first, int64_t count, int64_t stride, int64_t len);
+  /// Check-and-mark in walk order, for the exact report of a race.
+  std::optional<Conflict> accessInWalkOrder(const isa::AccessPattern &ap);
   std::optional<Conflict> markRun(isa::Space space, int64_t partition, int64_t lo, int64_t hi);
   std::optional<Conflict> markPage(Page &page, int64_t lo, int64_t hi);
   /// The conflicting earlier access of `state` for the current access, if any.
@@ -104,6 +131,9 @@ private:
   Epoch curSelf;
   const std::vector<uint32_t> *curVc = nullptr;
   uint32_t curWriteState = kNone;
+  std::vector<Run> runs;  // collectRuns' result
+  Page built;         // updatePage's scratch
+  Page before, after; // a partition's page before and after the access
 };
 
 } // namespace trellis::emu
