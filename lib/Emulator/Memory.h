@@ -102,6 +102,9 @@ void storeRow(const Operand &op, int64_t p, const float *in);
 /// Raw element bytes of partition `p`, packed (freeCount * elementBytes).
 void loadRowBytes(const Operand &op, int64_t p, uint8_t *out);
 void storeRowBytes(const Operand &op, int64_t p, const uint8_t *in);
+/// Whether each partition's elements of `ap` are one dense run in order
+/// (element i at byte i * elementBytes).
+bool isDenseRow(const isa::AccessPattern &ap);
 
 } // namespace trellis::emu
 

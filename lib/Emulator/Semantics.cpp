@@ -642,6 +642,11 @@ static void execDma(const Inst &I, Memories &mem) {
         storeRowBytes(d, p, r.bytes.data() + p * rowBytes);
       return;
     }
+    if (isDenseRow(I.dst) && isDenseRow(I.src0)) { // row to row, no staging
+      for (int64_t p = 0; p < parts; ++p)
+        std::memmove(d.row(p), s.row(p), size_t(rowBytes));
+      return;
+    }
     r.bytes.resize(size_t(rowBytes));
     for (int64_t p = 0; p < parts; ++p) {
       loadRowBytes(s, p, r.bytes.data());
@@ -895,8 +900,14 @@ static void execCopy(const Inst &I, Memories &mem) {
   if (I.dst.dtype == I.src0.dtype) {
     // Same type: the bits move unchanged (no trip through fp32, which would
     // round integers beyond 2^24).
+    int64_t rowBytes = freeCount(I.dst) * I.dst.elementBytes();
+    if (isDenseRow(I.dst) && isDenseRow(I.src0)) { // distinct partitions never overlap
+      for (int64_t p = 0; p < I.dst.partCount; ++p)
+        std::memmove(d.row(p), s.row(p), size_t(rowBytes));
+      return;
+    }
     std::vector<uint8_t> &bytes = scratch().bytes;
-    bytes.resize(size_t(freeCount(I.dst) * I.dst.elementBytes()));
+    bytes.resize(size_t(rowBytes));
     for (int64_t p = 0; p < I.dst.partCount; ++p) {
       loadRowBytes(s, p, bytes.data());
       storeRowBytes(d, p, bytes.data());
