@@ -5,23 +5,49 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <sys/mman.h>
 
 using namespace trellis;
 using namespace trellis::emu;
 using isa::DType;
 
 llvm::Error ByteImage::allocate(int64_t n, llvm::StringRef what) {
+  release();
   if (n < 0)
     return llvm::createStringError("%s size %lld is negative", what.str().c_str(),
                                    (long long)n);
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (size_t(n) >= kHuge) {
+    size_t len = (size_t(n) + kHuge - 1) / kHuge * kHuge;
+    void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+      madvise(p, len, MADV_HUGEPAGE); // a hint: without it, 4 KiB pages
+#endif
+      bytes = static_cast<uint8_t *>(p);
+      mappedBytes = len;
+      numBytes = n;
+      return llvm::Error::success();
+    }
+  }
   // calloc(0) may return null; keep one byte so data() is always valid.
   uint8_t *p = static_cast<uint8_t *>(std::calloc(n ? size_t(n) : 1, 1));
   if (!p)
     return llvm::createStringError("cannot allocate %lld bytes for %s", (long long)n,
                                    what.str().c_str());
-  bytes.reset(p);
+  bytes = p;
   numBytes = n;
   return llvm::Error::success();
+}
+
+void ByteImage::release() {
+  if (mappedBytes)
+    munmap(bytes, mappedBytes);
+  else
+    std::free(bytes);
+  bytes = nullptr;
+  numBytes = 0;
+  mappedBytes = 0;
 }
 
 int64_t emu::freeCount(const isa::AccessPattern &ap) {
