@@ -379,3 +379,59 @@ TEST(Outputs, TimingOnlyLeavesOutputsEmpty) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Constants, ReleasedAfterLoadingGiveTheSameRun) {
+  // y = c + x, with c a constant segment.
+  ChainBuilder cb;
+  int64_t hx = cb.input("x", {1, 8}, DType::f32);
+  int64_t hy = cb.output("y", {1, 8}, DType::f32);
+  int64_t hc = cb.place(32);
+  ConstantSegment c;
+  c.name = "c";
+  c.hbmOffset = hc;
+  for (float v : {1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f}) {
+    uint8_t b[4];
+    std::memcpy(b, &v, 4);
+    c.bytes.insert(c.bytes.end(), b, b + 4);
+  }
+  cb.program.constants.push_back(c);
+  Inst d = inst(Opcode::dma, kQ0);
+  d.dst = sbuf(0, 1, 0, DType::f32, 8);
+  d.src0 = hbm(1, 8, hx, DType::f32);
+  cb.add(d);
+  d.dst = sbuf(0, 1, 64, DType::f32, 8);
+  d.src0 = hbm(1, 8, hc, DType::f32);
+  cb.add(d);
+  Inst add = inst(Opcode::tensor_tensor, isa::kQueueDVE);
+  add.op0 = isa::AluOp::add;
+  add.dst = sbuf(0, 1, 128, DType::f32, 8);
+  add.src0 = sbuf(0, 1, 0, DType::f32, 8);
+  add.src1 = sbuf(0, 1, 64, DType::f32, 8);
+  cb.add(add);
+  d.dst = hbm(1, 8, hy, DType::f32);
+  d.src0 = sbuf(0, 1, 128, DType::f32, 8);
+  cb.add(d);
+
+  std::map<std::string, HostTensor> in;
+  in["x"] = f32Tensor({1, 8}, {10, 20, 30, 40, 50, 60, 70, 80});
+  RunResult kept = runOk(cb.program, in);
+  Program p = cb.program;
+  auto released = runReleasingConstants(p, testArch(), in);
+  ASSERT_TRUE(bool(released)) << llvm::toString(released.takeError());
+  EXPECT_EQ(floats(released->outputs["y"]), floats(kept.outputs["y"]));
+  EXPECT_EQ(floats(kept.outputs["y"]), (std::vector<float>{11, 22, 33, 44, 55, 66, 77, 88}));
+  EXPECT_EQ(released->deviceTimeNs, kept.deviceTimeNs);
+  ASSERT_EQ(p.constants.size(), 1u);
+  EXPECT_TRUE(p.constants[0].bytes.empty());
+  EXPECT_EQ(p.constants[0].hbmOffset, hc);
+  // A timing-only run of the released program still works.
+  RunOptions timing;
+  timing.timingOnly = true;
+  auto again = run(p, testArch(), {}, timing);
+  ASSERT_TRUE(bool(again)) << llvm::toString(again.takeError());
+  EXPECT_EQ(again->deviceTimeNs, kept.deviceTimeNs);
+}
+
+} // namespace
