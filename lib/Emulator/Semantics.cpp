@@ -627,6 +627,64 @@ static bool sameBytesMayOverlap(const AccessPattern &a, const AccessPattern &b) 
   return a.space == Space::hbm && b.space == Space::hbm;
 }
 
+/// The size and stride (elements) of `ap`'s one free axis, ignoring unit
+/// axes; false when it has several.
+static bool singleAxis(const AccessPattern &ap, int64_t &size, int64_t &stride) {
+  size = 1;
+  stride = 1;
+  bool found = false;
+  for (size_t d = 0; d < ap.sizes.size(); ++d) {
+    if (ap.sizes[d] == 1)
+      continue;
+    if (found)
+      return false;
+    found = true;
+    size = ap.sizes[d];
+    stride = ap.strides[d];
+  }
+  return true;
+}
+
+/// Whether the [parts, n] elements of `ap` (one free axis of `stride`) are
+/// pairwise distinct bytes, so that the order of writing them is free.
+static bool distinctElements(const AccessPattern &ap, int64_t parts, int64_t n, int64_t stride) {
+  if (n > 1 && stride == 0)
+    return false;
+  if (ap.space != Space::hbm || parts == 1)
+    return true; // SBUF partitions are separate lines
+  int64_t ps = std::abs(ap.partStride), fs = std::abs(stride);
+  return ps != 0 && (n == 1 || fs >= parts * ps || ps >= n * fs);
+}
+
+/// dst[p, i] = src[p, i] for [parts, n] elements of `eb` bytes on single
+/// strided axes (byte strides), in 32 x 32 blocks so that a transposing
+/// copy (one side's partition axis contiguous in memory) keeps both sides'
+/// lines in cache.
+static void copyBlocked(const Operand &d, int64_t dStride, const Operand &s, int64_t sStride,
+                        int64_t parts, int64_t n, int64_t eb) {
+  constexpr int64_t B = 32;
+  auto blocks = [&](auto tag) {
+    constexpr size_t k = sizeof(tag);
+    for (int64_t p0 = 0; p0 < parts; p0 += B)
+      for (int64_t i0 = 0; i0 < n; i0 += B) {
+        int64_t p1 = std::min(parts, p0 + B), i1 = std::min(n, i0 + B);
+        for (int64_t i = i0; i < i1; ++i)
+          for (int64_t p = p0; p < p1; ++p)
+            std::memcpy(d.row(p) + i * dStride, s.row(p) + i * sStride, k);
+      }
+  };
+  switch (eb) {
+  case 1:
+    return blocks(uint8_t());
+  case 2:
+    return blocks(uint16_t());
+  case 4:
+    return blocks(uint32_t());
+  default:
+    return blocks(uint64_t());
+  }
+}
+
 static void execDma(const Inst &I, Memories &mem) {
   Operand d = resolve(mem, I.dst), s = resolve(mem, I.src0);
   int64_t parts = I.dst.partCount, n = freeCount(I.dst);
@@ -645,6 +703,15 @@ static void execDma(const Inst &I, Memories &mem) {
     if (isDenseRow(I.dst) && isDenseRow(I.src0)) { // row to row, no staging
       for (int64_t p = 0; p < parts; ++p)
         std::memmove(d.row(p), s.row(p), size_t(rowBytes));
+      return;
+    }
+    // Between HBM and SBUF (no aliasing) with distinct destination bytes,
+    // the order is free: a strided (e.g. transposing) copy goes in blocks.
+    int64_t dn, dStride, sn, sStride;
+    if (parts > 1 && I.dst.space != I.src0.space && singleAxis(I.dst, dn, dStride) &&
+        singleAxis(I.src0, sn, sStride) && distinctElements(I.dst, parts, n, dStride)) {
+      int64_t eb = I.dst.elementBytes();
+      copyBlocked(d, dStride * eb, s, sStride * eb, parts, n, eb);
       return;
     }
     r.bytes.resize(size_t(rowBytes));
