@@ -10,7 +10,11 @@
 #include "trellis/Support/Sparsity.h"
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 using namespace trellis;
 using namespace trellis::emu;
@@ -605,6 +609,73 @@ void emu::matmulAccumulate(const float *__restrict statT, const float *__restric
   matmulEdge(statT, mov, out, K, N, mMain, M, 0, N);
 }
 
+namespace {
+/// One helper thread that takes half of a large matmul's output rows. Each
+/// output element is still computed by exactly one thread with the same
+/// k-ascending accumulation, so results do not depend on the split.
+class HelperThread {
+public:
+  HelperThread() : thread([this] { loop(); }) {}
+  ~HelperThread() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      quit = true;
+    }
+    wake.notify_one();
+    thread.join();
+  }
+  void start(std::function<void()> f) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      task = std::move(f);
+      pending = true;
+      finished = false;
+    }
+    wake.notify_one();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [&] { return finished; });
+  }
+
+private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (true) {
+      wake.wait(lock, [&] { return pending || quit; });
+      if (!pending)
+        return;
+      std::function<void()> f = std::move(task);
+      pending = false;
+      lock.unlock();
+      f();
+      lock.lock();
+      finished = true;
+      done.notify_one();
+    }
+  }
+  std::mutex mutex;
+  std::condition_variable wake, done;
+  std::function<void()> task;
+  bool pending = false, finished = false, quit = false;
+  std::thread thread;
+};
+} // namespace
+
+void emu::matmulAccumulateThreaded(const float *statT, const float *mov, float *out, int64_t M,
+                                   int64_t K, int64_t N) {
+  // Worth a thread hand-off (some microseconds) from about 2M multiply-adds
+  // (a 128 x 128 x 128 tile), and only with a second core.
+  static const bool twoCores = std::thread::hardware_concurrency() > 1;
+  if (!twoCores || M < 8 || M * K * N < (int64_t(1) << 21))
+    return matmulAccumulate(statT, mov, out, M, K, N);
+  static HelperThread helper;
+  int64_t m1 = (M / 2 + 3) / 4 * 4; // whole 4-row blocks for the first half
+  helper.start([=] { matmulAccumulate(statT + m1 * K, mov, out + m1 * N, M - m1, K, N); });
+  matmulAccumulate(statT, mov, out, m1, K, N);
+  helper.wait();
+}
+
 //===----------------------------------------------------------------------===//
 // Per-opcode execution
 //===----------------------------------------------------------------------===//
@@ -795,7 +866,7 @@ static void accumulateIntoPsum(const Inst &I, Memories &mem, const PEState &pe, 
   else
     for (int64_t m = 0; m < M; ++m)
       loadRow(d, m, r.c.data() + m * N);
-  matmulAccumulate(pe.transposed.data(), r.a.data(), r.c.data(), M, K, N);
+  matmulAccumulateThreaded(pe.transposed.data(), r.a.data(), r.c.data(), M, K, N);
   for (int64_t m = 0; m < M; ++m)
     storeRow(d, m, r.c.data() + m * N);
 }
