@@ -12,25 +12,46 @@ using isa::Space;
 HazardChecker::HazardChecker(const ArchConfig &arch) {
   sbufPagesPerPartition = (arch.sbufBytesPerPartition + kPageBytes - 1) / kPageBytes;
   psumPagesPerPartition = (arch.psumBytesPerPartition + kPageBytes - 1) / kPageBytes;
-  sbufPages.resize(size_t(arch.partitions * sbufPagesPerPartition));
-  psumPages.resize(size_t(arch.partitions * psumPagesPerPartition));
+  sbufSlots.resize(size_t(arch.partitions * sbufPagesPerPartition));
+  psumSlots.resize(size_t(arch.partitions * psumPagesPerPartition));
+  pages.emplace_back(); // 0: untouched, shared by everyone, never written
+  pages[0].segs.push_back({0, 0});
   states.emplace_back(); // 0: never touched
   okGen.push_back(0);
   nextGen.push_back(0);
   nextState.push_back(0);
 }
 
-HazardChecker::Page &HazardChecker::page(Space space, int64_t partition, int64_t index) {
+uint32_t &HazardChecker::slot(Space space, int64_t partition, int64_t index) {
   switch (space) {
   case Space::sbuf:
-    return sbufPages[size_t(partition * sbufPagesPerPartition + index)];
+    return sbufSlots[size_t(partition * sbufPagesPerPartition + index)];
   case Space::psum:
-    return psumPages[size_t(partition * psumPagesPerPartition + index)];
+    return psumSlots[size_t(partition * psumPagesPerPartition + index)];
   default:
-    if (size_t(index) >= hbmPages.size())
-      hbmPages.resize(size_t(index) + 1);
-    return hbmPages[size_t(index)];
+    if (size_t(index) >= hbmSlots.size())
+      hbmSlots.resize(size_t(index) + 1);
+    return hbmSlots[size_t(index)];
   }
+}
+
+HazardChecker::Page &HazardChecker::writable(uint32_t &slotRef) {
+  uint32_t old = slotRef;
+  if (old && pages[old].refs == 1)
+    return pages[old].segs;
+  uint32_t id;
+  if (!freePages.empty()) {
+    id = freePages.back();
+    freePages.pop_back();
+  } else {
+    id = uint32_t(pages.size());
+    pages.emplace_back();
+  }
+  pages[id].segs = pages[old].segs;
+  pages[id].refs = 1;
+  unref(old);
+  slotRef = id;
+  return pages[id].segs;
 }
 
 std::optional<Conflict> HazardChecker::check(uint32_t id) {
@@ -158,7 +179,7 @@ std::optional<Conflict> HazardChecker::markRun(Space space, int64_t partition, i
   for (int64_t pg = lo / kPageBytes; pg * kPageBytes < hi; ++pg) {
     int64_t base = pg * kPageBytes;
     int64_t s = std::max(lo, base) - base, e = std::min(hi, base + kPageBytes) - base;
-    if (std::optional<Conflict> k = markPage(page(space, partition, pg), s, e)) {
+    if (std::optional<Conflict> k = markPage(writable(slot(space, partition, pg)), s, e)) {
       k->space = space;
       k->partition = partition;
       k->byteLo += base;
@@ -318,10 +339,8 @@ static size_t segmentAt(const llvm::SmallVectorImpl<HazardChecker::Seg> &P, int6
          1;
 }
 
-bool HazardChecker::racesInPage(Page &P, int64_t first, int64_t count, int64_t stride,
+bool HazardChecker::racesInPage(const Page &P, int64_t first, int64_t count, int64_t stride,
                                 int64_t len) {
-  if (P.empty())
-    return false; // never touched
   size_t j = segmentAt(P, first);
   for (int64_t k = 0; k < count; ++k) {
     int64_t a = first + k * stride, b = a + len;
@@ -401,40 +420,58 @@ std::optional<Conflict> HazardChecker::access(const isa::AccessPattern &ap, bool
   curWriteState = kNone;
 
   collectRuns(ap);
-  // Partitions whose page holds the same segments as the previous
-  // partition's did get the same verdict and the same result: the usual
-  // tile, whose partitions share their history, costs one page walk.
+  // Partitions that share a page (usually all of a tile's) are checked and
+  // updated once: the first computes the new page, the others take it.
   bool hbm = ap.space == Space::hbm;
   int64_t p0 = hbm ? 0 : ap.partStart, p1 = hbm ? 1 : ap.partStart + ap.partCount;
-  auto same = [](const Page &a, const Page &b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Seg)) == 0;
-  };
   for (const Run &r : runs)
     if (forEachPieceOfRun(r, [&](int64_t pg, int64_t first, int64_t count, int64_t len) {
+          uint32_t checked = kNone;
           for (int64_t p = p0; p < p1; ++p) {
-            Page &P = page(ap.space, p, pg);
-            if (p > p0 && same(P, before))
+            uint32_t id = slot(ap.space, p, pg);
+            if (id == checked)
               continue;
-            if (racesInPage(P, first, count, r.stride, len))
+            if (racesInPage(pages[id].segs, first, count, r.stride, len))
               return true;
-            before = P;
+            checked = id;
           }
           return false;
         }))
       return accessInWalkOrder(ap);
+  auto same = [](const Page &a, const Page &b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Seg)) == 0;
+  };
   for (const Run &r : runs)
     forEachPieceOfRun(r, [&](int64_t pg, int64_t first, int64_t count, int64_t len) {
+      uint32_t lastOld = kNone, lastNew = kNone;
       for (int64_t p = p0; p < p1; ++p) {
-        Page &P = page(ap.space, p, pg);
-        if (p > p0 && same(P, before)) {
-          P = after;
+        uint32_t &id = slot(ap.space, p, pg);
+        if (id == lastOld) { // same page as the previous partition had
+          ref(lastNew);
+          unref(id);
+          id = lastNew;
           continue;
         }
-        before = P;
-        updatePage(P, first, count, r.stride, len);
-        after = P;
+        uint32_t old = id;
+        bool shared = old == 0 || pages[old].refs > 1;
+        updatePage(writable(id), first, count, r.stride, len);
+        // A different page before, but the same one after (a write over
+        // all of it): share it again.
+        if (lastNew != kNone && same(pages[id].segs, pages[lastNew].segs)) {
+          ref(lastNew);
+          unref(id);
+          id = lastNew;
+        }
+        lastOld = shared ? old : kNone; // an unshared page was updated in place
+        lastNew = id;
       }
       return false;
     });
+  for (uint32_t id : unreferenced)
+    if (pages[id].refs == 0) {
+      pages[id].segs.clear();
+      freePages.push_back(id);
+    }
+  unreferenced.clear();
   return std::nullopt;
 }

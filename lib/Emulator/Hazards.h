@@ -13,7 +13,8 @@
 // Representation: each memory line (an SBUF or PSUM partition, or flat HBM)
 // is cut into 4 KiB pages; a page is a sorted list of segments [lo, next lo)
 // that each name one immutable shadow state (last write + reads), states
-// being shared by every byte and partition they describe. An access maps the
+// being shared by every byte and partition they describe, and pages being
+// shared (copy on write) by the partitions whose pages are equal. An access maps the
 // segments it covers to new states (a write: one new state for the whole
 // access; a read: one new state per distinct old state, memoised) and merges
 // equal neighbours, so a tile costs one step per partition and page, whatever
@@ -100,14 +101,26 @@ private:
     int64_t start, count, stride, len;
   };
 
-  Page &page(isa::Space space, int64_t partition, int64_t index);
+  /// The slot naming page `index` of a line (0: never touched).
+  uint32_t &slot(isa::Space space, int64_t partition, int64_t index);
+  /// The page in `slot`, made private to it first (copy on write).
+  Page &writable(uint32_t &slot);
+  void ref(uint32_t id) {
+    if (id)
+      ++pages[id].refs;
+  }
+  void unref(uint32_t id) {
+    if (id && --pages[id].refs == 0)
+      unreferenced.push_back(id);
+  }
   /// The access as runs over canonical axes (order-free: for the check and
   /// the update of an access that does not race).
   void collectRuns(const isa::AccessPattern &ap);
   /// Calls fn(pageIndex, first, count, len) for the elements of `run` in
   /// each page (first relative to the page); stops when fn returns true.
   template <typename Fn> bool forEachPieceOfRun(const Run &run, Fn fn);
-  bool racesInPage(Page &page, int64_t first, int64_t count, int64_t stride, int64_t len);
+  bool racesInPage(const Page &page, int64_t first, int64_t count, int64_t stride,
+                   int64_t len);
   void updatePage(Page &page, int64_t first, int64_t count, int64_t stride, int64_t len);
   /// Check-and-mark in walk order, for the exact report of a race.
   std::optional<Conflict> accessInWalkOrder(const isa::AccessPattern &ap);
@@ -118,8 +131,19 @@ private:
   /// The state after the current access of a byte in `state`.
   uint32_t next(uint32_t state);
 
+  /// Pages are shared, copy on write, by every line (partition) whose page
+  /// holds the same segments: the partitions of a tile usually do, and an
+  /// access then updates one page for all of them.
+  struct SharedPage {
+    Page segs;
+    uint32_t refs = 0;
+  };
   int64_t sbufPagesPerPartition, psumPagesPerPartition;
-  std::vector<Page> sbufPages, psumPages, hbmPages;
+  std::vector<uint32_t> sbufSlots, psumSlots, hbmSlots;
+  std::vector<SharedPage> pages;       // [0]: the untouched page
+  std::vector<uint32_t> freePages;     // ids to reuse
+  std::vector<uint32_t> unreferenced;  // freed at the end of an access
+
   std::vector<State> states;
   std::vector<Epoch> readPool;
   // Per-state memos, valid while their generation equals `generation`.
@@ -132,8 +156,7 @@ private:
   const std::vector<uint32_t> *curVc = nullptr;
   uint32_t curWriteState = kNone;
   std::vector<Run> runs;  // collectRuns' result
-  Page built;         // updatePage's scratch
-  Page before, after; // a partition's page before and after the access
+  Page built; // updatePage's scratch
 };
 
 } // namespace trellis::emu
