@@ -19,6 +19,9 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <optional>
 
 using namespace trellis;
@@ -172,8 +175,11 @@ HostTensor readOutput(const TensorInfo &t, const uint8_t *hbm) {
 
 class Runner {
 public:
-  Runner(const Program &program, const ArchConfig &arch, const RunOptions &options)
-      : program(program), arch(arch), options(options),
+  /// `releasable`, if set, is `program` itself: its constants' bytes are
+  /// released once copied into HBM.
+  Runner(const Program &program, const ArchConfig &arch, const RunOptions &options,
+         Program *releasable = nullptr)
+      : program(program), releasable(releasable), arch(arch), options(options),
         numQueues(isa::kFirstDmaQueue + arch.dmaQueues), timing(arch, numQueues) {}
 
   llvm::Expected<RunResult> run(const std::map<std::string, HostTensor> &inputs);
@@ -188,6 +194,7 @@ private:
   llvm::Error deadlockError() const;
 
   const Program &program;
+  Program *releasable;
   const ArchConfig &arch;
   const RunOptions &options;
   int64_t numQueues;
@@ -264,9 +271,17 @@ llvm::Error Runner::setUpMemories(const std::map<std::string, HostTensor> &input
     return e;
   if (auto e = mem.psum.allocate(arch.partitions * arch.psumBytesPerPartition, "PSUM"))
     return e;
-  for (const ConstantSegment &c : program.constants)
+  for (size_t i = 0; i < program.constants.size(); ++i) {
+    const ConstantSegment &c = program.constants[i];
     if (!c.bytes.empty())
       std::memcpy(mem.hbm.data() + c.hbmOffset, c.bytes.data(), c.bytes.size());
+    if (releasable)
+      std::vector<uint8_t>().swap(releasable->constants[i].bytes);
+  }
+#ifdef __GLIBC__
+  if (releasable)
+    malloc_trim(0); // hand the small segments' heap pages back too
+#endif
   for (const TensorInfo &t : program.inputs)
     if (auto e = writeInput(t, inputs.at(t.name), mem.hbm.data()))
       return e;
@@ -497,5 +512,12 @@ llvm::Expected<RunResult> emu::run(const Program &program, const ArchConfig &arc
                                    const std::map<std::string, HostTensor> &inputs,
                                    const RunOptions &options) {
   Runner runner(program, arch, options);
+  return runner.run(inputs);
+}
+
+llvm::Expected<RunResult> emu::runReleasingConstants(Program &program, const ArchConfig &arch,
+                                                     const std::map<std::string, HostTensor> &inputs,
+                                                     const RunOptions &options) {
+  Runner runner(program, arch, options, &program);
   return runner.run(inputs);
 }

@@ -5,23 +5,49 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <sys/mman.h>
 
 using namespace trellis;
 using namespace trellis::emu;
 using isa::DType;
 
 llvm::Error ByteImage::allocate(int64_t n, llvm::StringRef what) {
+  release();
   if (n < 0)
     return llvm::createStringError("%s size %lld is negative", what.str().c_str(),
                                    (long long)n);
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (size_t(n) >= kHuge) {
+    size_t len = (size_t(n) + kHuge - 1) / kHuge * kHuge;
+    void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+      madvise(p, len, MADV_HUGEPAGE); // a hint: without it, 4 KiB pages
+#endif
+      bytes = static_cast<uint8_t *>(p);
+      mappedBytes = len;
+      numBytes = n;
+      return llvm::Error::success();
+    }
+  }
   // calloc(0) may return null; keep one byte so data() is always valid.
   uint8_t *p = static_cast<uint8_t *>(std::calloc(n ? size_t(n) : 1, 1));
   if (!p)
     return llvm::createStringError("cannot allocate %lld bytes for %s", (long long)n,
                                    what.str().c_str());
-  bytes.reset(p);
+  bytes = p;
   numBytes = n;
   return llvm::Error::success();
+}
+
+void ByteImage::release() {
+  if (mappedBytes)
+    munmap(bytes, mappedBytes);
+  else
+    std::free(bytes);
+  bytes = nullptr;
+  numBytes = 0;
+  mappedBytes = 0;
 }
 
 int64_t emu::freeCount(const isa::AccessPattern &ap) {
@@ -178,12 +204,35 @@ void emu::storeInteger(DType t, uint8_t *p, int64_t v) {
 // Row gather / scatter
 //===----------------------------------------------------------------------===//
 
+/// bf16 <-> fp32 inline and branch-free, so that the loops over rows
+/// vectorise; bit-identical to numerics::bf16ToF32 / f32ToBf16 (a unit test
+/// compares every bf16 pattern and rounding case).
+static inline float bf16Bits(uint16_t h) {
+  uint32_t b = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+static inline uint16_t toBf16Bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  uint32_t rounded = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16; // nearest even
+  uint32_t nan = (b >> 16) | 0x0040u;                        // quiet NaN, payload kept
+  return uint16_t((b & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+}
+
 /// The dtype switch sits outside the element loop so that each loop body is a
 /// simple, vectorisable conversion.
 template <typename Conv>
 static void loadRun(const uint8_t *src, int64_t count, int64_t stride, float *out, Conv conv) {
   for (int64_t k = 0; k < count; ++k)
     out[k] = conv(src + k * stride);
+}
+
+template <typename Conv>
+static void storeRun(uint8_t *dst, int64_t count, int64_t stride, const float *in, Conv conv) {
+  for (int64_t k = 0; k < count; ++k)
+    conv(dst + k * stride, in[k]);
 }
 
 void emu::loadRow(const Operand &op, int64_t p, float *out) {
@@ -200,9 +249,11 @@ void emu::loadRow(const Operand &op, int64_t p, float *out) {
     case DType::f32:
       return loadRun(src, count, stride, dst, [](const uint8_t *q) { return loadAs<float>(q); });
     case DType::bf16:
-      return loadRun(src, count, stride, dst, [](const uint8_t *q) {
-        return numerics::bf16ToF32(loadAs<uint16_t>(q));
-      });
+      if (stride == 2) // contiguous: a vectorised widening
+        return loadRun(src, count, 2, dst,
+                       [](const uint8_t *q) { return bf16Bits(loadAs<uint16_t>(q)); });
+      return loadRun(src, count, stride, dst,
+                     [](const uint8_t *q) { return bf16Bits(loadAs<uint16_t>(q)); });
     default:
       return loadRun(src, count, stride, dst,
                      [t](const uint8_t *q) { return loadElement(t, q); });
@@ -220,21 +271,52 @@ void emu::storeRow(const Operand &op, int64_t p, const float *in) {
       std::memcpy(dst, src, size_t(count) * 4);
       return;
     }
-    for (int64_t k = 0; k < count; ++k)
-      storeElement(t, dst + k * stride, src[k]);
+    switch (t) {
+    case DType::f32:
+      return storeRun(dst, count, stride, src, [](uint8_t *q, float v) { storeAs<float>(q, v); });
+    case DType::bf16:
+      if (stride == 2) // contiguous: a vectorised narrowing
+        return storeRun(dst, count, 2, src,
+                        [](uint8_t *q, float v) { storeAs<uint16_t>(q, toBf16Bits(v)); });
+      return storeRun(dst, count, stride, src,
+                      [](uint8_t *q, float v) { storeAs<uint16_t>(q, toBf16Bits(v)); });
+    default:
+      return storeRun(dst, count, stride, src,
+                      [t](uint8_t *q, float v) { storeElement(t, q, v); });
+    }
   });
+}
+
+/// Copies `count` elements of `eb` bytes between strided runs (strides in
+/// bytes), with a fixed-size copy per element.
+static void copyElements(uint8_t *dst, int64_t dstStride, const uint8_t *src, int64_t srcStride,
+                         int64_t count, int64_t eb) {
+  if (dstStride == eb && srcStride == eb) {
+    std::memcpy(dst, src, size_t(count * eb));
+    return;
+  }
+  auto run = [&](auto tag) {
+    constexpr size_t n = sizeof(tag);
+    for (int64_t k = 0; k < count; ++k)
+      std::memcpy(dst + k * dstStride, src + k * srcStride, n);
+  };
+  switch (eb) {
+  case 1:
+    return run(uint8_t());
+  case 2:
+    return run(uint16_t());
+  case 4:
+    return run(uint32_t());
+  default:
+    return run(uint64_t());
+  }
 }
 
 void emu::loadRowBytes(const Operand &op, int64_t p, uint8_t *out) {
   const uint8_t *base = op.row(p);
   int64_t eb = isa::dtypeBytes(op.ap->dtype);
   forEachInnerRow(*op.ap, [&](int64_t first, int64_t off, int64_t count, int64_t stride) {
-    if (stride == eb) {
-      std::memcpy(out + first * eb, base + off, size_t(count * eb));
-      return;
-    }
-    for (int64_t k = 0; k < count; ++k)
-      std::memcpy(out + (first + k) * eb, base + off + k * stride, size_t(eb));
+    copyElements(out + first * eb, eb, base + off, stride, count, eb);
   });
 }
 
@@ -242,11 +324,16 @@ void emu::storeRowBytes(const Operand &op, int64_t p, const uint8_t *in) {
   uint8_t *base = op.row(p);
   int64_t eb = isa::dtypeBytes(op.ap->dtype);
   forEachInnerRow(*op.ap, [&](int64_t first, int64_t off, int64_t count, int64_t stride) {
-    if (stride == eb) {
-      std::memcpy(base + off, in + first * eb, size_t(count * eb));
-      return;
-    }
-    for (int64_t k = 0; k < count; ++k)
-      std::memcpy(base + off + k * stride, in + (first + k) * eb, size_t(eb));
+    copyElements(base + off, stride, in + first * eb, eb, count, eb);
   });
+}
+
+bool emu::isDenseRow(const isa::AccessPattern &ap) {
+  int64_t n = 1;
+  for (size_t d = ap.sizes.size(); d-- > 0;) {
+    if (ap.sizes[d] != 1 && ap.strides[d] != n)
+      return false;
+    n *= ap.sizes[d];
+  }
+  return true;
 }

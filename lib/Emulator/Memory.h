@@ -17,21 +17,27 @@
 
 namespace trellis::emu {
 
-/// A zero-filled byte buffer from calloc, so that a large, mostly untouched
-/// HBM image costs only the pages it uses and an allocation failure is an
-/// error rather than an abort.
+/// A zero-filled byte buffer. Large images are anonymous mappings that ask
+/// for transparent huge pages (first touches are most of the cost of
+/// filling a fresh image: one fault per 2 MiB instead of per 4 KiB), so a
+/// large, mostly untouched HBM image still costs only the memory it uses
+/// (in 2 MiB steps), and an allocation failure is an error rather than an
+/// abort.
 class ByteImage {
 public:
+  ByteImage() = default;
+  ByteImage(const ByteImage &) = delete;
+  ByteImage &operator=(const ByteImage &) = delete;
+  ~ByteImage() { release(); }
   llvm::Error allocate(int64_t bytes, llvm::StringRef what);
-  uint8_t *data() const { return bytes.get(); }
+  uint8_t *data() const { return bytes; }
   int64_t size() const { return numBytes; }
 
 private:
-  struct Free {
-    void operator()(uint8_t *p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> bytes;
+  void release();
+  uint8_t *bytes = nullptr;
   int64_t numBytes = 0;
+  size_t mappedBytes = 0; // 0: from calloc
 };
 
 struct Memories {
@@ -102,6 +108,9 @@ void storeRow(const Operand &op, int64_t p, const float *in);
 /// Raw element bytes of partition `p`, packed (freeCount * elementBytes).
 void loadRowBytes(const Operand &op, int64_t p, uint8_t *out);
 void storeRowBytes(const Operand &op, int64_t p, const uint8_t *in);
+/// Whether each partition's elements of `ap` are one dense run in order
+/// (element i at byte i * elementBytes).
+bool isDenseRow(const isa::AccessPattern &ap);
 
 } // namespace trellis::emu
 

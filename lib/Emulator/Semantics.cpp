@@ -10,7 +10,11 @@
 #include "trellis/Support/Sparsity.h"
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 using namespace trellis;
 using namespace trellis::emu;
@@ -605,6 +609,73 @@ void emu::matmulAccumulate(const float *__restrict statT, const float *__restric
   matmulEdge(statT, mov, out, K, N, mMain, M, 0, N);
 }
 
+namespace {
+/// One helper thread that takes half of a large matmul's output rows. Each
+/// output element is still computed by exactly one thread with the same
+/// k-ascending accumulation, so results do not depend on the split.
+class HelperThread {
+public:
+  HelperThread() : thread([this] { loop(); }) {}
+  ~HelperThread() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      quit = true;
+    }
+    wake.notify_one();
+    thread.join();
+  }
+  void start(std::function<void()> f) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      task = std::move(f);
+      pending = true;
+      finished = false;
+    }
+    wake.notify_one();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [&] { return finished; });
+  }
+
+private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (true) {
+      wake.wait(lock, [&] { return pending || quit; });
+      if (!pending)
+        return;
+      std::function<void()> f = std::move(task);
+      pending = false;
+      lock.unlock();
+      f();
+      lock.lock();
+      finished = true;
+      done.notify_one();
+    }
+  }
+  std::mutex mutex;
+  std::condition_variable wake, done;
+  std::function<void()> task;
+  bool pending = false, finished = false, quit = false;
+  std::thread thread;
+};
+} // namespace
+
+void emu::matmulAccumulateThreaded(const float *statT, const float *mov, float *out, int64_t M,
+                                   int64_t K, int64_t N) {
+  // Worth a thread hand-off (some microseconds) from about 2M multiply-adds
+  // (a 128 x 128 x 128 tile), and only with a second core.
+  static const bool twoCores = std::thread::hardware_concurrency() > 1;
+  if (!twoCores || M < 8 || M * K * N < (int64_t(1) << 21))
+    return matmulAccumulate(statT, mov, out, M, K, N);
+  static HelperThread helper;
+  int64_t m1 = (M / 2 + 3) / 4 * 4; // whole 4-row blocks for the first half
+  helper.start([=] { matmulAccumulate(statT + m1 * K, mov, out + m1 * N, M - m1, K, N); });
+  matmulAccumulate(statT, mov, out, m1, K, N);
+  helper.wait();
+}
+
 //===----------------------------------------------------------------------===//
 // Per-opcode execution
 //===----------------------------------------------------------------------===//
@@ -627,6 +698,64 @@ static bool sameBytesMayOverlap(const AccessPattern &a, const AccessPattern &b) 
   return a.space == Space::hbm && b.space == Space::hbm;
 }
 
+/// The size and stride (elements) of `ap`'s one free axis, ignoring unit
+/// axes; false when it has several.
+static bool singleAxis(const AccessPattern &ap, int64_t &size, int64_t &stride) {
+  size = 1;
+  stride = 1;
+  bool found = false;
+  for (size_t d = 0; d < ap.sizes.size(); ++d) {
+    if (ap.sizes[d] == 1)
+      continue;
+    if (found)
+      return false;
+    found = true;
+    size = ap.sizes[d];
+    stride = ap.strides[d];
+  }
+  return true;
+}
+
+/// Whether the [parts, n] elements of `ap` (one free axis of `stride`) are
+/// pairwise distinct bytes, so that the order of writing them is free.
+static bool distinctElements(const AccessPattern &ap, int64_t parts, int64_t n, int64_t stride) {
+  if (n > 1 && stride == 0)
+    return false;
+  if (ap.space != Space::hbm || parts == 1)
+    return true; // SBUF partitions are separate lines
+  int64_t ps = std::abs(ap.partStride), fs = std::abs(stride);
+  return ps != 0 && (n == 1 || fs >= parts * ps || ps >= n * fs);
+}
+
+/// dst[p, i] = src[p, i] for [parts, n] elements of `eb` bytes on single
+/// strided axes (byte strides), in 32 x 32 blocks so that a transposing
+/// copy (one side's partition axis contiguous in memory) keeps both sides'
+/// lines in cache.
+static void copyBlocked(const Operand &d, int64_t dStride, const Operand &s, int64_t sStride,
+                        int64_t parts, int64_t n, int64_t eb) {
+  constexpr int64_t B = 32;
+  auto blocks = [&](auto tag) {
+    constexpr size_t k = sizeof(tag);
+    for (int64_t p0 = 0; p0 < parts; p0 += B)
+      for (int64_t i0 = 0; i0 < n; i0 += B) {
+        int64_t p1 = std::min(parts, p0 + B), i1 = std::min(n, i0 + B);
+        for (int64_t i = i0; i < i1; ++i)
+          for (int64_t p = p0; p < p1; ++p)
+            std::memcpy(d.row(p) + i * dStride, s.row(p) + i * sStride, k);
+      }
+  };
+  switch (eb) {
+  case 1:
+    return blocks(uint8_t());
+  case 2:
+    return blocks(uint16_t());
+  case 4:
+    return blocks(uint32_t());
+  default:
+    return blocks(uint64_t());
+  }
+}
+
 static void execDma(const Inst &I, Memories &mem) {
   Operand d = resolve(mem, I.dst), s = resolve(mem, I.src0);
   int64_t parts = I.dst.partCount, n = freeCount(I.dst);
@@ -640,6 +769,20 @@ static void execDma(const Inst &I, Memories &mem) {
         loadRowBytes(s, p, r.bytes.data() + p * rowBytes);
       for (int64_t p = 0; p < parts; ++p)
         storeRowBytes(d, p, r.bytes.data() + p * rowBytes);
+      return;
+    }
+    if (isDenseRow(I.dst) && isDenseRow(I.src0)) { // row to row, no staging
+      for (int64_t p = 0; p < parts; ++p)
+        std::memmove(d.row(p), s.row(p), size_t(rowBytes));
+      return;
+    }
+    // Between HBM and SBUF (no aliasing) with distinct destination bytes,
+    // the order is free: a strided (e.g. transposing) copy goes in blocks.
+    int64_t dn, dStride, sn, sStride;
+    if (parts > 1 && I.dst.space != I.src0.space && singleAxis(I.dst, dn, dStride) &&
+        singleAxis(I.src0, sn, sStride) && distinctElements(I.dst, parts, n, dStride)) {
+      int64_t eb = I.dst.elementBytes();
+      copyBlocked(d, dStride * eb, s, sStride * eb, parts, n, eb);
       return;
     }
     r.bytes.resize(size_t(rowBytes));
@@ -723,7 +866,7 @@ static void accumulateIntoPsum(const Inst &I, Memories &mem, const PEState &pe, 
   else
     for (int64_t m = 0; m < M; ++m)
       loadRow(d, m, r.c.data() + m * N);
-  matmulAccumulate(pe.transposed.data(), r.a.data(), r.c.data(), M, K, N);
+  matmulAccumulateThreaded(pe.transposed.data(), r.a.data(), r.c.data(), M, K, N);
   for (int64_t m = 0; m < M; ++m)
     storeRow(d, m, r.c.data() + m * N);
 }
@@ -895,8 +1038,14 @@ static void execCopy(const Inst &I, Memories &mem) {
   if (I.dst.dtype == I.src0.dtype) {
     // Same type: the bits move unchanged (no trip through fp32, which would
     // round integers beyond 2^24).
+    int64_t rowBytes = freeCount(I.dst) * I.dst.elementBytes();
+    if (isDenseRow(I.dst) && isDenseRow(I.src0)) { // distinct partitions never overlap
+      for (int64_t p = 0; p < I.dst.partCount; ++p)
+        std::memmove(d.row(p), s.row(p), size_t(rowBytes));
+      return;
+    }
     std::vector<uint8_t> &bytes = scratch().bytes;
-    bytes.resize(size_t(freeCount(I.dst) * I.dst.elementBytes()));
+    bytes.resize(size_t(rowBytes));
     for (int64_t p = 0; p < I.dst.partCount; ++p) {
       loadRowBytes(s, p, bytes.data());
       storeRowBytes(d, p, bytes.data());

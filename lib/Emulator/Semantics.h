@@ -61,6 +61,11 @@ float applyAluOp(isa::AluOp op, float a, float b);
 /// accumulator's initial value).
 void matmulAccumulate(const float *statT, const float *mov, float *out, int64_t M, int64_t K,
                       int64_t N);
+/// The same, with large products split by output rows between this thread
+/// and one helper thread (bit-identical: each output element is computed
+/// by one thread, in the same order).
+void matmulAccumulateThreaded(const float *statT, const float *mov, float *out, int64_t M,
+                              int64_t K, int64_t N);
 
 } // namespace trellis::emu
 

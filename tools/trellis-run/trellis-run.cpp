@@ -19,6 +19,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include <algorithm>
@@ -249,7 +250,16 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "trellis-run: run a compiled .tnef artifact on the Trellis "
                               "functional + timing emulator\n");
-  auto program = readProgramFile(artifactFile);
+  // Decoded straight from the mapped file (readProgramFile would copy the
+  // whole artifact into a string first); the mapping goes before the run.
+  llvm::Expected<Program> program = [&]() -> llvm::Expected<Program> {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file = llvm::MemoryBuffer::getFile(
+        artifactFile, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!file)
+      return llvm::createStringError(file.getError(), "%s: cannot read: %s",
+                                     artifactFile.c_str(), file.getError().message().c_str());
+    return decodeProgram((*file)->getBuffer(), artifactFile);
+  }();
   if (!program)
     return fail(llvm::toString(program.takeError()));
   auto arch = targetOverride.empty()
@@ -324,7 +334,11 @@ int main(int argc, char **argv) {
   options.maxInstructions = maxInstructions;
   options.maxCycles = maxCycles;
   options.checkHazards = checkHazards == cl::BOU_UNSET ? !timingOnly : checkHazards == cl::BOU_TRUE;
-  auto result = emu::run(*program, *arch, feeds, options);
+  // Without --profile nothing reads the constants' bytes after they are in
+  // the emulated HBM (the profile's roofline counts them): release them, so
+  // that the weights are held once during the run.
+  auto result = profileFile.empty() ? emu::runReleasingConstants(*program, *arch, feeds, options)
+                                    : emu::run(*program, *arch, feeds, options);
   if (!result)
     return fail(llvm::toString(result.takeError()));
 

@@ -50,6 +50,15 @@ llvm::Expected<RunResult> run(const Program &program, const ArchConfig &arch,
                               const std::map<std::string, HostTensor> &inputs,
                               const RunOptions &options = {});
 
+/// As run(), for a caller that is done with the constants' bytes (a tool
+/// that runs a program once): each constant's bytes are released from
+/// `program` as soon as they are in the emulated HBM, so the weights are
+/// held once rather than twice. Afterwards `program.constants` keep their
+/// names and offsets but hold no bytes; a timing-only run still works.
+llvm::Expected<RunResult> runReleasingConstants(Program &program, const ArchConfig &arch,
+                                                const std::map<std::string, HostTensor> &inputs,
+                                                const RunOptions &options = {});
+
 } // namespace trellis::emu
 
 #endif

@@ -379,3 +379,113 @@ TEST(Outputs, TimingOnlyLeavesOutputsEmpty) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Constants, ReleasedAfterLoadingGiveTheSameRun) {
+  // y = c + x, with c a constant segment.
+  ChainBuilder cb;
+  int64_t hx = cb.input("x", {1, 8}, DType::f32);
+  int64_t hy = cb.output("y", {1, 8}, DType::f32);
+  int64_t hc = cb.place(32);
+  ConstantSegment c;
+  c.name = "c";
+  c.hbmOffset = hc;
+  for (float v : {1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f}) {
+    uint8_t b[4];
+    std::memcpy(b, &v, 4);
+    c.bytes.insert(c.bytes.end(), b, b + 4);
+  }
+  cb.program.constants.push_back(c);
+  Inst d = inst(Opcode::dma, kQ0);
+  d.dst = sbuf(0, 1, 0, DType::f32, 8);
+  d.src0 = hbm(1, 8, hx, DType::f32);
+  cb.add(d);
+  d.dst = sbuf(0, 1, 64, DType::f32, 8);
+  d.src0 = hbm(1, 8, hc, DType::f32);
+  cb.add(d);
+  Inst add = inst(Opcode::tensor_tensor, isa::kQueueDVE);
+  add.op0 = isa::AluOp::add;
+  add.dst = sbuf(0, 1, 128, DType::f32, 8);
+  add.src0 = sbuf(0, 1, 0, DType::f32, 8);
+  add.src1 = sbuf(0, 1, 64, DType::f32, 8);
+  cb.add(add);
+  d.dst = hbm(1, 8, hy, DType::f32);
+  d.src0 = sbuf(0, 1, 128, DType::f32, 8);
+  cb.add(d);
+
+  std::map<std::string, HostTensor> in;
+  in["x"] = f32Tensor({1, 8}, {10, 20, 30, 40, 50, 60, 70, 80});
+  RunResult kept = runOk(cb.program, in);
+  Program p = cb.program;
+  auto released = runReleasingConstants(p, testArch(), in);
+  ASSERT_TRUE(bool(released)) << llvm::toString(released.takeError());
+  EXPECT_EQ(floats(released->outputs["y"]), floats(kept.outputs["y"]));
+  EXPECT_EQ(floats(kept.outputs["y"]), (std::vector<float>{11, 22, 33, 44, 55, 66, 77, 88}));
+  EXPECT_EQ(released->deviceTimeNs, kept.deviceTimeNs);
+  ASSERT_EQ(p.constants.size(), 1u);
+  EXPECT_TRUE(p.constants[0].bytes.empty());
+  EXPECT_EQ(p.constants[0].hbmOffset, hc);
+  // A timing-only run of the released program still works.
+  RunOptions timing;
+  timing.timingOnly = true;
+  auto again = run(p, testArch(), {}, timing);
+  ASSERT_TRUE(bool(again)) << llvm::toString(again.takeError());
+  EXPECT_EQ(again->deviceTimeNs, kept.deviceTimeNs);
+}
+
+} // namespace
+
+namespace {
+
+TEST(Dma, TransposingCopiesInBlocksMatchANaiveTranspose) {
+  // x [P, F] with odd sizes (not multiples of the 32 x 32 blocks): stored
+  // transposed (partition axis contiguous in HBM), loaded transposed, and
+  // stored transposed with a negative stride (rows reversed).
+  for (DType t : {DType::f32, DType::bf16}) {
+    const int64_t P = 37, F = 45;
+    ChainBuilder cb;
+    int64_t hx = cb.input("x", {P, F}, t);
+    int64_t hy = cb.output("y", {F, P}, t), hy2 = cb.output("y2", {F, P}, t);
+    int64_t hy3 = cb.output("y3", {F, P}, t);
+    Inst d = inst(Opcode::dma, kQ0);
+    d.dst = sbuf(0, P, 0, t, F);
+    d.src0 = hbm(P, F, hx, t);
+    cb.add(d);
+    d.dst = ap(Space::hbm, 0, P, hy, t, {{F, P}}, 1); // y[f, p] = x[p, f]
+    d.src0 = sbuf(0, P, 0, t, F);
+    cb.add(d);
+    d.dst = ap(Space::hbm, 0, P, hy3 + (F - 1) * P * isa::dtypeBytes(t), t, {{F, -P}}, 1);
+    cb.add(d);
+    d.dst = sbuf(0, F, 1024, t, P); // partition f, element p = x[p, f]
+    d.src0 = ap(Space::hbm, 0, F, hx, t, {{P, F}}, 1);
+    cb.add(d);
+    d.dst = hbm(F, P, hy2, t);
+    d.src0 = sbuf(0, F, 1024, t, P);
+    cb.add(d);
+
+    std::vector<float> x(size_t(P * F));
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = float(i % 251) - 100.0f;
+    std::map<std::string, HostTensor> in;
+    in["x"] = t == DType::bf16 ? bf16Tensor({P, F}, x) : f32Tensor({P, F}, x);
+    RunResult r = runOk(cb.program, in);
+    auto values = [&](const HostTensor &h) {
+      std::vector<float> v;
+      for (int64_t i = 0; i < h.numElements(); ++i)
+        v.push_back(float(h.getDouble(i)));
+      return v;
+    };
+    std::vector<float> y = values(r.outputs["y"]), y2 = values(r.outputs["y2"]),
+                       y3 = values(r.outputs["y3"]);
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t p = 0; p < P; ++p) {
+        float want = x[size_t(p * F + f)];
+        ASSERT_EQ(y[size_t(f * P + p)], want) << f << " " << p;
+        ASSERT_EQ(y2[size_t(f * P + p)], want) << f << " " << p;
+        ASSERT_EQ(y3[size_t((F - 1 - f) * P + p)], want) << f << " " << p;
+      }
+  }
+}
+
+} // namespace
