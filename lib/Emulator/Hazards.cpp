@@ -244,33 +244,9 @@ std::optional<Conflict> HazardChecker::accessInWalkOrder(const isa::AccessPatter
 void HazardChecker::collectRuns(const isa::AccessPattern &ap) {
   runs.clear();
   int64_t eb = ap.elementBytes();
-  int64_t base = ap.offset;
-  // Axes as (size, stride in elements): broadcast (stride 0) and unit axes
-  // add no bytes; a negative stride covers the same bytes walked upwards.
-  llvm::SmallVector<std::pair<int64_t, int64_t>, 6> dims;
-  auto add = [&](int64_t size, int64_t stride) {
-    if (size <= 1 || stride == 0)
-      return;
-    if (stride < 0) {
-      base += (size - 1) * stride * eb;
-      stride = -stride;
-    }
-    dims.push_back({stride, size});
-  };
-  for (size_t d = 0; d < ap.sizes.size(); ++d)
-    add(ap.sizes[d], ap.strides[d]);
-  if (ap.space == Space::hbm)
-    add(ap.partCount, ap.partStride);
-  std::stable_sort(dims.begin(), dims.end(),
-                   [](auto &a, auto &b) { return a.first < b.first; });
-  // Merge an axis into the inner one when it continues it exactly.
-  llvm::SmallVector<std::pair<int64_t, int64_t>, 6> merged;
-  for (auto [stride, size] : dims) {
-    if (!merged.empty() && merged.back().first * merged.back().second == stride)
-      merged.back().second *= size;
-    else
-      merged.push_back({stride, size});
-  }
+  isa::FootprintAxes footprint = isa::footprintAxes(ap);
+  int64_t base = footprint.base;
+  const auto &merged = footprint.axes;
   Run inner{base, 1, eb, eb};
   size_t outerFrom = 0;
   if (!merged.empty()) {

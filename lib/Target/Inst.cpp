@@ -68,6 +68,35 @@ std::optional<int64_t> isa::parseQueueName(llvm::StringRef name) {
   return kFirstDmaQueue + n;
 }
 
+FootprintAxes isa::footprintAxes(int64_t offset, int64_t elementBytes,
+                                 llvm::ArrayRef<int64_t> sizes, llvm::ArrayRef<int64_t> strides,
+                                 bool partitionIsAxis, int64_t partCount, int64_t partStride) {
+  FootprintAxes f;
+  f.base = offset;
+  llvm::SmallVector<std::pair<int64_t, int64_t>, 6> dims;
+  auto add = [&](int64_t size, int64_t stride) {
+    if (size <= 1 || stride == 0)
+      return;
+    if (stride < 0) {
+      f.base += (size - 1) * stride * elementBytes;
+      stride = -stride;
+    }
+    dims.push_back({stride, size});
+  };
+  for (size_t d = 0; d < sizes.size(); ++d)
+    add(sizes[d], strides[d]);
+  if (partitionIsAxis)
+    add(partCount, partStride);
+  std::stable_sort(dims.begin(), dims.end(), [](auto &a, auto &b) { return a.first < b.first; });
+  for (auto [stride, size] : dims) {
+    if (!f.axes.empty() && f.axes.back().first * f.axes.back().second == stride)
+      f.axes.back().second *= size;
+    else
+      f.axes.push_back({stride, size});
+  }
+  return f;
+}
+
 int64_t AccessPattern::freeElements() const {
   int64_t n = 1;
   for (int64_t s : sizes)

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "trellis/Target/Inst.h"
 #include "trellis/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -41,40 +42,28 @@ struct Access {
 };
 
 /// The chunks an access pattern touches within a partition (or in HBM), in
-/// ascending order without repeats. Axes that continue a contiguous run are
-/// merged, then the remaining outer axes are walked, so a transposed tile is
-/// its rows rather than its whole extent.
+/// ascending order without repeats: its footprint's outer axes walked over
+/// the contiguous innermost run (isa::footprintAxes), so a transposed tile
+/// is its rows rather than its whole extent.
 void chunksOf(AccessPatternAttr ap, SmallVectorImpl<int64_t> &chunks) {
   chunks.clear();
   int64_t eb = ap.getElementBytes();
   int64_t chunk = chunkBytes(ap.getSpace());
-  // (size, stride) in elements; a negative stride walks the same elements
-  // from the other end.
-  int64_t base = ap.getOffset();
-  SmallVector<std::pair<int64_t, int64_t>> axes;
-  auto addAxis = [&](int64_t size, int64_t stride) {
-    if (size <= 1 || stride == 0)
-      return;
-    if (stride < 0) {
-      base += (size - 1) * stride * eb;
-      stride = -stride;
-    }
-    axes.push_back({size, stride});
-  };
-  for (auto [size, stride] : llvm::zip(ap.getSizes(), ap.getStrides()))
-    addAxis(size, stride);
-  if (ap.getSpace() == Space::hbm)
-    addAxis(ap.getPartCount(), ap.getPartStride());
-  llvm::sort(axes, [](auto a, auto b) { return a.second < b.second; });
-  // The innermost axes that overlap or abut form one run of `run` elements.
+  SmallVector<int64_t> sizes(ap.getSizes()), strides(ap.getStrides());
+  FootprintAxes footprint =
+      footprintAxes(ap.getOffset(), eb, sizes, strides, ap.getSpace() == Space::hbm,
+                    ap.getPartCount(), ap.getPartStride());
+  int64_t base = footprint.base;
+  auto &axes = footprint.axes; // (stride, size), inner first
+  // The innermost axis, if contiguous, is one run of `run` elements.
   int64_t run = 1;
   size_t inner = 0;
-  for (; inner < axes.size() && axes[inner].second <= run; ++inner)
-    run += (axes[inner].first - 1) * axes[inner].second;
+  if (!axes.empty() && axes[0].first == 1)
+    run = axes[inner++].second;
   int64_t runs = 1, extent = run;
   for (size_t d = inner; d < axes.size(); ++d) {
-    runs = std::min(runs * axes[d].first, kMaxRuns + 1);
-    extent += (axes[d].first - 1) * axes[d].second;
+    runs = std::min(runs * axes[d].second, kMaxRuns + 1);
+    extent += (axes[d].second - 1) * axes[d].first;
   }
   auto addRun = [&](int64_t lo, int64_t hi) {
     for (int64_t c = std::max(lo / chunk, chunks.empty() ? INT64_MIN : chunks.back() + 1);
@@ -93,7 +82,7 @@ void chunksOf(AccessPatternAttr ap, SmallVectorImpl<int64_t> &chunks) {
   for (int64_t r = 0; r < runs; ++r) {
     int64_t at = 0;
     for (size_t d = 0; d < index.size(); ++d)
-      at += index[d] * axes[inner + d].second;
+      at += index[d] * axes[inner + d].first;
     int64_t lo = base + at * eb;
     sorted &= lo >= prevLo;
     prevLo = lo;
@@ -102,7 +91,7 @@ void chunksOf(AccessPatternAttr ap, SmallVectorImpl<int64_t> &chunks) {
     else
       for (int64_t c = lo / chunk; c <= (lo + run * eb - 1) / chunk; ++c)
         chunks.push_back(c);
-    for (size_t d = 0; d < index.size() && ++index[d] == axes[inner + d].first; ++d)
+    for (size_t d = 0; d < index.size() && ++index[d] == axes[inner + d].second; ++d)
       index[d] = 0;
   }
   if (!sorted) {

@@ -45,6 +45,25 @@ struct AccessPattern {
   bool operator==(const AccessPattern &o) const;
 };
 
+/// The axes of an access that reach distinct bytes, in the one canonical
+/// form that everything reasoning about an access's footprint shares (the
+/// compiler's semaphore insertion, the emulator's hazard checker): unit and
+/// broadcast (stride 0) axes dropped, negative strides flipped (`base`
+/// moves to the lowest element), sorted by stride, and an axis merged into
+/// the inner one when it continues it exactly. The partition axis counts
+/// only where it is an address axis (HBM).
+struct FootprintAxes {
+  int64_t base = 0; // byte offset of the lowest element
+  llvm::SmallVector<std::pair<int64_t, int64_t>, 6> axes; // (stride, size) in elements, inner first
+};
+FootprintAxes footprintAxes(int64_t offset, int64_t elementBytes, llvm::ArrayRef<int64_t> sizes,
+                            llvm::ArrayRef<int64_t> strides, bool partitionIsAxis,
+                            int64_t partCount, int64_t partStride);
+inline FootprintAxes footprintAxes(const AccessPattern &ap) {
+  return footprintAxes(ap.offset, ap.elementBytes(), ap.sizes, ap.strides,
+                       ap.space == Space::hbm, ap.partCount, ap.partStride);
+}
+
 struct SemWait {
   int64_t queue = 0; // whose semaphore
   int64_t value = 0; // wait until it is >= value
