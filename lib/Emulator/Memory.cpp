@@ -300,16 +300,7 @@ static void copyElements(uint8_t *dst, int64_t dstStride, const uint8_t *src, in
     for (int64_t k = 0; k < count; ++k)
       std::memcpy(dst + k * dstStride, src + k * srcStride, n);
   };
-  switch (eb) {
-  case 1:
-    return run(uint8_t());
-  case 2:
-    return run(uint16_t());
-  case 4:
-    return run(uint32_t());
-  default:
-    return run(uint64_t());
-  }
+  withElementWord(eb, run);
 }
 
 void emu::loadRowBytes(const Operand &op, int64_t p, uint8_t *out) {

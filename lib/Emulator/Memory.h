@@ -17,6 +17,23 @@
 
 namespace trellis::emu {
 
+/// Calls `f` with a value of the unsigned word type of `eb` bytes (1, 2, 4,
+/// else 8), so that a byte-moving loop can copy whole elements of a size
+/// the compiler knows.
+template <typename F>
+decltype(auto) withElementWord(int64_t eb, F &&f) {
+  switch (eb) {
+  case 1:
+    return f(uint8_t());
+  case 2:
+    return f(uint16_t());
+  case 4:
+    return f(uint32_t());
+  default:
+    return f(uint64_t());
+  }
+}
+
 /// A zero-filled byte buffer. Large images are anonymous mappings that ask
 /// for transparent huge pages (first touches are most of the cost of
 /// filling a fresh image: one fault per 2 MiB instead of per 4 KiB), so a

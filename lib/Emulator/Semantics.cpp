@@ -744,16 +744,7 @@ static void copyBlocked(const Operand &d, int64_t dStride, const Operand &s, int
             std::memcpy(d.row(p) + i * dStride, s.row(p) + i * sStride, k);
       }
   };
-  switch (eb) {
-  case 1:
-    return blocks(uint8_t());
-  case 2:
-    return blocks(uint16_t());
-  case 4:
-    return blocks(uint32_t());
-  default:
-    return blocks(uint64_t());
-  }
+  withElementWord(eb, blocks);
 }
 
 static void execDma(const Inst &I, Memories &mem) {
