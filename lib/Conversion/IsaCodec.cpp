@@ -12,19 +12,6 @@ using namespace trellis::isa;
 
 namespace {
 
-isa::AccessPattern toAP(AccessPatternAttr a) {
-  isa::AccessPattern p;
-  p.space = a.getSpace();
-  p.partStart = a.getPartStart();
-  p.partCount = a.getPartCount();
-  p.partStride = a.getPartStride();
-  p.offset = a.getOffset();
-  p.dtype = a.getDtype();
-  p.sizes.assign(a.getSizes().begin(), a.getSizes().end());
-  p.strides.assign(a.getStrides().begin(), a.getStrides().end());
-  return p;
-}
-
 AccessPatternAttr fromAP(MLIRContext *ctx, const isa::AccessPattern &p) {
   return AccessPatternAttr::get(ctx, p.space, p.partStart, p.partCount, p.partStride, p.offset,
                                 p.dtype, p.sizes, p.strides);
@@ -117,56 +104,10 @@ FailureOr<Program> trellis::encodeIsaProgram(ProgramOp program, const ArchConfig
     auto inst = dyn_cast<InstructionOp>(op);
     if (!inst)
       return op.emitOpError("is not an instruction");
-    Inst in;
-    in.opcode = inst.getOpcodeValue();
-    in.queue = inst.getQueueId();
-    // Fields by attribute name: IsaOps.td names them as isa::Inst does.
-    for (StringAttr nameAttr : op.getName().getAttributeNames()) {
-      StringRef name = nameAttr.getValue();
-      Attribute a = op.getInherentAttr(name).value_or(Attribute());
-      if (!a)
-        continue;
-      if (name == "queue") continue;
-      if (name == "signal") { in.signal = true; continue; }
-      if (name == "start") { in.start = true; continue; }
-      if (name == "waits") {
-        for (Attribute w : cast<ArrayAttr>(a))
-          in.waits.push_back({cast<WaitAttr>(w).getQueue(), cast<WaitAttr>(w).getValue()});
-        continue;
-      }
-      if (auto ap = dyn_cast<AccessPatternAttr>(a)) {
-        isa::AccessPattern v = toAP(ap);
-        if (name == "dst") in.dst = v;
-        else if (name == "src0") in.src0 = v;
-        else if (name == "src1") in.src1 = v;
-        else if (name == "accum") in.accum = v;
-        else return op.emitOpError("unknown operand field '") << name << "'";
-        continue;
-      }
-      if (auto f = dyn_cast<ActFuncAttr>(a)) { in.func = f.getValue(); continue; }
-      if (auto alu = dyn_cast<AluOpAttr>(a)) {
-        (name == "op0" ? in.op0 : in.op1) = alu.getValue();
-        continue;
-      }
-      if (auto fl = dyn_cast<FloatAttr>(a)) {
-        float v = fl.getValueAsDouble();
-        if (name == "scale") in.scale = v;
-        else if (name == "imm0") in.imm0 = v;
-        else if (name == "imm1") in.imm1 = v;
-        else return op.emitOpError("unknown float field '") << name << "'";
-        continue;
-      }
-      if (auto i = dyn_cast<IntegerAttr>(a)) {
-        if (name == "base") in.base = i.getInt();
-        else if (name == "pstep") in.pstep = i.getInt();
-        else if (name == "fstep") in.fstep = i.getInt();
-        else if (name == "keep") in.keep = i.getInt();
-        else if (name == "group") in.group = i.getInt();
-        else return op.emitOpError("unknown integer field '") << name << "'";
-        continue;
-      }
-      return op.emitOpError("field '") << name << "' has no encoding";
-    }
+    FailureOr<Inst> decoded = toInst(inst);
+    if (failed(decoded))
+      return failure();
+    Inst in = std::move(*decoded);
     DebugEntry d = debugOf(&op);
     std::string key = d.isaOp + "\x1f" + d.tileOp + "\x1f" + d.graphOp + "\x1f" + d.node;
     auto [it, inserted] = debugIndex.try_emplace(key, p.debug.size());

@@ -2,6 +2,7 @@
 #ifndef TRELLIS_DIALECT_ISA_H
 #define TRELLIS_DIALECT_ISA_H
 
+#include "trellis/Target/Inst.h"
 #include "trellis/Target/IsaEnums.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
@@ -29,6 +30,11 @@ mlir::ParseResult parseFreeAxes(mlir::AsmParser &parser, llvm::SmallVectorImpl<i
                                 llvm::SmallVectorImpl<int64_t> &strides);
 void printFreeAxes(mlir::AsmPrinter &printer, llvm::ArrayRef<int64_t> sizes,
                    llvm::ArrayRef<int64_t> strides);
+
+/// The artifact's form of an instruction op (no debug id): what the codec
+/// encodes and the timing model and scheduler read. Fails, with an error
+/// at the op, on a field that has no encoding.
+mlir::FailureOr<Inst> toInst(InstructionOp inst);
 } // namespace trellis::isa
 
 #endif
