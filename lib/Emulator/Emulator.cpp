@@ -12,7 +12,7 @@
 #include "Hazards.h"
 #include "Memory.h"
 #include "Semantics.h"
-#include "Timing.h"
+#include "trellis/Emulator/Timing.h"
 #include "trellis/Support/Numerics.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"

@@ -1,6 +1,6 @@
 //===- Timing.cpp - Event-driven timing model -----------------------------===//
 
-#include "Timing.h"
+#include "trellis/Emulator/Timing.h"
 #include "trellis/Emulator/CostModel.h"
 #include <algorithm>
 

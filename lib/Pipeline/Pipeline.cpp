@@ -66,18 +66,20 @@ void trellis::populateCompilePipeline(OpPassManager &pm, const PipelineOptions &
   pm.addPass(createConvertGraphToTile());
   if (opts.stopAfter == EmitStage::Tile)
     return;
-  // Give buffers addresses, pick queues, then order queues with semaphores.
-  ConvertTileToIsaOptions isaOpts;
-  isaOpts.target = opts.target;
-  pm.addPass(createConvertTileToIsa(isaOpts));
-  pm.addNestedPass<isa::ProgramOp>(createInsertSemaphores());
+  populateTileToIsaPipeline(pm, opts);
 }
 
 void trellis::populateTileToIsaPipeline(OpPassManager &pm, const PipelineOptions &opts) {
-  // Give buffers addresses, pick queues, then order queues with semaphores.
+  // Give buffers addresses, pick queues, order each queue by the timing
+  // model, then order queues with semaphores.
   ConvertTileToIsaOptions isaOpts;
   isaOpts.target = opts.target;
   pm.addPass(createConvertTileToIsa(isaOpts));
+  if (opts.optLevel > 0) {
+    ScheduleInstructionsOptions schedOpts;
+    schedOpts.target = opts.target;
+    pm.addNestedPass<isa::ProgramOp>(createScheduleInstructions(schedOpts));
+  }
   pm.addNestedPass<isa::ProgramOp>(createInsertSemaphores());
 }
 

@@ -53,8 +53,8 @@ static cl::opt<std::string> targetName(
     cl::init("trn2"), cl::cat(category));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
 static cl::opt<OptLevel> optLevel(cl::desc("Optimization level:"),
-                                  cl::values(clEnumValN(O0, "O0", "no graph fusion"),
-                                             clEnumValN(O1, "O1", "fusion"),
+                                  cl::values(clEnumValN(O0, "O0", "no graph fusion, no instruction scheduling"),
+                                             clEnumValN(O1, "O1", "fusion and instruction scheduling"),
                                              clEnumValN(O2, "O2", "default"),
                                              clEnumValN(O3, "O3", "same as O2 for now")),
                                   cl::init(O2), cl::cat(category));

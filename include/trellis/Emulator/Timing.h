@@ -3,12 +3,13 @@
 // Per-queue clocks plus the shared state that couples queues: the tensor
 // engine's pipeline (fill, background LoadStationary) and the DMA engines
 // and HBM bandwidth every DMA queue shares. It sees only instruction shapes,
-// never data, so timing-only runs time exactly like full runs. Internal to
-// lib/Emulator; the formulas are in docs/timing.md.
+// never data, so timing-only runs time exactly like full runs. The emulator
+// runs it, and the instruction scheduler (--trellis-schedule) plans with it;
+// the formulas are in docs/timing.md.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TRELLIS_LIB_EMULATOR_TIMING_H
-#define TRELLIS_LIB_EMULATOR_TIMING_H
+#ifndef TRELLIS_EMULATOR_TIMING_H
+#define TRELLIS_EMULATOR_TIMING_H
 
 #include "trellis/Target/ArchConfig.h"
 #include "trellis/Target/Inst.h"

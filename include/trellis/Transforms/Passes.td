@@ -140,14 +140,35 @@ def ConvertTileToIsa : Pass<"convert-tile-to-isa", "mlir::ModuleOp"> {
   let dependentDialects = ["trellis::isa::ISADialect"];
 }
 
+def ScheduleInstructions : Pass<"trellis-schedule", "trellis::isa::ProgramOp"> {
+  let summary = "Reorder each engine's queue by list scheduling on the timing model";
+  let description = [{
+    Engines run their queues in order, so the emitted order decides what
+    overlaps. Builds the dependencies between instructions (memory conflicts
+    per chunk, as trellis-insert-semaphores sees them, and the PE array's
+    latched stationary operand), then list-schedules with the emulator's
+    timing model: the ready instruction that can start first goes next,
+    ties to the longest path to the end; a DMA moves to the DMA queue that
+    frees first. Buffers keep their addresses, so the results are the same
+    bits. The new order is kept only if the timing model finishes it sooner.
+    Programs that already carry waits or signals are left alone. Runs before
+    semaphore insertion, at -O1 and above.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"trn2\"",
+           "arch config: a bundled target name or a .json path">,
+  ];
+}
+
 def InsertSemaphores : Pass<"trellis-insert-semaphores", "trellis::isa::ProgramOp"> {
   let summary = "Order cross-engine dependencies with semaphores";
   let description = [{
     Engines only order their own queue. For every instruction that reads or
     writes bytes another queue wrote (or writes bytes another queue read),
     adds a wait on that queue's semaphore for the latest such instruction,
-    and marks that instruction to signal. Memory is tracked in 512-byte
-    chunks per memory (conservative: false sharing only adds waits), keeping
+    and marks that instruction to signal. Memory is tracked in chunks (256
+    bytes of HBM, 64 bytes of a partition; conservative: false sharing only
+    adds waits), keeping
     the pass linear in the number of instructions.
   }];
 }
