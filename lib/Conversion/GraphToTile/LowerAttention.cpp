@@ -133,15 +133,29 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
                                  L.full(nq, sk), sum, L.view(0, nq, 0, 0, {sk}, {0}), nullptr);
     // out = probs @ V over 128-key tiles: the PE transposes each probs
     // block (a product with the identity, exact), keys onto partitions.
+    // The transposed blocks sit side by side in one PSUM bank ([128, Sk/128
+    // * nq] fp32 fits: Sk <= 512) and leave it in one copy, so an iteration
+    // holds three banks and the next one's scores can already be computed.
+    int64_t fullBlocks = sk / kPartitions, tailRows = sk % kPartitions;
+    Value pt = L.alloc(loc, {kPartitions, llvm::divideCeil(sk, kPartitions) * nq}, f32, Space::psum);
+    Value ptS = L.alloc(loc, {kPartitions, llvm::divideCeil(sk, kPartitions) * nq}, vElt, Space::sbuf);
+    for (int64_t ki = 0; ki < (int64_t)vTiles.size(); ++ki) {
+      int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, sk - k0);
+      tile::MatmulOp::create(b, loc, pt, L.view(0, kt, 0, ki * nq, {nq}, {1}), probs,
+                             L.view(0, nq, 0, k0, {kt}, {1}), ident, L.full(nq, nq),
+                             /*start=*/true);
+    }
+    if (fullBlocks)
+      tile::CopyOp::create(b, loc, ptS, L.full(kPartitions, fullBlocks * nq), pt,
+                           L.full(kPartitions, fullBlocks * nq), nullptr);
+    if (tailRows)
+      tile::CopyOp::create(b, loc, ptS, L.view(0, tailRows, 0, fullBlocks * nq, {nq}, {1}), pt,
+                           L.view(0, tailRows, 0, fullBlocks * nq, {nq}, {1}), nullptr);
     Value po = L.alloc(loc, {nq, dv}, f32, Space::psum);
     for (auto [ki, vt] : llvm::enumerate(vTiles)) {
       int64_t k0 = int64_t(ki) * kPartitions, kt = std::min(kPartitions, sk - k0);
-      Value pt = L.alloc(loc, {kt, nq}, f32, Space::psum);
-      tile::MatmulOp::create(b, loc, pt, L.full(kt, nq), probs, L.view(0, nq, 0, k0, {kt}, {1}),
-                             ident, L.full(nq, nq), /*start=*/true);
-      Value ptS = L.alloc(loc, {kt, nq}, vElt, Space::sbuf);
-      tile::CopyOp::create(b, loc, ptS, L.full(kt, nq), pt, L.full(kt, nq), nullptr);
-      tile::MatmulOp::create(b, loc, po, L.full(nq, dv), ptS, L.full(kt, nq), vt, L.full(kt, dv),
+      tile::MatmulOp::create(b, loc, po, L.full(nq, dv), ptS,
+                             L.view(0, kt, 0, int64_t(ki) * nq, {nq}, {1}), vt, L.full(kt, dv),
                              /*start=*/ki == 0);
     }
     Value o = L.alloc(loc, {nq, dv}, outElt, Space::sbuf);
