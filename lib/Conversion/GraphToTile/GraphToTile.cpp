@@ -98,9 +98,10 @@ struct ConvertGraphToTilePass
           auto srcAlloc = src.getDefiningOp<tile::AllocOp>();
           if (srcAlloc && !llvm::is_contained(ret.getOperands().take_front(i), v)) {
             // Compute the result directly into the output buffer.
+            // Every value sharing the buffer (reshapes) moves with it.
+            L.replaceBuffer(srcAlloc.getResult(), outArg);
             srcAlloc.getResult().replaceAllUsesWith(outArg);
             srcAlloc.erase();
-            L.setBuffer(v, outArg);
             continue;
           }
           // An input, a constant or a repeated result: copy it out.

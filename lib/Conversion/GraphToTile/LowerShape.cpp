@@ -1,9 +1,10 @@
 //===- LowerShape.cpp - Layout, cast, comparison and boolean graph ops ----===//
 //
-// Layout ops are DMA work: reshape, expand, slice, concat and gather read
-// their operand through a strided HBM view (zero strides broadcast, slice
-// steps scale the strides, a reshape of a row-major tensor is the same
-// bytes) into SBUF and store the same tile to the result: two DMAs per tile,
+// A reshape of a row-major tensor is the same bytes: its result shares the
+// operand's buffer and costs nothing. The other layout ops are DMA work:
+// expand, slice, concat and gather read their operand through a strided HBM
+// view (zero strides broadcast, slice steps scale the strides) into SBUF
+// and store the same tile to the result: two DMAs per tile,
 // no engine instruction, so every element type moves bit-exactly. Dimensions
 // walked backwards (negative slice steps) are unrolled, since access patterns
 // have non-negative strides. Pad fills the border regions with memset tiles
@@ -125,12 +126,11 @@ isa::AluOp aluFor(graph::LogicalKind kind) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult lowerReshape(graph::ReshapeOp op, GraphLowering &L) {
-  Location loc = tagLoc(op);
-  Strided out = L.defineResult(loc, op.getResult());
-  // The same row-major bytes, walked with the result's shape.
-  ArrayRef<int64_t> shape = L.shapeOf(op.getResult());
-  emitMove(L, loc, shape, Strided{L.buffer(op.getInput()), 0, rowMajorStrides(shape)}, out,
-           L.eltOf(op.getResult()));
+  // A reshape of a row-major tensor is the same bytes in the same order:
+  // the result is the operand's buffer, viewed with the result's shape
+  // (HBM views are flat), and no DMA moves. Nothing writes an op's operand,
+  // so sharing the buffer is safe.
+  L.setBuffer(op.getResult(), L.buffer(op.getInput()));
   return success();
 }
 

@@ -80,6 +80,12 @@ public:
   /// The HBM buffer holding a graph value (null before it is computed).
   Value buffer(Value tensor) const { return buffers.lookup(tensor); }
   void setBuffer(Value tensor, Value buffer) { buffers[tensor] = buffer; }
+  /// Points every value held in `from` (a value and its reshapes) at `to`.
+  void replaceBuffer(Value from, Value to) {
+    for (auto &entry : buffers)
+      if (entry.second == from)
+        entry.second = to;
+  }
   /// A graph value's buffer viewed row-major.
   Strided rowMajor(Value tensor) const {
     return Strided{buffer(tensor), 0, rowMajorStrides(shapeOf(tensor))};

@@ -73,3 +73,44 @@ func.func @gather(%x: tensor<5x3xf32> {trellis.name = "x"}, %i: tensor<2xi64> {t
   %g = graph.gather %x, %i {axis = 0 : i64} : (tensor<5x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
   return %g : tensor<2x3xf32>
 }
+
+// -----
+
+// Tests that a reshape moves nothing: the relu reads the input's buffer
+// through the reshaped shape, and no op is emitted for the reshape.
+// CHECK-LABEL: func.func @reshape_aliases
+// CHECK-SAME:    (%[[X:.+]]: memref<2x6xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[Y:.+]]: memref<3x4xf32, #tile.mem<hbm>> {trellis.output = "y"})
+// CHECK-NOT:     tile.store
+// CHECK:         tile.load %{{.+}}, %[[X]]
+// CHECK-NOT:     tile.load
+// CHECK:         tile.activation
+// CHECK-NEXT:    tile.store %[[Y]]
+// CHECK-NOT:     tile.store
+// CHECK:         return
+func.func @reshape_aliases(%x: tensor<2x6xf32> {trellis.name = "x"}) -> (tensor<3x4xf32> {trellis.name = "y"}) {
+  %r = graph.reshape %x : (tensor<2x6xf32>) -> tensor<3x4xf32>
+  %y = graph.relu %r : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %y : tensor<3x4xf32>
+}
+
+// -----
+
+// Tests the results that share a buffer through a reshape: a computed
+// value returned both as is and reshaped is computed into the first output,
+// and the second output is a copy of it; a reshaped input is copied out.
+// CHECK-LABEL: func.func @reshape_results
+// CHECK-SAME:    (%[[X:.+]]: memref<2x6xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[A:.+]]: memref<2x6xf32, #tile.mem<hbm>> {trellis.output = "a"}, %[[B:.+]]: memref<12xf32, #tile.mem<hbm>> {trellis.output = "b"}, %[[C:.+]]: memref<6x2xf32, #tile.mem<hbm>> {trellis.output = "c"})
+// CHECK-NOT:     tile.alloc : memref<{{.*}}#tile.mem<hbm>>
+// CHECK:         tile.activation
+// CHECK-NEXT:    tile.store %[[A]]
+// CHECK:         tile.load %{{.+}}, %[[A]]
+// CHECK:         tile.store %[[B]]
+// CHECK:         tile.load %{{.+}}, %[[X]]
+// CHECK:         tile.store %[[C]]
+// CHECK:         return
+func.func @reshape_results(%x: tensor<2x6xf32> {trellis.name = "x"}) -> (tensor<2x6xf32> {trellis.name = "a"}, tensor<12xf32> {trellis.name = "b"}, tensor<6x2xf32> {trellis.name = "c"}) {
+  %a = graph.relu %x : (tensor<2x6xf32>) -> tensor<2x6xf32>
+  %b = graph.reshape %a : (tensor<2x6xf32>) -> tensor<12xf32>
+  %c = graph.reshape %x : (tensor<2x6xf32>) -> tensor<6x2xf32>
+  return %a, %b, %c : tensor<2x6xf32>, tensor<12xf32>, tensor<6x2xf32>
+}
