@@ -8,6 +8,8 @@
 #                    fuse into the convolutions (--trellis-fuse-residual)
 #          gelu-mlp  linears with ONNX Gelu (erf and tanh) after them
 #                    (gen_gelu_mlp.py): the GELUs fuse into the linears
+#          gelu-mlp-rows  the same with 160 rows: the linears take the
+#                    row form (bias added on the vector engine)
 set -euo pipefail
 src=$1 bin=$2 work=$3 model=$4
 shift 4
@@ -22,12 +24,14 @@ case $model in
     # Eight skip connections fused, no add left.
     fused() { grep -c "graph.conv2d .* residual " "$1" || true; }
     want=8 leftover="graph.add" ;;
-  gelu-mlp)
+  gelu-mlp|gelu-mlp-rows)
     if ! /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null; then
       echo "SKIP: Debian's python3-onnx and python3-numpy are needed"
       exit 77
     fi
-    /usr/bin/python3 "$src/test/e2e/gen_gelu_mlp.py" "$work" --seed 0
+    rows=64
+    [ "$model" = gelu-mlp-rows ] && rows=160
+    /usr/bin/python3 "$src/test/e2e/gen_gelu_mlp.py" "$work" --seed 0 --rows $rows
     fused() { grep -c "graph.linear .*activation = #graph.activation<gelu" "$1" || true; }
     want=2 leftover="graph.gelu" ;;
   *) echo "unknown model $model"; exit 2 ;;

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """An MLP with ONNX Gelu nodes (opset 20), for fusion equivalence tests.
 
-Usage: gen_gelu_mlp.py OUT_DIR [--seed 0]
+Usage: gen_gelu_mlp.py OUT_DIR [--seed 0] [--rows 64]
 
-input [64, 96] -> MatMul + b1 [200] -> Gelu (erf) -> MatMul + b2 [64, 80]
+input [R, 96] -> MatMul + b1 [200] -> Gelu (erf) -> MatMul + b2 [R, 80]
 (a bias that varies along the rows too) -> Gelu (tanh) -> MatMul -> output
-[64, 32]. At -O2 each Gelu fuses into the linear before it; at -O0 it is
+[R, 32], R = --rows (64; 128 or more takes the tiler's row form of the
+linear). At -O2 each Gelu fuses into the linear before it; at -O0 it is
 a separate op. Writes model.onnx and input.npy.
 """
 import argparse
@@ -20,14 +21,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out_dir")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rows", type=int, default=64)
     args = ap.parse_args()
+    rows = args.rows
     rng = np.random.default_rng(args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
 
     def init(name, *shape):
         return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
 
-    inits = [init("w1", 96, 200), init("b1", 200), init("w2", 200, 80), init("b2", 64, 80),
+    inits = [init("w1", 96, 200), init("b1", 200), init("w2", 200, 80), init("b2", rows, 80),
              init("w3", 80, 32)]
     nodes = [
         helper.make_node("MatMul", ["input", "w1"], ["m1"], name="fc1"),
@@ -39,14 +42,14 @@ def main():
         helper.make_node("MatMul", ["g2", "w3"], ["output"], name="fc3"),
     ]
     graph = helper.make_graph(
-        nodes, "gelu_mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [64, 96])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [64, 32])], inits)
+        nodes, "gelu_mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [rows, 96])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [rows, 32])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
     # (Debian's onnx 1.12 predates Gelu, so no onnx.checker here; the
     # importer checks the node.)
     onnx.save(model, os.path.join(args.out_dir, "model.onnx"))
     np.save(os.path.join(args.out_dir, "input.npy"),
-            rng.standard_normal((64, 96)).astype(np.float32))
+            rng.standard_normal((rows, 96)).astype(np.float32))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
   // may be narrower than the result (bf16 / fp16 / fp8 in, fp32 out).
   auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
   Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
+  if (!sparse && alpha == 1.0f && beta == 1.0f && y.strides[1] == 1 &&
+      tiling::linearInRows(M, K, std::max<int64_t>(1, xElt.getIntOrFloatBitWidth() / 8)))
+    return emitLinearRows(loc, x, w, bias, y, M, K, N, act, elt);
   Type biasElt = bias ? bufferElt(bias->buffer) : elt;
   Type valuesElt = sparse ? bufferElt(sparse->values) : wElt;
   // A bias that varies only along N is a per-partition column in the
@@ -295,6 +298,100 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
   }
 }
 
+
+void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *bias, Strided y,
+                                   int64_t M, int64_t K, int64_t N, graph::Activation act,
+                                   Type elt) {
+  Type f32 = b.getF32Type();
+  auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
+  Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
+  int64_t kTiles = llvm::divideCeil(K, kPartitions);
+  // x^T, all of it: tile ki holds x[:, k0:k0+kt]^T, K on partitions, one
+  // transposing DMA each; every column block of w reuses it.
+  SmallVector<Value> xT;
+  for (int64_t ki = 0; ki < kTiles; ++ki) {
+    int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, K - k0);
+    xT.push_back(alloc(loc, {kt, M}, xElt, Space::sbuf));
+    tile::LoadOp::create(b, loc, xT.back(), full(kt, M), x.buffer,
+                         view(0, kt, x.strides[1], x.offset + k0 * x.strides[1], {M},
+                              {x.strides[0]}));
+  }
+  int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
+  for (int64_t n0 = 0; n0 < N; n0 += kMovingMax) {
+    int64_t nt = std::min(kMovingMax, N - n0);
+    // w[:, n0:n0+nt], K on partitions, full K tiles `chunk` to a DMA.
+    int64_t fullTiles = K / kPartitions;
+    int64_t chunk = std::max<int64_t>(1, tiling::kEfficientDmaBytes / (nt * wEltBytes));
+    SmallVector<std::pair<Value, tile::ViewAttr>> wTiles;
+    for (int64_t c0 = 0; c0 < fullTiles; c0 += chunk) {
+      int64_t cn = std::min(chunk, fullTiles - c0);
+      Value t = alloc(loc, {kPartitions, cn * nt}, wElt, Space::sbuf);
+      tile::LoadOp::create(b, loc, t, full(kPartitions, cn * nt), w.buffer,
+                           view(0, kPartitions, w.strides[0],
+                                w.offset + c0 * kPartitions * w.strides[0] + n0 * w.strides[1],
+                                {cn, nt}, {kPartitions * w.strides[0], w.strides[1]}));
+      for (int64_t c = 0; c < cn; ++c)
+        wTiles.push_back({t, view(0, kPartitions, 0, c * nt, {nt}, {1})});
+    }
+    if (int64_t kt = K - fullTiles * kPartitions) {
+      Value t = alloc(loc, {kt, nt}, wElt, Space::sbuf);
+      tile::LoadOp::create(b, loc, t, full(kt, nt), w.buffer,
+                           view(0, kt, w.strides[0],
+                                w.offset + fullTiles * kPartitions * w.strides[0] +
+                                    n0 * w.strides[1],
+                                {nt}, {w.strides[1]}));
+      wTiles.push_back({t, full(kt, nt)});
+    }
+    // A bias constant along M is one [128, nt] tile (partition stride 0)
+    // for every row block.
+    bool rowBias = bias && bias->strides[0] == 0;
+    Value rowBiasTile;
+    if (rowBias) {
+      rowBiasTile = alloc(loc, {kPartitions, nt}, bufferElt(bias->buffer), Space::sbuf);
+      tile::LoadOp::create(b, loc, rowBiasTile, full(kPartitions, nt), bias->buffer,
+                           view(0, kPartitions, 0, bias->offset + n0 * bias->strides[1], {nt},
+                                {bias->strides[1]}));
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += kPartitions) {
+      int64_t mt = std::min(kPartitions, M - m0);
+      Value psum = alloc(loc, {mt, nt}, f32, Space::psum);
+      for (int64_t ki = 0; ki < kTiles; ++ki) {
+        int64_t kt = std::min(kPartitions, K - ki * kPartitions);
+        auto [wt, wv] = wTiles[ki];
+        tile::MatmulOp::create(b, loc, psum, full(mt, nt), xT[ki], view(0, kt, 0, m0, {mt}, {1}),
+                               wt, wv, /*start=*/ki == 0);
+      }
+      Value out = alloc(loc, {mt, nt}, elt, Space::sbuf);
+      isa::ActFunc func = actFuncOf(act);
+      Value src = psum;
+      if (bias) {
+        // y = act(x w + bias): the sum in fp32 (in `out` itself when it is
+        // f32 and nothing follows), rounded once by the last instruction.
+        Value bt = rowBiasTile;
+        if (!rowBias) {
+          bt = alloc(loc, {mt, nt}, bufferElt(bias->buffer), Space::sbuf);
+          tile::LoadOp::create(b, loc, bt, full(mt, nt), bias->buffer,
+                               view(0, mt, bias->strides[0],
+                                    bias->offset + m0 * bias->strides[0] + n0 * bias->strides[1],
+                                    {nt}, {bias->strides[1]}));
+        }
+        bool last = func == isa::ActFunc::identity;
+        Value sum = last ? out : alloc(loc, {mt, nt}, f32, Space::sbuf);
+        tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), sum, full(mt, nt), psum,
+                                     full(mt, nt), bt, full(mt, nt), nullptr);
+        src = last ? Value() : sum;
+      }
+      if (src)
+        tile::ActivationOp::create(b, loc, actFunc(func), out, full(mt, nt), src, full(mt, nt),
+                                   Value(), tile::ViewAttr(), b.getF32FloatAttr(1.0f), Value(),
+                                   tile::ViewAttr());
+      tile::StoreOp::create(b, loc, y.buffer,
+                            view(0, mt, y.strides[0], y.offset + m0 * y.strides[0] + n0, {nt},
+                                 {1}),
+                            out, full(mt, nt));
+    }
+  }
+}
 
 namespace {
 

@@ -139,6 +139,12 @@ public:
   void emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
                   int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt,
                   const struct SparseWeight *sparse = nullptr);
+  /// emitLinear's dense row form (tiling::linearInRows, alpha = beta = 1):
+  /// x^T tiles [128 K, 128 M] stationary, w tiles [128 K, 512 N] streaming,
+  /// y rows in PSUM; a bias is added on the vector engine in fp32 before
+  /// the activation, and y rows are stored contiguously.
+  void emitLinearRows(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
+                      int64_t K, int64_t N, graph::Activation act, Type elt);
 
   /// How an element-wise op produces one tile from its loaded inputs.
   using TileBody =

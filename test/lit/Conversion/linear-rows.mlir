@@ -1,0 +1,48 @@
+// RUN: trellis-opt %s --split-input-file --convert-graph-to-tile | FileCheck %s
+
+// Tests the row form of a dense linear (M >= 128, x^T small enough to keep
+// on chip): x^T comes in once, K on the partitions (a full tile and a
+// 72-row tail); per 512 columns of w, its K tiles stream as the moving
+// operand against the stationary x^T, y rows accumulate in PSUM, the bias
+// (one [128, 512] tile, partition stride 0) is added on the vector engine
+// in fp32, relu is applied on the activation engine, and the rows are
+// stored contiguously. The last column block is 128 wide.
+// CHECK-LABEL: func.func @rows
+// CHECK-SAME:    (%[[X:.+]]: memref<128x200xbf16, #tile.mem<hbm>> {trellis.input = "x"}, %[[W:.+]]: memref<200x640xbf16, #tile.mem<hbm>> {trellis.input = "w"}, %[[B:.+]]: memref<640xf32, #tile.mem<hbm>> {trellis.input = "b"}, %[[Y:.+]]: memref<128x640xf32, #tile.mem<hbm>> {trellis.output = "y"})
+// CHECK:         tile.load %[[XT0:.+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[X]] <[0+128 x 1] +0 {{\[\[}}128,200]]>
+// CHECK:         tile.load %[[XT1:.+]] <[0+72] +0 {{\[\[}}128,1]]>, %[[X]] <[0+72 x 1] +128 {{\[\[}}128,200]]>
+// CHECK:         tile.load %[[W0:.+]] <[0+128] +0 {{\[\[}}512,1]]>, %[[W]] <[0+128 x 640] +0 {{\[\[}}1,81920],[512,1]]>
+// CHECK:         tile.load %[[W1:.+]] <[0+72] +0 {{\[\[}}512,1]]>, %[[W]] <[0+72 x 640] +81920 {{\[\[}}512,1]]>
+// CHECK:         tile.load %[[BT:.+]] <[0+128] +0 {{\[\[}}512,1]]>, %[[B]] <[0+128] +0 {{\[\[}}512,1]]>
+// CHECK:         tile.matmul %[[PS:.+]] <[0+128] +0 {{\[\[}}512,1]]>, %[[XT0]] <[0+128] +0 {{\[\[}}128,1]]>, %[[W0]] <[0+128] +0 {{\[\[}}512,1]]> start
+// CHECK-NEXT:    tile.matmul %[[PS]] <[0+128] +0 {{\[\[}}512,1]]>, %[[XT1]] <[0+72] +0 {{\[\[}}128,1]]>, %[[W1]] <[0+72] +0 {{\[\[}}512,1]]> :
+// CHECK:         tile.tensor_tensor  add %[[SUM:.+]] <[0+128] +0 {{\[\[}}512,1]]>, %[[PS]] <[0+128] +0 {{\[\[}}512,1]]>, %[[BT]]
+// CHECK:         tile.activation  relu %[[OUT:.+]] <[0+128] +0 {{\[\[}}512,1]]>, %[[SUM]]
+// CHECK-NEXT:    tile.store %[[Y]] <[0+128 x 640] +0 {{\[\[}}512,1]]>, %[[OUT]]
+// CHECK:         tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}128,1]]>, %[[XT0]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         tile.store %[[Y]] <[0+128 x 640] +512 {{\[\[}}128,1]]>
+// CHECK-NOT:     tile.store
+func.func @rows(%x: tensor<128x200xbf16> {trellis.name = "x"}, %w: tensor<200x640xbf16> {trellis.name = "w"}, %b: tensor<640xf32> {trellis.name = "b"}) -> (tensor<128x640xf32> {trellis.name = "y"}) {
+  %y = graph.linear %x, %w, %b {activation = #graph.activation<relu>} : (tensor<128x200xbf16>, tensor<200x640xbf16>, tensor<640xf32>) -> tensor<128x640xf32>
+  return %y : tensor<128x640xf32>
+}
+
+// -----
+
+// Tests a bias that varies along M too, with a narrow result and no
+// activation: each 128-row block loads its own bias rows, and the add
+// writes the bf16 result directly (the one rounding).
+// CHECK-LABEL: func.func @rows_general_bias
+// CHECK-SAME:    (%[[X:.+]]: memref<256x128xbf16, #tile.mem<hbm>> {trellis.input = "x"}, %[[W:.+]]: memref<128x64xbf16, #tile.mem<hbm>> {trellis.input = "w"}, %[[B:.+]]: memref<256x64xf32, #tile.mem<hbm>> {trellis.input = "b"}, %[[Y:.+]]: memref<256x64xbf16, #tile.mem<hbm>> {trellis.output = "y"})
+// CHECK:         tile.matmul %[[P0:.+]] <[0+128] +0 {{\[\[}}64,1]]>, %[[XT:.+]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         tile.load %[[B0:.+]] <[0+128] +0 {{\[\[}}64,1]]>, %[[B]] <[0+128 x 64] +0 {{\[\[}}64,1]]>
+// CHECK-NEXT:    tile.tensor_tensor  add %[[O0:.+]] <[0+128] +0 {{\[\[}}64,1]]>, %[[P0]] <[0+128] +0 {{\[\[}}64,1]]>, %[[B0]] {{.*}} : memref<128x64xbf16, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.store %[[Y]] <[0+128 x 64] +0 {{\[\[}}64,1]]>, %[[O0]]
+// CHECK:         tile.matmul %{{.+}}, %[[XT]] <[0+128] +128 {{\[\[}}128,1]]>
+// CHECK:         tile.load %{{.+}}, %[[B]] <[0+128 x 64] +8192 {{\[\[}}64,1]]>
+// CHECK:         tile.store %[[Y]] <[0+128 x 64] +8192 {{\[\[}}64,1]]>
+// CHECK-NOT:     tile.activation
+func.func @rows_general_bias(%x: tensor<256x128xbf16> {trellis.name = "x"}, %w: tensor<128x64xbf16> {trellis.name = "w"}, %b: tensor<256x64xf32> {trellis.name = "b"}) -> (tensor<256x64xbf16> {trellis.name = "y"}) {
+  %y = graph.linear %x, %w, %b : (tensor<256x128xbf16>, tensor<128x64xbf16>, tensor<256x64xf32>) -> tensor<256x64xbf16>
+  return %y : tensor<256x64xbf16>
+}
