@@ -22,10 +22,12 @@ using namespace trellis;
 using namespace trellis::lowering;
 using isa::Space;
 
-/// Element offsets of each batch index of `batch` in a row-major operand of
-/// `shape` (rank = batch rank + 2), 0 stride along broadcast dimensions.
-static SmallVector<int64_t> batchOffsets(ArrayRef<int64_t> batch, ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> own = rowMajorStrides(shape), strides(batch.size(), 0);
+/// Element offsets of each batch index of `batch` in an operand of `shape`
+/// (rank = batch rank + 2) laid out with `strides`, 0 along broadcast
+/// dimensions.
+static SmallVector<int64_t> batchOffsets(ArrayRef<int64_t> batch, ArrayRef<int64_t> shape,
+                                         ArrayRef<int64_t> own) {
+  SmallVector<int64_t> strides(batch.size(), 0);
   size_t lead = batch.size() - (shape.size() - 2);
   for (size_t i = 0; i + 2 < shape.size(); ++i)
     strides[lead + i] = shape[i] == 1 && batch[lead + i] != 1 ? 0 : own[i];
@@ -42,6 +44,14 @@ static SmallVector<int64_t> batchOffsets(ArrayRef<int64_t> batch, ArrayRef<int64
     offsets.push_back(off);
   }
   return offsets;
+}
+
+bool trellis::lowering::foldsIntoAttention(graph::TransposeOp op) {
+  Value result = op.getResult();
+  return !result.use_empty() && llvm::all_of(result.getUses(), [](OpOperand &use) {
+    auto attn = dyn_cast<graph::AttentionOp>(use.getOwner());
+    return attn && use.get() != attn.getMask();
+  });
 }
 
 namespace {
@@ -84,17 +94,18 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
   // Q^T and K^T: d on the partitions, the PE's contraction.
   Value qT = L.alloc(loc, {d, sq}, qElt, Space::sbuf);
   tile::LoadOp::create(b, loc, qT, L.full(d, sq), q.buffer,
-                       L.view(0, d, 1, q.offset, {sq}, {q.strides[0]}));
+                       L.view(0, d, q.strides[1], q.offset, {sq}, {q.strides[0]}));
   Value kT = L.alloc(loc, {d, sk}, eltOf(k.buffer), Space::sbuf);
   tile::LoadOp::create(b, loc, kT, L.full(d, sk), k.buffer,
-                       L.view(0, d, 1, k.offset, {sk}, {k.strides[0]}));
+                       L.view(0, d, k.strides[1], k.offset, {sk}, {k.strides[0]}));
   // V in 128-key tiles, keys on the partitions.
   SmallVector<Value> vTiles;
   for (int64_t k0 = 0; k0 < sk; k0 += kPartitions) {
     int64_t kt = std::min(kPartitions, sk - k0);
     vTiles.push_back(L.alloc(loc, {kt, dv}, vElt, Space::sbuf));
     tile::LoadOp::create(b, loc, vTiles.back(), L.full(kt, dv), v.buffer,
-                         L.view(0, kt, v.strides[0], v.offset + k0 * v.strides[0], {dv}, {1}));
+                         L.view(0, kt, v.strides[0], v.offset + k0 * v.strides[0], {dv},
+                                {v.strides[1]}));
   }
   auto column = [&](int64_t np) { return L.view(0, np, 0, 0, {1}, {1}); };
   for (int64_t q0 = 0; q0 < sq; q0 += kPartitions) {
@@ -164,7 +175,7 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
                                Value(), tile::ViewAttr());
     tile::StoreOp::create(b, loc, out.buffer,
                           L.view(0, nq, out.strides[0], out.offset + q0 * out.strides[0], {dv},
-                                 {1}),
+                                 {out.strides[1]}),
                           o, L.full(nq, dv));
   }
 }
@@ -187,7 +198,25 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   scoresShape.append({sq, sk});
   Type f32 = b.getF32Type();
 
-  Value out = L.defineResult(loc, op.getResult()).buffer;
+  // Q, K and V as laid out: a head-splitting transpose before them is
+  // folded into their strides (foldsIntoAttention).
+  Strided lq = L.layoutOf(op.getQ()), lk = L.layoutOf(op.getK()), lv = L.layoutOf(op.getV());
+  // A result read only by a transpose (heads merged back) is written
+  // straight into the transpose's result, through the inverse permutation.
+  Strided lo;
+  auto merge = op.getResult().hasOneUse()
+                   ? dyn_cast<graph::TransposeOp>(*op.getResult().getUsers().begin())
+                   : graph::TransposeOp();
+  if (merge) {
+    Strided t = L.defineResult(loc, merge.getResult());
+    lo = Strided{t.buffer, 0, SmallVector<int64_t>(rank, 0)};
+    for (auto [i, p] : llvm::enumerate(merge.getPerm()))
+      lo.strides[p] = t.strides[i];
+    L.setLayout(op.getResult(), lo.buffer, lo.strides);
+  } else {
+    lo = L.defineResult(loc, op.getResult());
+  }
+  Value out = lo.buffer;
 
   // The mask as the first product's bias, broadcast to the scores.
   std::optional<Strided> mask;
@@ -207,9 +236,14 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
     mask->strides[rank - 1] = 1;
   }
 
-  SmallVector<int64_t> offQ = batchOffsets(batch, qs), offK = batchOffsets(batch, ks),
-                       offV = batchOffsets(batch, vs), offS = batchOffsets(batch, scoresShape),
-                       offO = batchOffsets(batch, os);
+  SmallVector<int64_t> offQ = batchOffsets(batch, qs, lq.strides),
+                       offK = batchOffsets(batch, ks, lk.strides),
+                       offV = batchOffsets(batch, vs, lv.strides),
+                       offS = batchOffsets(batch, scoresShape, rowMajorStrides(scoresShape)),
+                       offO = batchOffsets(batch, os, lo.strides);
+  auto rows = [&](const Strided &s, int64_t off) {
+    return Strided{s.buffer, s.offset + off, {s.strides[rank - 2], s.strides[rank - 1]}};
+  };
   SmallVector<int64_t> offM;
   if (mask) {
     // The mask's batch offsets from its broadcast strides.
@@ -232,10 +266,9 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
     Value ident = identityTile(L, loc, L.eltOf(op.getV()), std::min(kPartitions, sq));
     for (size_t bi = 0; bi < offS.size(); ++bi) {
       std::optional<Strided> m = maskOf(bi);
-      emitOnChip(L, loc, Strided{L.buffer(op.getQ()), offQ[bi], {d, 1}},
-                 Strided{L.buffer(op.getK()), offK[bi], {d, 1}},
-                 Strided{L.buffer(op.getV()), offV[bi], {dv, 1}}, Strided{out, offO[bi], {dv, 1}},
-                 m ? &*m : nullptr, sq, sk, d, dv, op.getScale().convertToFloat(), ident);
+      emitOnChip(L, loc, rows(lq, offQ[bi]), rows(lk, offK[bi]), rows(lv, offV[bi]),
+                 rows(lo, offO[bi]), m ? &*m : nullptr, sq, sk, d, dv,
+                 op.getScale().convertToFloat(), ident);
     }
     return success();
   }
@@ -245,17 +278,17 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   for (size_t bi = 0; bi < offS.size(); ++bi) {
     // K^T[d, j] = K[j, d]: the stationary operand read through a transposed view.
     std::optional<Strided> m = maskOf(bi);
-    L.emitLinear(loc, Strided{L.buffer(op.getQ()), offQ[bi], {d, 1}},
-                 Strided{L.buffer(op.getK()), offK[bi], {1, d}}, m ? &*m : nullptr,
+    Strided kr = rows(lk, offK[bi]);
+    L.emitLinear(loc, rows(lq, offQ[bi]), Strided{kr.buffer, kr.offset, {kr.strides[1], kr.strides[0]}},
+                 m ? &*m : nullptr,
                  Strided{scores, offS[bi], {sk, 1}}, sq, d, sk, op.getScale().convertToFloat(),
                  1.0f, graph::Activation::none, f32);
   }
   if (failed(emitSoftmax(L, op, loc, scores, probs, scoresShape, {rank - 1}, /*log=*/false)))
     return failure();
   for (size_t bi = 0; bi < offS.size(); ++bi)
-    L.emitLinear(loc, Strided{probs, offS[bi], {sk, 1}},
-                 Strided{L.buffer(op.getV()), offV[bi], {dv, 1}}, nullptr,
-                 Strided{out, offO[bi], {dv, 1}}, sq, sk, dv, 1.0f, 1.0f,
+    L.emitLinear(loc, Strided{probs, offS[bi], {sk, 1}}, rows(lv, offV[bi]), nullptr,
+                 rows(lo, offO[bi]), sq, sk, dv, 1.0f, 1.0f,
                  graph::Activation::none, L.eltOf(op.getResult()));
   return success();
 }

@@ -203,12 +203,21 @@ void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
     return success();
   });
   addLowering<graph::TransposeOp>(t, [](graph::TransposeOp op, GraphLowering &L) -> LogicalResult {
+    // The attention before it wrote the result already (LowerAttention.cpp).
+    if (L.buffer(op.getResult()))
+      return success();
     // Output dim d reads input dim perm[d]: permute the input's strides.
     Location loc = tagLoc(op);
-    Strided in = L.rowMajor(op.getInput());
-    Strided permuted{in.buffer, 0, {}};
+    Strided in = L.layoutOf(op.getInput());
+    Strided permuted{in.buffer, in.offset, {}};
     for (int64_t p : op.getPerm())
       permuted.strides.push_back(in.strides[p]);
+    // Read only as an attention operand: no copy, the attention reads the
+    // input through the permuted strides.
+    if (foldsIntoAttention(op)) {
+      L.setLayout(op.getResult(), permuted.buffer, permuted.strides);
+      return success();
+    }
     Strided out = L.defineResult(loc, op.getResult());
     L.emitCopy(loc, L.shapeOf(op.getResult()), permuted, out, L.eltOf(op.getResult()));
     return success();

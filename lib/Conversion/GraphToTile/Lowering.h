@@ -90,6 +90,18 @@ public:
   Strided rowMajor(Value tensor) const {
     return Strided{buffer(tensor), 0, rowMajorStrides(shapeOf(tensor))};
   }
+  /// A graph value's buffer as it is laid out: row-major, unless the value
+  /// is a transpose folded into the attention ops that read it, or an
+  /// attention result written straight into its transpose's buffer (then
+  /// only those ops see it; see LowerAttention.cpp).
+  Strided layoutOf(Value tensor) const {
+    auto it = layouts.find(tensor);
+    return it == layouts.end() ? rowMajor(tensor) : Strided{buffer(tensor), 0, it->second};
+  }
+  void setLayout(Value tensor, Value buffer, SmallVector<int64_t> strides) {
+    setBuffer(tensor, buffer);
+    layouts[tensor] = std::move(strides);
+  }
   /// Allocates the HBM buffer of an op result and returns it row-major.
   Strided defineResult(Location loc, Value result);
   /// Fails, with an error at `op`, unless `value` is f32, bf16 or f16.
@@ -183,6 +195,18 @@ private:
 /// result is rounded on the final write). Errors are reported at `op`.
 LogicalResult emitSoftmax(GraphLowering &L, mlir::Operation *op, Location loc, Value in,
                           Value out, ArrayRef<int64_t> shape, ArrayRef<int64_t> axes, bool log);
+
+/// Whether a transpose is read only as graph.attention's q, k or v: it then
+/// moves nothing, and the attention reads its input through the permuted
+/// strides (GraphLowering::layoutOf).
+bool foldsIntoAttention(graph::TransposeOp op);
+
+/// If `result` is read by a float-to-float graph.cast (under auto-cast, a
+/// relu output that a skip connection reads in f32 and the next product in
+/// bf16), defines that cast's result buffer and returns it: the producer
+/// writes the converted copy from the same on-chip tiles, and the cast
+/// moves nothing (lowerCast sees its buffer defined). Null otherwise.
+Value defineCastOfResult(GraphLowering &L, Location loc, Value result);
 
 /// Emits the tile ops computing one graph op's results (after
 /// GraphLowering::defineResult) from its operands' buffers. On failure it
