@@ -129,12 +129,16 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
     // softmax along the keys, as emitSoftmax does one row per partition:
     // exp(x - max) and its sum in one ACT instruction, then the division,
     // rounding to V's type.
+    // The row max and its negation run on the otherwise idle GpSimd
+    // engine (SBUF only), which leaves ACT and DVE the PSUM evacuations,
+    // the exponentials and the division.
+    auto pool = tile::EngineKindAttr::get(b.getContext(), isa::EngineKind::pool);
     Value mx = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
     tile::TensorReduceOp::create(b, loc, L.alu(isa::AluOp::max), mx, column(nq), scores,
-                                 L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), nullptr);
+                                 L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), pool);
     tile::TensorScalarOp::create(b, loc, L.alu(isa::AluOp::mult), b.getF32FloatAttr(-1.0f),
                                  L.alu(isa::AluOp::bypass), b.getF32FloatAttr(0.0f), mx,
-                                 column(nq), mx, column(nq), nullptr);
+                                 column(nq), mx, column(nq), pool);
     Value e = L.alloc(loc, {nq, sk}, f32, Space::sbuf), sum = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
     tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, sk), scores,
                                L.full(nq, sk), mx, column(nq), b.getF32FloatAttr(1.0f), sum,

@@ -6,7 +6,8 @@
 // 128-query tile the scores are one PSUM block, evicted with the scale, the
 // per-key mask (a stride-0 partition view) added on the vector engine,
 // softmax along the keys as emitSoftmax computes one row per partition
-// (max, -max as the exp's bias with the row sums accumulated, divide), the
+// (max and its negation on the GpSimd engine, -max as the exp's bias with
+// the row sums accumulated, divide), the
 // probabilities transposed by a product with the [4, 4] identity constant
 // (1.0 = 0x3F800000 on the diagonal), then probs @ V in PSUM, evicted and
 // stored: no HBM scratch.
@@ -21,8 +22,8 @@
 // CHECK:         tile.activation  identity %[[S:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[PS]] <[0+4] +0 {{\[\[}}6,1]]> scale 2.500000e-01
 // CHECK:         tile.load %[[MT:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[M]] <[0+4] +0 {{\[\[}}6,1]]>
 // CHECK:         tile.tensor_tensor  add %[[S]] <[0+4] +0 {{\[\[}}6,1]]>, %[[S]] <[0+4] +0 {{\[\[}}6,1]]>, %[[MT]]
-// CHECK:         tile.tensor_reduce  max %[[MX:.+]] <[0+4] +0 {{\[\[}}1,1]]>, %[[S]] <[0+4] +0 {{\[\[}}1,6],[6,1]]>
-// CHECK:         tile.tensor_scalar  mult -1.000000e+00,  bypass 0.000000e+00 %[[MX]] <[0+4] +0 {{\[\[}}1,1]]>, %[[MX]]
+// CHECK:         tile.tensor_reduce  max %[[MX:.+]] <[0+4] +0 {{\[\[}}1,1]]>, %[[S]] <[0+4] +0 {{\[\[}}1,6],[6,1]]> {engine = #tile.engine<pool>}
+// CHECK:         tile.tensor_scalar  mult -1.000000e+00,  bypass 0.000000e+00 %[[MX]] <[0+4] +0 {{\[\[}}1,1]]>, %[[MX]] <[0+4] +0 {{\[\[}}1,1]]> {engine = #tile.engine<pool>}
 // CHECK:         tile.activation  exp %[[E:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[S]] <[0+4] +0 {{\[\[}}6,1]]> bias %[[MX]] <[0+4] +0 {{\[\[}}1,1]]> accum %[[SUM:[^ ]+]]
 // CHECK:         tile.tensor_tensor  divide %[[P:.+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[E]] <[0+4] +0 {{\[\[}}6,1]]>, %[[SUM]] <[0+4] +0 {{\[\[}}6,0]]>
 // CHECK:         tile.matmul %[[PT:.+]] <[0+6] +0 {{\[\[}}4,1]]>, %[[P]] <[0+4] +0 {{\[\[}}6,1]]>, %[[I]] <[0+4] +0 {{\[\[}}4,1]]> start
@@ -48,4 +49,48 @@ func.func @attention(%q: tensor<1x4x8xf32> {trellis.name = "q"}, %k: tensor<1x6x
 func.func @long_keys(%q: tensor<1x4x8xf32> {trellis.name = "q"}, %k: tensor<1x520x8xf32> {trellis.name = "k"}, %v: tensor<1x520x4xf32> {trellis.name = "v"}) -> (tensor<1x4x4xf32> {trellis.name = "o"}) {
   %o = graph.attention %q, %k, %v scale = 0.25 : (tensor<1x4x8xf32>, tensor<1x520x8xf32>, tensor<1x520x4xf32>) -> tensor<1x4x4xf32>
   return %o : tensor<1x4x4xf32>
+}
+
+// -----
+
+// Tests heads split and merged by transposes around the attention: the
+// transposes of Q, K and V ([S, H, D] -> [H, S, D]) move nothing, each
+// head's Q^T and K^T load reads the untransposed tensor (d on partitions
+// at stride 1, the queries H * D = 16 apart, head h at offset h * D), and
+// the result is stored straight into the merging transpose's output
+// (rows H * D apart, head h at column h * D). The only stores are the two
+// heads' output blocks.
+// CHECK-LABEL: func.func @heads
+// CHECK-SAME:    (%[[Q:.+]]: memref<4x2x8xf32, #tile.mem<hbm>> {trellis.input = "q"}, %[[K:.+]]: memref<4x2x8xf32, #tile.mem<hbm>> {trellis.input = "k"}, %[[V:.+]]: memref<4x2x8xf32, #tile.mem<hbm>> {trellis.input = "v"}, %[[O:.+]]: memref<4x2x8xf32, #tile.mem<hbm>> {trellis.output = "o"})
+// CHECK-NOT:     tile.alloc : memref<{{.*}}#tile.mem<hbm>>
+// CHECK:         tile.load %{{.+}} <[0+8] +0 {{\[\[}}4,1]]>, %[[Q]] <[0+8 x 1] +0 {{\[\[}}4,16]]>
+// CHECK:         tile.load %{{.+}} <[0+8] +0 {{\[\[}}4,1]]>, %[[K]] <[0+8 x 1] +0 {{\[\[}}4,16]]>
+// CHECK:         tile.load %{{.+}} <[0+4] +0 {{\[\[}}8,1]]>, %[[V]] <[0+4 x 16] +0 {{\[\[}}8,1]]>
+// CHECK:         tile.store %[[O]] <[0+4 x 16] +0 {{\[\[}}8,1]]>
+// CHECK:         tile.load %{{.+}} <[0+8] +0 {{\[\[}}4,1]]>, %[[Q]] <[0+8 x 1] +8 {{\[\[}}4,16]]>
+// CHECK:         tile.store %[[O]] <[0+4 x 16] +8 {{\[\[}}8,1]]>
+// CHECK-NOT:     tile.store
+// CHECK:         return
+func.func @heads(%q: tensor<4x2x8xf32> {trellis.name = "q"}, %k: tensor<4x2x8xf32> {trellis.name = "k"}, %v: tensor<4x2x8xf32> {trellis.name = "v"}) -> (tensor<4x2x8xf32> {trellis.name = "o"}) {
+  %qh = graph.transpose %q {perm = array<i64: 1, 0, 2>} : (tensor<4x2x8xf32>) -> tensor<2x4x8xf32>
+  %kh = graph.transpose %k {perm = array<i64: 1, 0, 2>} : (tensor<4x2x8xf32>) -> tensor<2x4x8xf32>
+  %vh = graph.transpose %v {perm = array<i64: 1, 0, 2>} : (tensor<4x2x8xf32>) -> tensor<2x4x8xf32>
+  %a = graph.attention %qh, %kh, %vh scale = 0.25 : (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = graph.transpose %a {perm = array<i64: 1, 0, 2>} : (tensor<2x4x8xf32>) -> tensor<4x2x8xf32>
+  return %o : tensor<4x2x8xf32>
+}
+
+// -----
+
+// Tests that a transpose also read by another op (here a return) is copied
+// as usual, and the attention reads the copy row-major.
+// CHECK-LABEL: func.func @shared_transpose
+// CHECK-SAME:    (%[[Q:.+]]: memref<4x2x8xf32, #tile.mem<hbm>> {trellis.input = "q"}, %[[O:.+]]: memref<2x4x8xf32, #tile.mem<hbm>> {trellis.output = "o"}, %[[T:.+]]: memref<2x4x8xf32, #tile.mem<hbm>> {trellis.output = "t"})
+// CHECK:         tile.load %{{.+}}, %[[Q]] <[0+2 x 8] +0 {{\[\[}}4,16],[8,1]]>
+// CHECK:         tile.store %[[T]]
+// CHECK:         tile.load %{{.+}} <[0+8] +0 {{\[\[}}4,1]]>, %[[T]] <[0+8 x 1] +0 {{\[\[}}4,8]]>
+func.func @shared_transpose(%q: tensor<4x2x8xf32> {trellis.name = "q"}) -> (tensor<2x4x8xf32> {trellis.name = "o"}, tensor<2x4x8xf32> {trellis.name = "t"}) {
+  %qh = graph.transpose %q {perm = array<i64: 1, 0, 2>} : (tensor<4x2x8xf32>) -> tensor<2x4x8xf32>
+  %a = graph.attention %qh, %qh, %qh scale = 0.25 : (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %a, %qh : tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }
