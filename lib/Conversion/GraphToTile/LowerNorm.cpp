@@ -24,6 +24,8 @@
 
 #include "Lowering.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace trellis;
 using namespace trellis::lowering;
@@ -261,12 +263,33 @@ public:
   bool isPerRow(unsigned v) const {
     return llvm::all_of(axes, [&](const RowAxis &a) { return !a.reduced || a.strides[v] == 0; });
   }
+  /// Whether view `v` is constant along the kept axes (per column, such as
+  /// a layer norm's scale and bias).
+  bool isPerColumn(unsigned v) const {
+    return llvm::all_of(axes, [&](const RowAxis &a) { return a.reduced || a.strides[v] == 0; });
+  }
+  /// load(), except that a per-column view is loaded once for all the
+  /// tiles that read the same elements of it (each tile's DMA would move
+  /// the same bytes again), and the tile is shared.
+  Value loadShared(const RowTile &t, unsigned v, Type elt) {
+    if (!isPerColumn(v))
+      return load(t, v, elt);
+    SmallVector<int64_t> key{int64_t(v), t.np, t.offsets[v]};
+    key.append(t.kSizes.begin(), t.kSizes.end());
+    key.push_back(-1);
+    key.append(t.rSizes.begin(), t.rSizes.end());
+    Value &tile = shared[key];
+    if (!tile)
+      tile = load(t, v, elt);
+    return tile;
+  }
 
 private:
   GraphLowering &L;
   Location loc;
   SmallVector<RowView> views;
   SmallVector<RowAxis> axes;
+  std::map<SmallVector<int64_t>, Value> shared; // loadShared's tiles
   /// The kept axis on the partitions; the kept axis split in chunks of
   /// `chunk` rows; kept axes whole along the free axis; kept loop axes.
   int64_t partAxis = -1, chunkAxis = -1, chunk = 1;
@@ -517,7 +540,7 @@ void emitNormalize(GraphLowering &L, Location loc, RowWalk &walk, Type elt, floa
         Value v = walk.loadRows(t, view, elt);
         R.tt(op, dst, R.all(), src, R.all(), v, R.spread());
       } else {
-        Value v = walk.load(t, view, elt);
+        Value v = walk.loadShared(t, view, elt);
         R.tt(op, dst, R.all(), src, R.all(), v, R.all());
       }
     };
