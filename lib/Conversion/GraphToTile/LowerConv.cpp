@@ -118,9 +118,10 @@ public:
 
   /// `weightsHaveOneUse`: the graph op is the weights' only reader, so an
   /// HBM constant replaced by its packed copy may go. `residual` (optional,
-  /// y's shape) is added after the bias, before the activation.
+  /// y's shape) is added after the bias, before the activation. `yCast`
+  /// (optional, y's shape, another element type) receives y converted too.
   void emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value residual, Value y,
-            graph::Activation act);
+            graph::Activation act, Value yCast = Value());
 
 private:
   GraphLowering &L;
@@ -384,7 +385,7 @@ Value ConvEmitter::loadRowPackedSlab(Value x, int64_t n, std::pair<int64_t, int6
 }
 
 void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Value residual,
-                       Value y, graph::Activation act) {
+                       Value y, graph::Activation act, Value yCast) {
   Type f32 = b.getF32Type();
   SmallVector<ChannelBlock> blocks = channelBlocks(g, kPartitions * ratio());
   auto constant = w.getDefiningOp<tile::ConstantOp>();
@@ -545,6 +546,16 @@ void ConvEmitter::emit(Value x, Value w, bool weightsHaveOneUse, Value bias, Val
                                            b.getF32FloatAttr(1.0f), Value(), tile::ViewAttr());
             }
             tile::StoreOp::create(b, loc, y, pixels, out, L.full(fn, nr * nc));
+            if (yCast) {
+              // The converted copy, on the GpSimd engine (SBUF to SBUF),
+              // which the convolution leaves idle.
+              Value c = L.alloc(loc, {fn, nr * nc},
+                                cast<MemRefType>(yCast.getType()).getElementType(), Space::sbuf);
+              tile::CopyOp::create(b, loc, c, L.full(fn, nr * nc), out, L.full(fn, nr * nc),
+                                   tile::EngineKindAttr::get(b.getContext(),
+                                                             isa::EngineKind::pool));
+              tile::StoreOp::create(b, loc, yCast, pixels, c, L.full(fn, nr * nc));
+            }
           }
         }
   }
@@ -615,7 +626,8 @@ static LogicalResult lowerConv2D(graph::Conv2DOp op, GraphLowering &L) {
   ConvEmitter(L, loc, g, L.eltOf(op.getResult()), L.eltOf(op.getX()), *sparse)
       .emit(L.buffer(op.getX()), L.buffer(op.getW()), op.getW().hasOneUse(),
             op.getBias() ? L.buffer(op.getBias()) : Value(),
-            op.getResidual() ? L.buffer(op.getResidual()) : Value(), y, op.getActivation());
+            op.getResidual() ? L.buffer(op.getResidual()) : Value(), y, op.getActivation(),
+            defineCastOfResult(L, loc, op.getResult()));
   return success();
 }
 

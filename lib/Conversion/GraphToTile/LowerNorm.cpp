@@ -504,9 +504,12 @@ LogicalResult lowerSoftmax(graph::SoftmaxOp op, GraphLowering &L) {
 
 /// The statistics and normalisation shared by layer_norm and instance_norm:
 /// view 0 is x, view 1 y; `scaleView` / `biasView` index views (or -1),
-/// either per-row or full; `meanView` / `rstdView` per-row outputs (or -1).
+/// either per-row or full; `meanView` / `rstdView` per-row outputs (or -1);
+/// `castView` (or -1) receives y converted to `castElt` as well
+/// (defineCastOfResult).
 void emitNormalize(GraphLowering &L, Location loc, RowWalk &walk, Type elt, float epsilon,
-                   int scaleView, int biasView, int meanView, int rstdView) {
+                   int scaleView, int biasView, int meanView, int rstdView, int castView = -1,
+                   Type castElt = Type()) {
   walk.forEachTile([&](const RowTile &t) {
     RowOps R{L, loc, t.np, t.kn, t.rn};
     Value x = walk.load(t, 0, elt);
@@ -551,6 +554,13 @@ void emitNormalize(GraphLowering &L, Location loc, RowWalk &walk, Type elt, floa
     if (biasView >= 0)
       apply(AluOp::add, biasView, work, y);
     walk.store(t, 1, y);
+    if (castView >= 0) {
+      // The converted copy on the GpSimd engine (SBUF to SBUF).
+      Value c = L.alloc(loc, {t.np, t.kn * t.rn}, castElt, Space::sbuf);
+      tile::CopyOp::create(L.b, loc, c, R.all(), y, R.all(),
+                           tile::EngineKindAttr::get(L.b.getContext(), isa::EngineKind::pool));
+      walk.store(t, castView, c);
+    }
   });
 }
 
@@ -581,11 +591,18 @@ LogicalResult lowerLayerNorm(graph::LayerNormOp op, GraphLowering &L) {
   };
   int scaleView = addView(op.getScale()), biasView = addView(op.getBias());
   int meanView = addStat(op.getMean(), mean), rstdView = addStat(op.getInvStdDev(), rstd);
+  int castView = -1;
+  Type castElt;
+  if (Value yCast = defineCastOfResult(L, loc, op.getResult())) {
+    views.push_back(RowView{yCast, 0, rowMajorStrides(shape)});
+    castView = views.size() - 1;
+    castElt = cast<MemRefType>(yCast.getType()).getElementType();
+  }
   RowWalk walk(L, loc, shape, reduced, views);
   if (failed(walk.plan(op)))
     return failure();
   emitNormalize(L, loc, walk, elt, op.getEpsilon().convertToFloat(), scaleView, biasView, meanView,
-                rstdView);
+                rstdView, castView, castElt);
   return success();
 }
 

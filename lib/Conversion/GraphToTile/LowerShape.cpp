@@ -288,7 +288,25 @@ LogicalResult lowerPad(graph::PadOp op, GraphLowering &L) {
 // Cast, comparisons, boolean ops, select
 //===----------------------------------------------------------------------===//
 
+} // namespace
+
+Value trellis::lowering::defineCastOfResult(GraphLowering &L, Location loc, Value result) {
+  if (!llvm::isa<FloatType>(L.eltOf(result)))
+    return Value();
+  for (Operation *user : result.getUsers()) {
+    auto c = dyn_cast<graph::CastOp>(user);
+    if (c && llvm::isa<FloatType>(L.eltOf(c.getResult())) && !L.buffer(c.getResult()))
+      return L.defineResult(loc, c.getResult()).buffer;
+  }
+  return Value();
+}
+
+namespace {
+
 LogicalResult lowerCast(graph::CastOp op, GraphLowering &L) {
+  // Its producer wrote it already (defineCastOfResult).
+  if (L.buffer(op.getResult()))
+    return success();
   Type from = L.eltOf(op.getInput()), to = L.eltOf(op.getResult());
   if (llvm::isa<FloatType>(from) && llvm::isa<IntegerType>(to) && !to.isInteger(1))
     return op.emitOpError("casting ") << from << " to " << to

@@ -188,6 +188,7 @@ public:
 
 private:
   llvm::DenseMap<Value, Value> buffers;
+  llvm::DenseMap<Value, SmallVector<int64_t>> layouts; // non-row-major values
 };
 
 /// softmax (or log-softmax) over `axes` of the row-major HBM buffer `in`

@@ -173,3 +173,22 @@ func.func @residual(%x: tensor<1x4x3x3xf32> {trellis.name = "x"}) -> (tensor<1x4
   %z = graph.conv2d %x, %w, %b residual %y {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x3x3xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
   return %y, %z : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
 }
+
+// -----
+
+// Tests that a cast of the convolution's result is written by the
+// convolution: each evacuated tile is stored, converted by a GpSimd copy
+// and stored again into the cast's buffer; nothing reloads the f32 result.
+// CHECK-LABEL: func.func @conv_cast
+// CHECK-SAME:    %[[Y:[^:]+]]: memref<1x3x3x3xf32, #tile.mem<hbm>> {trellis.output = "y"}, %[[C:[^:]+]]: memref<1x3x3x3xbf16, #tile.mem<hbm>> {trellis.output = "c"})
+// CHECK:         tile.activation  relu %[[OUT:.+]] <[0+3] +0 {{\[\[}}9,1]]>, %{{.+}} <[0+3] +0 {{\[\[}}9,1]]>
+// CHECK-NEXT:    tile.store %[[Y]] <[0+3 x 9] +0 {{\[\[}}3,3],[3,1]]>, %[[OUT]]
+// CHECK:         tile.copy %[[NARROW:.+]] <[0+3] +0 {{\[\[}}9,1]]>, %[[OUT]] <[0+3] +0 {{\[\[}}9,1]]> {engine = #tile.engine<pool>} : memref<3x9xbf16, #tile.mem<sbuf>>, memref<3x9xf32, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.store %[[C]] <[0+3 x 9] +0 {{\[\[}}3,3],[3,1]]>, %[[NARROW]]
+// CHECK-NOT:     tile.load
+// CHECK:         return
+func.func @conv_cast(%x: tensor<1x2x5x5xf32> {trellis.name = "x"}, %w: tensor<3x2x2x2xf32> {trellis.name = "w"}) -> (tensor<1x3x3x3xf32> {trellis.name = "y"}, tensor<1x3x3x3xbf16> {trellis.name = "c"}) {
+  %y = graph.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>, activation = #graph.activation<relu>} : (tensor<1x2x5x5xf32>, tensor<3x2x2x2xf32>) -> tensor<1x3x3x3xf32>
+  %c = graph.cast %y : (tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xbf16>
+  return %y, %c : tensor<1x3x3x3xf32>, tensor<1x3x3x3xbf16>
+}

@@ -157,3 +157,37 @@ func.func @gelu(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %h = graph.gelu %g : (tensor<4x8xf32>) -> tensor<4x8xf32>
   return %h : tensor<4x8xf32>
 }
+
+// -----
+
+// Tests that a cast of the normalised result is written by the layer norm:
+// the f32 rows are stored, converted by a GpSimd copy and stored into the
+// cast's buffer.
+// CHECK-LABEL: func.func @norm_cast
+// CHECK-SAME:    %[[Y:[^:]+]]: memref<6x8xf32, #tile.mem<hbm>> {trellis.output = "y"}, %[[C:[^:]+]]: memref<6x8xbf16, #tile.mem<hbm>> {trellis.output = "c"})
+// CHECK:         tile.store %[[Y]] <[0+6 x 8] +0 {{\[\[}}8,1]]>, %[[T:[^ ]+]]
+// CHECK:         tile.copy %[[N:[^ ]+]] <[0+6] +0 {{\[\[}}8,1]]>, %[[T]] <[0+6] +0 {{\[\[}}8,1]]> {engine = #tile.engine<pool>} : memref<6x8xbf16, #tile.mem<sbuf>>, memref<6x8xf32, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.store %[[C]] <[0+6 x 8] +0 {{\[\[}}8,1]]>, %[[N]]
+func.func @norm_cast(%x: tensor<6x8xf32> {trellis.name = "x"}, %g: tensor<8xf32> {trellis.name = "g"}) -> (tensor<6x8xf32> {trellis.name = "y"}, tensor<6x8xbf16> {trellis.name = "c"}) {
+  %y, %m, %r = graph.layer_norm %x scale %g axis = 1 : (tensor<6x8xf32>, tensor<8xf32>) -> (tensor<6x8xf32>, tensor<6x1xf32>, tensor<6x1xf32>)
+  %c = graph.cast %y : (tensor<6x8xf32>) -> tensor<6x8xbf16>
+  return %y, %c : tensor<6x8xf32>, tensor<6x8xbf16>
+}
+
+// -----
+
+// Tests that the scale, the same for every row, is loaded once per tile
+// height and shared: rows 0-127 and 128-255 use one [128, 8] load, the
+// 44-row tail its own.
+// CHECK-LABEL: func.func @shared_scale
+// CHECK-SAME:    %[[G:[^:]+]]: memref<8xf32, #tile.mem<hbm>> {trellis.input = "g"}
+// CHECK:         tile.load %[[G0:[^ ]+]] <[0+128] +0 {{\[\[}}8,1]]>, %[[G]] <[0+128] +0 {{\[\[}}8,1]]>
+// CHECK:         tile.tensor_tensor  mult %{{[^ ]+}} {{.*}}, %[[G0]] <[0+128]
+// CHECK-NOT:     tile.load %{{[^ ]+}} <[0+128] +0 {{\[\[}}8,1]]>, %[[G]]
+// CHECK:         tile.tensor_tensor  mult %{{[^ ]+}} {{.*}}, %[[G0]] <[0+128]
+// CHECK:         tile.load %[[G1:[^ ]+]] <[0+44] +0 {{\[\[}}8,1]]>, %[[G]] <[0+44] +0 {{\[\[}}8,1]]>
+// CHECK:         tile.tensor_tensor  mult %{{[^ ]+}} {{.*}}, %[[G1]] <[0+44]
+func.func @shared_scale(%x: tensor<300x8xf32> {trellis.name = "x"}, %g: tensor<8xf32> {trellis.name = "g"}) -> (tensor<300x8xf32> {trellis.name = "y"}) {
+  %y, %m, %r = graph.layer_norm %x scale %g axis = 1 : (tensor<300x8xf32>, tensor<8xf32>) -> (tensor<300x8xf32>, tensor<300x1xf32>, tensor<300x1xf32>)
+  return %y : tensor<300x8xf32>
+}
