@@ -779,56 +779,86 @@ static LogicalResult lowerPool2D(graph::Pool2DOp op, GraphLowering &L) {
                    : !intMax ? -std::numeric_limits<float>::infinity()
                    : elt.isUnsignedInteger() ? 0.0f
                                              : -128.0f;
+  // Fewer planes than partitions (a stem's 64 channels): the output rows
+  // are cut into `bands` equal bands side by side on the partitions, so a
+  // vector instruction covers up to 128 lanes instead of 64. Each element
+  // still sees the same taps in the same order.
+  int64_t bands = 1;
+  for (int64_t nb = std::min<int64_t>(kPartitions / std::max<int64_t>(planes, 1), oh); nb > 1; --nb)
+    if (oh % nb == 0) {
+      bands = nb;
+      break;
+    }
+  int64_t bandRows = oh / bands;
+  rows = std::min(rows, bandRows);
   for (int64_t p0 = 0; p0 < planes; p0 += kPartitions) {
     int64_t np = std::min(kPartitions, planes - p0);
-    for (int64_t oh0 = 0; oh0 < oh; oh0 += rows)
+    int64_t lanes = np * bands;
+    for (int64_t oh0 = 0; oh0 < bandRows; oh0 += rows)
       for (int64_t ow0 = 0; ow0 < ow; ow0 += cols) {
-        int64_t nr = std::min(rows, oh - oh0), nc = std::min(cols, ow - ow0);
-        int64_t first[2] = {oh0 * s[0] - p[0], ow0 * s[1] - p[1]};
-        int64_t ext[2] = {extentOf(0, nr), extentOf(1, nc)}, in[2] = {h, w}, lo[2], hi[2];
+        int64_t nr = std::min(rows, bandRows - oh0), nc = std::min(cols, ow - ow0);
+        int64_t ext[2] = {extentOf(0, nr), extentOf(1, nc)}, in[2] = {h, w};
+        Value slab = L.alloc(loc, {lanes, ext[0] * ext[1]}, elt, Space::sbuf);
+        // Each band's window of the input, clipped to it; the slab is
+        // padded first if any band's window reaches past the input.
+        struct Window {
+          int64_t first[2], lo[2], hi[2];
+        };
+        SmallVector<Window> windows;
         bool full = true;
-        for (int a = 0; a < 2; ++a) {
-          lo[a] = std::max<int64_t>(0, first[a]);
-          hi[a] = std::min(in[a] - 1, first[a] + ext[a] - 1);
-          full = full && lo[a] == first[a] && hi[a] == first[a] + ext[a] - 1;
+        for (int64_t band = 0; band < bands; ++band) {
+          Window win;
+          win.first[0] = (band * bandRows + oh0) * s[0] - p[0];
+          win.first[1] = ow0 * s[1] - p[1];
+          for (int a = 0; a < 2; ++a) {
+            win.lo[a] = std::max<int64_t>(0, win.first[a]);
+            win.hi[a] = std::min(in[a] - 1, win.first[a] + ext[a] - 1);
+            full = full && win.lo[a] == win.first[a] && win.hi[a] == win.first[a] + ext[a] - 1;
+          }
+          windows.push_back(win);
         }
-        Value slab = L.alloc(loc, {np, ext[0] * ext[1]}, elt, Space::sbuf);
         if (!full)
-          tile::MemsetOp::create(b, loc, slab, L.full(np, ext[0] * ext[1]),
+          tile::MemsetOp::create(b, loc, slab, L.full(lanes, ext[0] * ext[1]),
                                  b.getF32FloatAttr(padValue), nullptr);
-        tile::LoadOp::create(
-            b, loc, slab,
-            L.view(0, np, 0, (lo[0] - first[0]) * ext[1] + lo[1] - first[1],
-                   {hi[0] - lo[0] + 1, hi[1] - lo[1] + 1}, {ext[1], 1}),
-            x,
-            L.view(0, np, h * w, (p0 * h + lo[0]) * w + lo[1],
-                   {hi[0] - lo[0] + 1, hi[1] - lo[1] + 1}, {w, 1}));
-        Value acc = L.alloc(loc, {np, nr * nc}, elt, Space::sbuf);
+        for (auto [band, win] : llvm::enumerate(windows))
+          tile::LoadOp::create(
+              b, loc, slab,
+              L.view(int64_t(band) * np, np, 0,
+                     (win.lo[0] - win.first[0]) * ext[1] + win.lo[1] - win.first[1],
+                     {win.hi[0] - win.lo[0] + 1, win.hi[1] - win.lo[1] + 1}, {ext[1], 1}),
+              x,
+              L.view(0, np, h * w, (p0 * h + win.lo[0]) * w + win.lo[1],
+                     {win.hi[0] - win.lo[0] + 1, win.hi[1] - win.lo[1] + 1}, {w, 1}));
+        Value acc = L.alloc(loc, {lanes, nr * nc}, elt, Space::sbuf);
         auto tapView = [&](int64_t i, int64_t j) {
-          return L.view(0, np, 0, i * d[0] * ext[1] + j * d[1], {nr, nc},
+          return L.view(0, lanes, 0, i * d[0] * ext[1] + j * d[1], {nr, nc},
                         {s[0] * ext[1], s[1]});
         };
-        tile::CopyOp::create(b, loc, acc, L.full(np, nr * nc), slab, tapView(0, 0), nullptr);
+        tile::CopyOp::create(b, loc, acc, L.full(lanes, nr * nc), slab, tapView(0, 0), nullptr);
         for (int64_t i = 0; i < k[0]; ++i)
           for (int64_t j = 0; j < k[1]; ++j)
             if (i || j)
-              tile::TensorTensorOp::create(b, loc, L.alu(alu), acc, L.full(np, nr * nc), acc,
-                                           L.full(np, nr * nc), slab, tapView(i, j), nullptr);
-        if (!isMax) {
+              tile::TensorTensorOp::create(b, loc, L.alu(alu), acc, L.full(lanes, nr * nc), acc,
+                                           L.full(lanes, nr * nc), slab, tapView(i, j), nullptr);
+        if (!isMax && !recip)
+          L.emitTensorScalar(loc, isa::AluOp::mult, uniform, isa::AluOp::bypass, 0.0f, acc, acc,
+                             lanes, nr * nc);
+        for (int64_t band = 0; band < bands; ++band) {
+          int64_t r0 = band * bandRows + oh0;
+          tile::ViewAttr accView = L.view(band * np, np, 0, 0, {nr * nc}, {1});
           if (recip) {
+            // The reciprocal window counts of this band's output pixels.
             Value r = L.alloc(loc, {np, nr * nc}, elt, Space::sbuf);
             tile::LoadOp::create(b, loc, r, L.full(np, nr * nc), recip,
-                                 L.view(0, np, 0, oh0 * ow + ow0, {nr, nc}, {ow, 1}));
-            L.emitTensorTensor(loc, isa::AluOp::mult, acc, acc, r, np, nr * nc);
-          } else {
-            L.emitTensorScalar(loc, isa::AluOp::mult, uniform, isa::AluOp::bypass, 0.0f, acc, acc,
-                               np, nr * nc);
+                                 L.view(0, np, 0, r0 * ow + ow0, {nr, nc}, {ow, 1}));
+            tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::mult), acc, accView, acc,
+                                         accView, r, L.full(np, nr * nc), nullptr);
           }
+          tile::StoreOp::create(b, loc, y,
+                                L.view(0, np, oh * ow, (p0 * oh + r0) * ow + ow0, {nr, nc},
+                                       {ow, 1}),
+                                acc, accView);
         }
-        tile::StoreOp::create(b, loc, y,
-                              L.view(0, np, oh * ow, (p0 * oh + oh0) * ow + ow0, {nr, nc},
-                                     {ow, 1}),
-                              acc, L.full(np, nr * nc));
       }
   }
   return success();

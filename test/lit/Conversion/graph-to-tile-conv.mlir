@@ -96,16 +96,26 @@ func.func @transpose(%x: tensor<1x1x2x2xf32> {trellis.name = "x"}, %w: tensor<1x
 
 // Tests that an average pool adds shifted strided views of the zero-padded
 // slab on the vector engine and scales by the reciprocal window counts,
-// which differ at the padded border.
+// which differ at the padded border. Two planes leave lanes free, so the
+// two output rows are two bands on partitions [0, 2) and [2, 4): one load
+// each (the first clipped by the top padding), one instruction per tap for
+// both, then per band its reciprocals and its store.
 // CHECK-LABEL: func.func @avgpool
+// CHECK-SAME:    (%[[X:.+]]: memref<1x2x4x4xf32, #tile.mem<hbm>> {trellis.input = "x"}, %[[Y:.+]]: memref<1x2x2x2xf32, #tile.mem<hbm>> {trellis.output = "y"})
 // CHECK:         %[[R:.+]] = tile.constant dense<[2.500000e-01, 0.166666672, 0.166666672, 0.111111112]>
-// CHECK:         %[[SL:.+]] = tile.alloc : memref<2x25xf32, #tile.mem<sbuf>>
-// CHECK:         tile.memset %[[SL]] <[0+2] +0 {{\[\[}}25,1]]>, 0.000000e+00
-// CHECK:         %[[ACC:.+]] = tile.alloc : memref<2x4xf32, #tile.mem<sbuf>>
-// CHECK:         tile.copy %[[ACC]] <[0+2] +0 {{\[\[}}4,1]]>, %[[SL]] <[0+2] +0 {{\[\[}}2,10],[2,2]]>
-// CHECK-COUNT-8: tile.tensor_tensor  add %[[ACC]]
-// CHECK:         tile.load %[[RS:.+]] <[0+2] +0 {{\[\[}}4,1]]>, %[[R]] <[0+2] +0 {{\[\[}}2,2],[2,1]]>
-// CHECK:         tile.tensor_tensor  mult %[[ACC]] {{.*}}, %[[ACC]] {{.*}}, %[[RS]]
+// CHECK:         %[[SL:.+]] = tile.alloc : memref<4x15xf32, #tile.mem<sbuf>>
+// CHECK:         tile.memset %[[SL]] <[0+4] +0 {{\[\[}}15,1]]>, 0.000000e+00
+// CHECK:         tile.load %[[SL]] <[0+2] +6 {{\[\[}}2,5],[4,1]]>, %[[X]] <[0+2 x 16] +0 {{\[\[}}2,4],[4,1]]>
+// CHECK:         tile.load %[[SL]] <[2+2] +1 {{\[\[}}3,5],[4,1]]>, %[[X]] <[0+2 x 16] +4 {{\[\[}}3,4],[4,1]]>
+// CHECK:         %[[ACC:.+]] = tile.alloc : memref<4x2xf32, #tile.mem<sbuf>>
+// CHECK:         tile.copy %[[ACC]] <[0+4] +0 {{\[\[}}2,1]]>, %[[SL]] <[0+4] +0 {{\[\[}}1,10],[2,2]]>
+// CHECK-COUNT-8: tile.tensor_tensor  add %[[ACC]] <[0+4]
+// CHECK:         tile.load %[[RS0:.+]] <[0+2] +0 {{\[\[}}2,1]]>, %[[R]] <[0+2] +0 {{\[\[}}1,2],[2,1]]>
+// CHECK:         tile.tensor_tensor  mult %[[ACC]] <[0+2] {{.*}}, %[[ACC]] <[0+2] {{.*}}, %[[RS0]]
+// CHECK:         tile.store %[[Y]] <[0+2 x 4] +0 {{\[\[}}1,2],[2,1]]>, %[[ACC]] <[0+2]
+// CHECK:         tile.load %[[RS1:.+]] <[0+2] +0 {{\[\[}}2,1]]>, %[[R]] <[0+2] +2 {{\[\[}}1,2],[2,1]]>
+// CHECK:         tile.tensor_tensor  mult %[[ACC]] <[2+2] {{.*}}, %[[ACC]] <[2+2] {{.*}}, %[[RS1]]
+// CHECK:         tile.store %[[Y]] <[0+2 x 4] +2 {{\[\[}}1,2],[2,1]]>, %[[ACC]] <[2+2]
 func.func @avgpool(%x: tensor<1x2x4x4xf32> {trellis.name = "x"}) -> (tensor<1x2x2x2xf32> {trellis.name = "y"}) {
   %y = graph.pool2d avg %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
   return %y : tensor<1x2x2x2xf32>
@@ -191,4 +201,21 @@ func.func @conv_cast(%x: tensor<1x2x5x5xf32> {trellis.name = "x"}, %w: tensor<3x
   %y = graph.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, dilations = array<i64: 1, 1>, activation = #graph.activation<relu>} : (tensor<1x2x5x5xf32>, tensor<3x2x2x2xf32>) -> tensor<1x3x3x3xf32>
   %c = graph.cast %y : (tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xbf16>
   return %y, %c : tensor<1x3x3x3xf32>, tensor<1x3x3x3xbf16>
+}
+
+// -----
+
+// Tests a stem-like max pool with 64 planes: the 4 output rows become two
+// bands of 2 rows on partitions [0, 64) and [64, 128), so every max covers
+// all 128 lanes.
+// CHECK-LABEL: func.func @maxpool_bands
+// CHECK:         tile.memset %[[SL:[^ ]+]] <[0+128] +0 {{\[\[}}45,1]]>, 0xFF800000
+// CHECK:         tile.load %[[SL]] <[0+64] +10 {{\[\[}}4,9],[8,1]]>
+// CHECK:         tile.load %[[SL]] <[64+64] +1 {{\[\[}}5,9],[8,1]]>
+// CHECK-COUNT-8: tile.tensor_tensor  max %{{[^ ]+}} <[0+128]
+// CHECK:         tile.store %{{.+}} <[0+64 x 16] +0 {{\[\[}}2,4],[4,1]]>, %{{[^ ]+}} <[0+64]
+// CHECK:         tile.store %{{.+}} <[0+64 x 16] +8 {{\[\[}}2,4],[4,1]]>, %{{[^ ]+}} <[64+64]
+func.func @maxpool_bands(%x: tensor<1x64x8x8xf32> {trellis.name = "x"}) -> (tensor<1x64x4x4xf32> {trellis.name = "y"}) {
+  %y = graph.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x64x8x8xf32>) -> tensor<1x64x4x4xf32>
+  return %y : tensor<1x64x4x4xf32>
 }
