@@ -118,7 +118,7 @@ struct ConvertGraphToTilePass
         continue;
       }
       for (Value operand : op.getOperands())
-        if (!L.buffer(operand)) {
+        if (!L.available(operand)) {
           op.emitOpError("operand is not available in HBM");
           return failure();
         }
@@ -133,7 +133,7 @@ struct ConvertGraphToTilePass
         continue;
       }
       for (OpResult result : op.getResults())
-        if (!L.buffer(result)) {
+        if (!L.available(result)) {
           op.emitOpError("lowering left result ") << result.getResultNumber() << " without a buffer";
           return failure();
         }

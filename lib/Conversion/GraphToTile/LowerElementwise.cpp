@@ -173,6 +173,10 @@ void trellis::lowering::registerElementwiseLowerings(LoweringTable &t) {
     return success();
   };
   addLowering<graph::AddOp>(t, [binary](graph::AddOp op, GraphLowering &L) {
+    if (foldsIntoLayerNorm(op)) {
+      L.deferSum(op.getResult(), op.getLhs(), op.getRhs());
+      return success();
+    }
     return binary(op, isa::AluOp::add, L);
   });
   addLowering<graph::BinaryOp>(t, [binary](graph::BinaryOp op, GraphLowering &L) {

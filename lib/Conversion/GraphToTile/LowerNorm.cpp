@@ -406,6 +406,20 @@ struct RowOps {
 /// `reduced`: a row-major view of a same-shape tensor.
 RowView fullView(GraphLowering &L, Value v) { return RowView{L.buffer(v), 0, rowMajorStrides(L.shapeOf(v))}; }
 
+} // namespace
+
+bool trellis::lowering::foldsIntoLayerNorm(graph::AddOp op) {
+  Value sum = op.getResult();
+  if (!sum.hasOneUse())
+    return false;
+  auto norm = dyn_cast<graph::LayerNormOp>(*sum.getUsers().begin());
+  auto type = cast<RankedTensorType>(sum.getType());
+  return norm && norm.getInput() == sum && llvm::isa<FloatType>(type.getElementType()) &&
+         op.getLhs().getType() == type && op.getRhs().getType() == type;
+}
+
+namespace {
+
 /// A per-row result of shape `outShape` (the input's with the reduced axes
 /// dropped or, with `keepdims`, kept as 1) viewed along the input's axes.
 RowView rowsView(Value buffer, ArrayRef<int64_t> outShape, ArrayRef<bool> reduced, bool keepdims) {
@@ -509,10 +523,18 @@ LogicalResult lowerSoftmax(graph::SoftmaxOp op, GraphLowering &L) {
 /// (defineCastOfResult).
 void emitNormalize(GraphLowering &L, Location loc, RowWalk &walk, Type elt, float epsilon,
                    int scaleView, int biasView, int meanView, int rstdView, int castView = -1,
-                   Type castElt = Type()) {
+                   Type castElt = Type(), int addendView = -1) {
   walk.forEachTile([&](const RowTile &t) {
     RowOps R{L, loc, t.np, t.kn, t.rn};
     Value x = walk.load(t, 0, elt);
+    if (addendView >= 0) {
+      // x is the deferred sum view 0 + addendView, added as the add op
+      // would have (one vector-engine add, rounded to elt).
+      Value addend = walk.load(t, addendView, elt);
+      Value sum = L.alloc(loc, {t.np, t.kn * t.rn}, elt, Space::sbuf);
+      R.tt(AluOp::add, sum, R.all(), x, R.all(), addend, R.all());
+      x = sum;
+    }
     Value y = L.alloc(loc, {t.np, t.kn * t.rn}, elt, Space::sbuf);
     Value negMean = R.scratch(t.kn), sq = R.scratch(t.kn), rstd = R.scratch(t.kn);
     Value xc = R.scratch(t.kn * t.rn), work = R.scratch(t.kn * t.rn);
@@ -575,7 +597,16 @@ LogicalResult lowerLayerNorm(graph::LayerNormOp op, GraphLowering &L) {
   L.defineResult(loc, op.getResult());
   Strided mean = L.defineResult(loc, op.getMean());
   Strided rstd = L.defineResult(loc, op.getInvStdDev());
-  SmallVector<RowView> views = {fullView(L, op.getInput()), fullView(L, op.getResult())};
+  // A residual add folded in (foldsIntoLayerNorm): x is its first operand,
+  // the second a view of its own.
+  std::optional<std::pair<Value, Value>> sum = L.deferredSum(op.getInput());
+  SmallVector<RowView> views = {fullView(L, sum ? sum->first : op.getInput()),
+                                fullView(L, op.getResult())};
+  int addendView = -1;
+  if (sum) {
+    views.push_back(fullView(L, sum->second));
+    addendView = views.size() - 1;
+  }
   auto addView = [&](Value v) -> int {
     if (!v)
       return -1;
@@ -602,7 +633,7 @@ LogicalResult lowerLayerNorm(graph::LayerNormOp op, GraphLowering &L) {
   if (failed(walk.plan(op)))
     return failure();
   emitNormalize(L, loc, walk, elt, op.getEpsilon().convertToFloat(), scaleView, biasView, meanView,
-                rstdView, castView, castElt);
+                rstdView, castView, castElt, addendView);
   return success();
 }
 

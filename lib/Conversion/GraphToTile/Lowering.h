@@ -102,6 +102,16 @@ public:
     setBuffer(tensor, buffer);
     layouts[tensor] = std::move(strides);
   }
+  /// A sum a + b that is never stored: its only reader (a layer norm)
+  /// loads a and b and adds them itself (foldsIntoLayerNorm).
+  void deferSum(Value sum, Value a, Value b) { deferredSums[sum] = {a, b}; }
+  std::optional<std::pair<Value, Value>> deferredSum(Value v) const {
+    auto it = deferredSums.find(v);
+    return it == deferredSums.end() ? std::nullopt
+                                    : std::optional<std::pair<Value, Value>>(it->second);
+  }
+  /// Whether a value is available to its readers: in HBM, or deferred.
+  bool available(Value v) const { return buffer(v) || deferredSums.count(v); }
   /// Allocates the HBM buffer of an op result and returns it row-major.
   Strided defineResult(Location loc, Value result);
   /// Fails, with an error at `op`, unless `value` is f32, bf16 or f16.
@@ -189,6 +199,7 @@ public:
 private:
   llvm::DenseMap<Value, Value> buffers;
   llvm::DenseMap<Value, SmallVector<int64_t>> layouts; // non-row-major values
+  llvm::DenseMap<Value, std::pair<Value, Value>> deferredSums;
 };
 
 /// softmax (or log-softmax) over `axes` of the row-major HBM buffer `in`
@@ -196,6 +207,11 @@ private:
 /// result is rounded on the final write). Errors are reported at `op`.
 LogicalResult emitSoftmax(GraphLowering &L, mlir::Operation *op, Location loc, Value in,
                           Value out, ArrayRef<int64_t> shape, ArrayRef<int64_t> axes, bool log);
+
+/// Whether an add is read only as a layer norm's input, without
+/// broadcasting or a change of element type (a post-norm residual): the
+/// layer norm then adds the operands itself and the sum never reaches HBM.
+bool foldsIntoLayerNorm(graph::AddOp op);
 
 /// Whether a transpose is read only as graph.attention's q, k or v: it then
 /// moves nothing, and the attention reads its input through the permuted

@@ -191,3 +191,36 @@ func.func @shared_scale(%x: tensor<300x8xf32> {trellis.name = "x"}, %g: tensor<8
   %y, %m, %r = graph.layer_norm %x scale %g axis = 1 : (tensor<300x8xf32>, tensor<8xf32>) -> (tensor<300x8xf32>, tensor<300x1xf32>, tensor<300x1xf32>)
   return %y : tensor<300x8xf32>
 }
+
+// -----
+
+// Tests a residual add read only by a layer norm: the sum is never stored;
+// the layer norm loads both operands and adds them on the vector engine
+// before its statistics.
+// CHECK-LABEL: func.func @residual_norm
+// CHECK-SAME:    (%[[A:[^:]+]]: memref<6x8xf32, #tile.mem<hbm>> {trellis.input = "a"}, %[[B:[^:]+]]: memref<6x8xf32, #tile.mem<hbm>> {trellis.input = "b"}, %[[Y:[^:]+]]: memref<6x8xf32, #tile.mem<hbm>> {trellis.output = "y"})
+// CHECK-NOT:     tile.alloc : memref<6x8xf32, #tile.mem<hbm>>
+// CHECK:         tile.load %[[TA:[^ ]+]] <[0+6] +0 {{\[\[}}8,1]]>, %[[A]]
+// CHECK:         tile.load %[[TB:[^ ]+]] <[0+6] +0 {{\[\[}}8,1]]>, %[[B]]
+// CHECK:         tile.tensor_tensor  add %[[S:[^ ]+]] <[0+6] +0 {{\[\[}}8,1]]>, %[[TA]] <[0+6] +0 {{\[\[}}8,1]]>, %[[TB]]
+// CHECK:         tile.tensor_reduce  add %{{[^ ]+}} {{.*}}, %[[S]]
+// CHECK:         tile.store %[[Y]]
+// CHECK-NOT:     tile.store
+func.func @residual_norm(%a: tensor<6x8xf32> {trellis.name = "a"}, %b: tensor<6x8xf32> {trellis.name = "b"}) -> (tensor<6x8xf32> {trellis.name = "y"}) {
+  %s = graph.add %a, %b : (tensor<6x8xf32>, tensor<6x8xf32>) -> tensor<6x8xf32>
+  %y, %m, %r = graph.layer_norm %s axis = 1 : (tensor<6x8xf32>) -> (tensor<6x8xf32>, tensor<6x1xf32>, tensor<6x1xf32>)
+  return %y : tensor<6x8xf32>
+}
+
+// -----
+
+// Tests that a sum also read by another op is stored as usual.
+// CHECK-LABEL: func.func @residual_shared
+// CHECK:         tile.tensor_tensor  add
+// CHECK:         tile.store %{{.+}}, %{{.+}}
+// CHECK:         tile.tensor_reduce  add
+func.func @residual_shared(%a: tensor<6x8xf32> {trellis.name = "a"}, %b: tensor<6x8xf32> {trellis.name = "b"}) -> (tensor<6x8xf32> {trellis.name = "y"}, tensor<6x8xf32> {trellis.name = "s"}) {
+  %s = graph.add %a, %b : (tensor<6x8xf32>, tensor<6x8xf32>) -> tensor<6x8xf32>
+  %y, %m, %r = graph.layer_norm %s axis = 1 : (tensor<6x8xf32>) -> (tensor<6x8xf32>, tensor<6x1xf32>, tensor<6x1xf32>)
+  return %y, %s : tensor<6x8xf32>, tensor<6x8xf32>
+}
