@@ -346,7 +346,8 @@ struct ScheduleInstructionsPass
         continue;
       }
       // Already ordered by hand (waits, signals) or a barrier: leave as is.
-      if (llvm::isa<NopOp>(op) || op.hasAttr("signal") || !inst->getAttrOfType<ArrayAttr>("waits").empty())
+      auto waits = op.getAttrOfType<ArrayAttr>("waits");
+      if (llvm::isa<NopOp>(op) || op.hasAttr("signal") || (waits && !waits.empty()))
         return;
       FailureOr<Inst> decoded = toInst(inst);
       if (failed(decoded))
