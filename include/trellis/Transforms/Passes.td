@@ -128,7 +128,8 @@ def ConvertTileToIsa : Pass<"convert-tile-to-isa", "mlir::ModuleOp"> {
   let summary = "Place buffers and lower tile ops to hardware instructions";
   let description = [{
     Places HBM tensors (inputs, outputs, constants, scratch), allocates SBUF
-    and PSUM by liveness (first fit; a PSUM tile gets a whole bank), assigns
+    and PSUM by liveness (next fit, so dead buffers are reused as late as
+    possible; a PSUM tile gets a whole bank), assigns
     each op to an engine queue (DMAs round-robin over the DMA queues) and
     emits one `isa.program` per function. Instruction locations keep the
     tile op and the graph op / ONNX node they came from.
