@@ -140,6 +140,12 @@ struct ConvertGraphToTilePass
     }
     if (failed)
       return failure();
+    // Values kept on chip were never stored; their HBM buffers must be unread.
+    for (Value buffer : L.onChipOnlyBuffers()) {
+      if (!buffer.use_empty())
+        return f.emitOpError("internal error: a value kept on chip is read from HBM");
+      buffer.getDefiningOp()->erase();
+    }
     func::ReturnOp::create(b, f.getLoc());
     f->getBlock()->getOperations().insert(Block::iterator(f), owned.release().getOperation());
     f.erase();

@@ -74,6 +74,23 @@ static FailureOr<std::optional<SparseWeight>> sparseWeight(Operation *op, Value 
   return std::optional<SparseWeight>(sw);
 }
 
+bool GraphLowering::readOnlyAsRowLinearX(Value result) const {
+  auto shape = shapeOf(result);
+  int64_t M = 1, K = shape.back();
+  for (int64_t d : shape.drop_back())
+    M *= d;
+  int64_t eltBytes = std::max<int64_t>(1, eltOf(result).getIntOrFloatBitWidth() / 8);
+  if (result.use_empty() || !tiling::linearInRows(M, K, eltBytes))
+    return false;
+  // lowerLinear reads x as the row-major [M, K] view the tiles are kept for.
+  return llvm::all_of(result.getUsers(), [&](Operation *user) {
+    auto lin = dyn_cast<graph::LinearOp>(user);
+    return lin && lin.getX() == result && lin.getW() != result && lin.getBias() != result &&
+           !lin->hasAttr(kSparsityAttr) && lin.getAlpha().convertToFloat() == 1.0f &&
+           lin.getBeta().convertToFloat() == 1.0f;
+  });
+}
+
 static LogicalResult lowerLinear(graph::LinearOp lin, GraphLowering &L) {
   if (failed(L.requireFloat(lin, lin.getResult())))
     return failure();
@@ -96,11 +113,14 @@ static LogicalResult lowerLinear(graph::LinearOp lin, GraphLowering &L) {
   if (failed(sparse))
     return failure();
   Value out = L.defineResult(loc, lin.getResult()).buffer;
+  // A result read only by row-form linears (an MLP's hidden layer) is
+  // computed as y^T, which is their x^T, and never leaves SBUF.
+  bool yOnChip = !*sparse && M <= kMovingMax && L.readOnlyAsRowLinearX(lin.getResult());
   L.emitLinear(loc, Strided{L.buffer(lin.getX()), 0, {K, 1}}, L.rowMajor(lin.getW()),
                bias ? &*bias : nullptr, Strided{out, 0, {N, 1}}, M, K, N,
                lin.getAlpha().convertToFloat(),
                lin.getBeta().convertToFloat(), lin.getActivation(), L.eltOf(lin.getResult()),
-               *sparse ? &**sparse : nullptr);
+               *sparse ? &**sparse : nullptr, yOnChip);
   return success();
 }
 

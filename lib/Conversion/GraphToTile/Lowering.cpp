@@ -38,6 +38,25 @@ Location trellis::lowering::tagLoc(Operation *op) {
                        StringAttr::get(op->getContext(), op->getName().getStringRef()));
 }
 
+static bool sameView(const Strided &a, const Strided &b) {
+  return a.buffer == b.buffer && a.offset == b.offset && a.strides == b.strides;
+}
+
+ArrayRef<Value> GraphLowering::transposedOnChip(const Strided &x, int64_t M, int64_t K) const {
+  auto it = transposed.find(x.buffer);
+  if (it != transposed.end())
+    for (const TransposedTiles &t : it->second)
+      if (sameView(t.view, x) && t.M == M && t.K == K)
+        return t.tiles;
+  return {};
+}
+
+void GraphLowering::keepTransposedOnChip(const Strided &x, int64_t M, int64_t K,
+                                         ArrayRef<Value> tiles) {
+  if (transposedOnChip(x, M, K).empty())
+    transposed[x.buffer].push_back({x, M, K, SmallVector<Value>(tiles)});
+}
+
 Strided GraphLowering::defineResult(Location loc, Value result) {
   Value out = alloc(loc, shapeOf(result), eltOf(result), Space::hbm);
   setBuffer(result, out);
@@ -60,13 +79,14 @@ LogicalResult GraphLowering::requireFloat(Operation *op, Value value) {
 
 void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y,
                                int64_t M, int64_t K, int64_t N, float alpha, float beta,
-                               graph::Activation act, Type elt, const SparseWeight *sparse) {
+                               graph::Activation act, Type elt, const SparseWeight *sparse,
+                               bool yOnChip) {
   Type f32 = b.getF32Type();
   // Tiles have their buffer's element type (a DMA copies bytes): x and w
   // may be narrower than the result (bf16 / fp16 / fp8 in, fp32 out).
   auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
   Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
-  if (!sparse && alpha == 1.0f && beta == 1.0f && y.strides[1] == 1 &&
+  if (!sparse && !yOnChip && alpha == 1.0f && beta == 1.0f && y.strides[1] == 1 &&
       tiling::linearInRows(M, K, std::max<int64_t>(1, xElt.getIntOrFloatBitWidth() / 8)))
     return emitLinearRows(loc, x, w, bias, y, M, K, N, act, elt);
   Type biasElt = bias ? bufferElt(bias->buffer) : elt;
@@ -131,14 +151,25 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
       loadRows(rows / ratio, 1, rows % ratio);
     return xt;
   };
-  // All moving tiles of a group's blocks.
+  // All moving tiles of a group's blocks. A dense single block of all M
+  // rows is x^T itself: taken from, or left for, other ops on chip.
   auto loadGroup = [&](ArrayRef<std::pair<int64_t, int64_t>> blocks) {
     SmallVector<SmallVector<Value>> tiles(blocks.size());
+    bool wholeX = !sparse && blocks.size() == 1 && blocks[0].second == M;
+    if (wholeX)
+      if (ArrayRef<Value> onChip = transposedOnChip(x, M, K); !onChip.empty()) {
+        tiles[0].assign(onChip.begin(), onChip.end());
+        return tiles;
+      }
     for (auto [bi, blk] : llvm::enumerate(blocks))
       for (int64_t p0 = 0; p0 < kRows; p0 += kPartitions)
         tiles[bi].push_back(loadMoving(blk.first, blk.second, p0, std::min(kPartitions, kRows - p0)));
+    if (wholeX)
+      keepTransposedOnChip(x, M, K, tiles[0]);
     return tiles;
   };
+  assert((!yOnChip || (!sparse && M <= kMovingMax)) && "y^T on chip needs one dense row block");
+  SmallVector<Value> yTiles; // with yOnChip: y^T, one tile per 128 columns
   SmallVector<SmallVector<Value>> prefetched;
   for (int64_t g0 = 0; g0 < M; g0 += groupBlocks * kMovingMax) {
     SmallVector<std::pair<int64_t, int64_t>> blocks = blocksAt(g0);
@@ -287,7 +318,11 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                                        full(nt, mt), Value(), tile::ViewAttr(),
                                        b.getF32FloatAttr(1.0f), Value(), tile::ViewAttr());
         }
-        // out holds y^T[n0:n0+nt, m0:m0+mt]; store it transposed.
+        // out holds y^T[n0:n0+nt, m0:m0+mt]; keep it, or store it transposed.
+        if (yOnChip) {
+          yTiles.push_back(out);
+          continue;
+        }
         tile::StoreOp::create(b, loc, y.buffer,
                               view(0, nt, y.strides[1],
                                    y.offset + m0 * y.strides[0] + n0 * y.strides[1], {mt},
@@ -295,6 +330,10 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
                               out, full(nt, mt));
       }
     }
+  }
+  if (yOnChip) {
+    keepTransposedOnChip(y, M, N, yTiles);
+    markOnChipOnly(y.buffer);
   }
 }
 
@@ -307,15 +346,18 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
   Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
   int64_t kTiles = llvm::divideCeil(K, kPartitions);
   // x^T, all of it: tile ki holds x[:, k0:k0+kt]^T, K on partitions, one
-  // transposing DMA each; every column block of w reuses it.
-  SmallVector<Value> xT;
-  for (int64_t ki = 0; ki < kTiles; ++ki) {
+  // transposing DMA each (unless an earlier op left it on chip); every
+  // column block of w reuses it.
+  ArrayRef<Value> onChip = transposedOnChip(x, M, K);
+  SmallVector<Value> xT(onChip.begin(), onChip.end());
+  for (int64_t ki = xT.empty() ? 0 : kTiles; ki < kTiles; ++ki) {
     int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, K - k0);
     xT.push_back(alloc(loc, {kt, M}, xElt, Space::sbuf));
     tile::LoadOp::create(b, loc, xT.back(), full(kt, M), x.buffer,
                          view(0, kt, x.strides[1], x.offset + k0 * x.strides[1], {M},
                               {x.strides[0]}));
   }
+  keepTransposedOnChip(x, M, K, xT);
   int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
   for (int64_t n0 = 0; n0 < N; n0 += kMovingMax) {
     int64_t nt = std::min(kMovingMax, N - n0);

@@ -112,6 +112,26 @@ public:
   }
   /// Whether a value is available to its readers: in HBM, or deferred.
   bool available(Value v) const { return buffer(v) || deferredSums.count(v); }
+  //===--------------------------------------------------------------------===//
+  // Operands kept on chip across ops
+  //===--------------------------------------------------------------------===//
+
+  /// x^T of the [M, K] view `x`, in SBUF as tiles [kt, M] (tile i holds
+  /// columns [128 i, 128 i + kt) of x), if an earlier op loaded or produced
+  /// them; empty otherwise. Allocation by liveness keeps the tiles until
+  /// their last reader, so a later linear reading the same view (q, k and v
+  /// of one x; the second linear of an MLP) loads nothing.
+  ArrayRef<Value> transposedOnChip(const Strided &x, int64_t M, int64_t K) const;
+  void keepTransposedOnChip(const Strided &x, int64_t M, int64_t K, ArrayRef<Value> tiles);
+  /// Whether a linear's [M, N] result can live in SBUF only, as the x^T
+  /// tiles of its readers: each reads it as the x of a dense row-form linear
+  /// (tiling::linearInRows), and it is not a function result.
+  bool readOnlyAsRowLinearX(Value result) const;
+  /// Marks an HBM buffer that is never written: its value lives on chip.
+  /// The conversion checks that nothing reads it and erases it.
+  void markOnChipOnly(Value buffer) { onChipOnly.push_back(buffer); }
+  ArrayRef<Value> onChipOnlyBuffers() const { return onChipOnly; }
+
   /// Allocates the HBM buffer of an op result and returns it row-major.
   Strided defineResult(Location loc, Value result);
   /// Fails, with an error at `op`, unless `value` is f32, bf16 or f16.
@@ -158,9 +178,11 @@ public:
   /// stationary: w tiles [128 x 128] sit in the PE array, x^T tiles stream
   /// through, K accumulates in PSUM, bias and activation ride on the
   /// PSUM-evicting activation instruction.
+  /// With `yOnChip` (dense, M <= 512) y is not stored: its y^T tiles stay
+  /// in SBUF for readers that find them through transposedOnChip.
   void emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
                   int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt,
-                  const struct SparseWeight *sparse = nullptr);
+                  const struct SparseWeight *sparse = nullptr, bool yOnChip = false);
   /// emitLinear's dense row form (tiling::linearInRows, alpha = beta = 1):
   /// x^T tiles [128 K, 128 M] stationary, w tiles [128 K, 512 N] streaming,
   /// y rows in PSUM; a bias is added on the vector engine in fp32 before
@@ -200,6 +222,13 @@ private:
   llvm::DenseMap<Value, Value> buffers;
   llvm::DenseMap<Value, SmallVector<int64_t>> layouts; // non-row-major values
   llvm::DenseMap<Value, std::pair<Value, Value>> deferredSums;
+  struct TransposedTiles {
+    Strided view;
+    int64_t M, K;
+    SmallVector<Value> tiles;
+  };
+  llvm::DenseMap<Value, SmallVector<TransposedTiles, 1>> transposed; // by HBM buffer
+  SmallVector<Value> onChipOnly;
 };
 
 /// softmax (or log-softmax) over `axes` of the row-major HBM buffer `in`

@@ -46,3 +46,47 @@ func.func @rows_general_bias(%x: tensor<256x128xbf16> {trellis.name = "x"}, %w: 
   %y = graph.linear %x, %w, %b : (tensor<256x128xbf16>, tensor<128x64xbf16>, tensor<256x64xf32>) -> tensor<256x64xbf16>
   return %y : tensor<256x64xbf16>
 }
+
+// -----
+
+// Tests two row-form linears of one x (q and k of an attention): x^T is
+// loaded once, by the first; the second's products use the same tiles.
+// CHECK-LABEL: func.func @rows_shared_x
+// CHECK-SAME:    (%[[X:.+]]: memref<128x128xbf16, #tile.mem<hbm>> {trellis.input = "x"}
+// CHECK:         tile.load %[[XT:.+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[X]] <[0+128 x 1] +0 {{\[\[}}128,128]]>
+// CHECK:         tile.matmul %{{.+}}, %[[XT]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         tile.store
+// CHECK-NOT:     tile.load %{{.+}}, %[[X]]
+// CHECK:         tile.matmul %{{.+}}, %[[XT]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         tile.store
+func.func @rows_shared_x(%x: tensor<128x128xbf16> {trellis.name = "x"}, %w1: tensor<128x64xbf16> {trellis.name = "w1"}, %w2: tensor<128x64xbf16> {trellis.name = "w2"}) -> (tensor<128x64xf32> {trellis.name = "q"}, tensor<128x64xf32> {trellis.name = "k"}) {
+  %q = graph.linear %x, %w1 : (tensor<128x128xbf16>, tensor<128x64xbf16>) -> tensor<128x64xf32>
+  %k = graph.linear %x, %w2 : (tensor<128x128xbf16>, tensor<128x64xbf16>) -> tensor<128x64xf32>
+  return %q, %k : tensor<128x64xf32>, tensor<128x64xf32>
+}
+
+// -----
+
+// Tests an MLP whose hidden layer h is read only as the x of a row-form
+// linear: the first linear computes h^T (w1 stationary, x^T moving; the
+// bias column and gelu on the PSUM-evicting activation), which is the
+// second's x^T as it stands. h never reaches HBM: no store, no load, and
+// no HBM buffer for it; only y is stored.
+// CHECK-LABEL: func.func @mlp_hidden_on_chip
+// CHECK-SAME:    (%[[X:.+]]: memref<128x64xbf16, #tile.mem<hbm>> {trellis.input = "x"}, %[[W1:.+]]: memref<64x256xbf16, #tile.mem<hbm>> {trellis.input = "w1"}, %[[B1:.+]]: memref<256xf32, #tile.mem<hbm>> {trellis.input = "b1"}, %[[W2:.+]]: memref<256x32xbf16, #tile.mem<hbm>> {trellis.input = "w2"}, %[[Y:.+]]: memref<128x32xf32, #tile.mem<hbm>> {trellis.output = "y"})
+// CHECK-NOT:     tile.alloc : memref<128x256xbf16, #tile.mem<hbm>>
+// CHECK:         tile.load %[[XT:[0-9]+]] <[0+64] +0 {{\[\[}}128,1]]>, %[[X]] <[0+64 x 1] +0 {{\[\[}}128,64]]>
+// CHECK:         tile.matmul %[[P0:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>, %{{.+}} <[0+64] +0 {{\[\[}}128,1]]>, %[[XT]] <[0+64] +0 {{\[\[}}128,1]]> start
+// CHECK:         tile.activation  gelu %[[H0:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[P0]] <[0+128] +0 {{\[\[}}128,1]]> bias %{{.+}} <[0+128] +0 {{\[\[}}1,1]]>
+// CHECK:         tile.activation  gelu %[[H1:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK-NOT:     tile.store
+// CHECK-NOT:     tile.load %{{.+}} <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         tile.matmul %[[PY:[0-9]+]] <[0+128] +0 {{\[\[}}32,1]]>, %[[H0]] <[0+128] +0 {{\[\[}}128,1]]>, %{{.+}} start
+// CHECK-NEXT:    tile.matmul %[[PY]] <[0+128] +0 {{\[\[}}32,1]]>, %[[H1]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         tile.store %[[Y]]
+// CHECK-NOT:     tile.store
+func.func @mlp_hidden_on_chip(%x: tensor<128x64xbf16> {trellis.name = "x"}, %w1: tensor<64x256xbf16> {trellis.name = "w1"}, %b1: tensor<256xf32> {trellis.name = "b1"}, %w2: tensor<256x32xbf16> {trellis.name = "w2"}) -> (tensor<128x32xf32> {trellis.name = "y"}) {
+  %h = graph.linear %x, %w1, %b1 {activation = #graph.activation<gelu>} : (tensor<128x64xbf16>, tensor<64x256xbf16>, tensor<256xf32>) -> tensor<128x256xbf16>
+  %y = graph.linear %h, %w2 : (tensor<128x256xbf16>, tensor<256x32xbf16>) -> tensor<128x32xf32>
+  return %y : tensor<128x32xf32>
+}
