@@ -3,7 +3,9 @@
 // Per batch, scores = scale * Q @ K^T + mask, probs = softmax(scores)
 // rounded to V's type, out = probs @ V. Two lowerings:
 //   - on chip (Sk <= 512, d <= 128): per 128-query tile, the scores row
-//     block is one PSUM bank, the softmax runs on it in SBUF, the PE
+//     block is one PSUM bank, the softmax runs on it (read from PSUM
+//     without a mask and with a power-of-two scale, else from a scaled
+//     copy in SBUF), the PE
 //     transposes the probabilities, and out accumulates in PSUM; only Q, K,
 //     V and out touch HBM;
 //   - otherwise through HBM scratch, with the shared blocks (emitLinear,
@@ -15,6 +17,7 @@
 
 #include "Lowering.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -86,7 +89,7 @@ Value identityTile(GraphLowering &L, Location loc, Type elt, int64_t n) {
 /// strided [Sq, Sk] view.
 void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v, Strided out,
                 const Strided *mask, int64_t sq, int64_t sk, int64_t d, int64_t dv, float scale,
-                Value ident) {
+                Value ident, int64_t &blocksDone) {
   OpBuilder &b = L.b;
   Type f32 = b.getF32Type();
   auto eltOf = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
@@ -108,44 +111,71 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
                                 {v.strides[1]}));
   }
   auto column = [&](int64_t np) { return L.view(0, np, 0, 0, {1}, {1}); };
-  for (int64_t q0 = 0; q0 < sq; q0 += kPartitions) {
+  auto pool = tile::EngineKindAttr::get(b.getContext(), isa::EngineKind::pool);
+  // Without a mask and with a power-of-two scale, the softmax reads the
+  // scores straight from PSUM: scale * s is exact, so the row max of the
+  // raw scores times the scale is the max of the scaled scores, and exp
+  // applies the scale itself, computing the same fp32 values as from the
+  // scaled copy in SBUF, without it (an ACT pass over every score).
+  int scaleExp = 0;
+  bool fromPsum = !mask && scale > 0 && std::frexp(scale, &scaleExp) == 0.5f;
+  for (int64_t q0 = 0; q0 < sq; q0 += kPartitions, ++blocksDone) {
     int64_t nq = std::min(kPartitions, sq - q0);
     // scores = scale * Q K^T (+ mask): queries on partitions, keys free.
     Value ps = L.alloc(loc, {nq, sk}, f32, Space::psum);
     tile::MatmulOp::create(b, loc, ps, L.full(nq, sk), qT, L.view(0, d, 0, q0, {nq}, {1}), kT,
                            L.full(d, sk), /*start=*/true);
-    Value scores = L.alloc(loc, {nq, sk}, f32, Space::sbuf);
-    tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::identity), scores, L.full(nq, sk),
-                               ps, L.full(nq, sk), Value(), tile::ViewAttr(),
-                               b.getF32FloatAttr(scale), Value(), tile::ViewAttr());
-    if (mask) {
-      Value m = L.alloc(loc, {nq, sk}, eltOf(mask->buffer), Space::sbuf);
-      tile::LoadOp::create(b, loc, m, L.full(nq, sk), mask->buffer,
-                           L.view(0, nq, mask->strides[0], mask->offset + q0 * mask->strides[0],
-                                  {sk}, {mask->strides[1]}));
-      tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::add), scores, L.full(nq, sk),
-                                   scores, L.full(nq, sk), m, L.full(nq, sk), nullptr);
+    Value e = L.alloc(loc, {nq, sk}, f32, Space::sbuf), sum = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
+    Value mx = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
+    if (fromPsum) {
+      // The max on the vector engine (GpSimd has no PSUM access), its
+      // negation, scaled, on GpSimd; exp(scale * s - max) and its sum in
+      // one ACT instruction from PSUM.
+      tile::TensorReduceOp::create(b, loc, L.alu(isa::AluOp::max), mx, column(nq), ps,
+                                   L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), nullptr);
+      tile::TensorScalarOp::create(b, loc, L.alu(isa::AluOp::mult), b.getF32FloatAttr(-scale),
+                                   L.alu(isa::AluOp::bypass), b.getF32FloatAttr(0.0f), mx,
+                                   column(nq), mx, column(nq), pool);
+      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, sk), ps,
+                                 L.full(nq, sk), mx, column(nq), b.getF32FloatAttr(scale), sum,
+                                 column(nq));
     }
     // softmax along the keys, as emitSoftmax does one row per partition:
     // exp(x - max) and its sum in one ACT instruction, then the division,
-    // rounding to V's type.
-    // The row max and its negation run on the otherwise idle GpSimd
-    // engine (SBUF only), which leaves ACT and DVE the PSUM evacuations,
-    // the exponentials and the division.
-    auto pool = tile::EngineKindAttr::get(b.getContext(), isa::EngineKind::pool);
-    Value mx = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
-    tile::TensorReduceOp::create(b, loc, L.alu(isa::AluOp::max), mx, column(nq), scores,
-                                 L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), pool);
-    tile::TensorScalarOp::create(b, loc, L.alu(isa::AluOp::mult), b.getF32FloatAttr(-1.0f),
-                                 L.alu(isa::AluOp::bypass), b.getF32FloatAttr(0.0f), mx,
-                                 column(nq), mx, column(nq), pool);
-    Value e = L.alloc(loc, {nq, sk}, f32, Space::sbuf), sum = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
-    tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, sk), scores,
-                               L.full(nq, sk), mx, column(nq), b.getF32FloatAttr(1.0f), sum,
-                               column(nq));
+    // rounding to V's type. Otherwise the scaled scores (plus the mask)
+    // are copied to SBUF, and the row max and its negation run on the
+    // otherwise idle GpSimd engine (SBUF only), which leaves ACT and DVE
+    // the PSUM evacuations, the exponentials and the division.
+    if (!fromPsum) {
+      Value scores = L.alloc(loc, {nq, sk}, f32, Space::sbuf);
+      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::identity), scores,
+                                 L.full(nq, sk), ps, L.full(nq, sk), Value(), tile::ViewAttr(),
+                                 b.getF32FloatAttr(scale), Value(), tile::ViewAttr());
+      if (mask) {
+        Value m = L.alloc(loc, {nq, sk}, eltOf(mask->buffer), Space::sbuf);
+        tile::LoadOp::create(b, loc, m, L.full(nq, sk), mask->buffer,
+                             L.view(0, nq, mask->strides[0], mask->offset + q0 * mask->strides[0],
+                                    {sk}, {mask->strides[1]}));
+        tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::add), scores, L.full(nq, sk),
+                                     scores, L.full(nq, sk), m, L.full(nq, sk), nullptr);
+      }
+      tile::TensorReduceOp::create(b, loc, L.alu(isa::AluOp::max), mx, column(nq), scores,
+                                   L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), pool);
+      tile::TensorScalarOp::create(b, loc, L.alu(isa::AluOp::mult), b.getF32FloatAttr(-1.0f),
+                                   L.alu(isa::AluOp::bypass), b.getF32FloatAttr(0.0f), mx,
+                                   column(nq), mx, column(nq), pool);
+      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, sk), scores,
+                                 L.full(nq, sk), mx, column(nq), b.getF32FloatAttr(1.0f), sum,
+                                 column(nq));
+    }
+    // From PSUM, the vector engine has the max and the probabilities'
+    // evacuation; GpSimd then takes three of four divisions (counting the
+    // blocks of all batches), which balances the two: a two-input pass
+    // over Sk elements costs GpSimd 1.5x what it costs DVE.
     Value probs = L.alloc(loc, {nq, sk}, vElt, Space::sbuf);
     tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::divide), probs, L.full(nq, sk), e,
-                                 L.full(nq, sk), sum, L.view(0, nq, 0, 0, {sk}, {0}), nullptr);
+                                 L.full(nq, sk), sum, L.view(0, nq, 0, 0, {sk}, {0}),
+                                 fromPsum && blocksDone % 4 != 0 ? pool : nullptr);
     // out = probs @ V over 128-key tiles: the PE transposes each probs
     // block (a product with the identity, exact), keys onto partitions.
     // The transposed blocks sit side by side in one PSUM bank ([128, Sk/128
@@ -268,11 +298,12 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   };
   if (fitsOnChip(sk, d, dv)) {
     Value ident = identityTile(L, loc, L.eltOf(op.getV()), std::min(kPartitions, sq));
+    int64_t blocksDone = 0;
     for (size_t bi = 0; bi < offS.size(); ++bi) {
       std::optional<Strided> m = maskOf(bi);
       emitOnChip(L, loc, rows(lq, offQ[bi]), rows(lk, offK[bi]), rows(lv, offV[bi]),
                  rows(lo, offO[bi]), m ? &*m : nullptr, sq, sk, d, dv,
-                 op.getScale().convertToFloat(), ident);
+                 op.getScale().convertToFloat(), ident, blocksDone);
     }
     return success();
   }

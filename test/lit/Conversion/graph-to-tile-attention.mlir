@@ -41,6 +41,25 @@ func.func @attention(%q: tensor<1x4x8xf32> {trellis.name = "q"}, %k: tensor<1x6x
 
 // -----
 
+// Tests the softmax straight from PSUM (no mask, a power-of-two scale):
+// the row max of the raw scores on the vector engine, its negation times
+// the scale on GpSimd, and exp(scale * s - max) with the row sums from
+// PSUM; no scaled copy of the scores. The division of the first block runs
+// on the vector engine.
+// CHECK-LABEL: func.func @scores_in_psum
+// CHECK:         tile.matmul %[[PS:[0-9]+]] <[0+4] +0 {{\[\[}}6,1]]>, %{{.+}} start
+// CHECK-NOT:     tile.activation  identity
+// CHECK:         tile.tensor_reduce  max %[[MX:[0-9]+]] <[0+4] +0 {{\[\[}}1,1]]>, %[[PS]] <[0+4] +0 {{\[\[}}1,6],[6,1]]> :
+// CHECK-NEXT:    tile.tensor_scalar  mult -2.500000e-01,  bypass 0.000000e+00 %[[MX]] <[0+4] +0 {{\[\[}}1,1]]>, %[[MX]] <[0+4] +0 {{\[\[}}1,1]]> {engine = #tile.engine<pool>}
+// CHECK-NEXT:    tile.activation  exp %[[E:[0-9]+]] <[0+4] +0 {{\[\[}}6,1]]>, %[[PS]] <[0+4] +0 {{\[\[}}6,1]]> bias %[[MX]] <[0+4] +0 {{\[\[}}1,1]]> scale 2.500000e-01 accum %[[SUM:[0-9]+]]
+// CHECK:         tile.tensor_tensor  divide %{{.+}}, %[[E]] <[0+4] +0 {{\[\[}}6,1]]>, %[[SUM]] <[0+4] +0 {{\[\[}}6,0]]> :
+func.func @scores_in_psum(%q: tensor<1x4x8xf32> {trellis.name = "q"}, %k: tensor<1x6x8xf32> {trellis.name = "k"}, %v: tensor<1x6x4xf32> {trellis.name = "v"}) -> (tensor<1x4x4xf32> {trellis.name = "o"}) {
+  %o = graph.attention %q, %k, %v scale = 0.25 : (tensor<1x4x8xf32>, tensor<1x6x8xf32>, tensor<1x6x4xf32>) -> tensor<1x4x4xf32>
+  return %o : tensor<1x4x4xf32>
+}
+
+// -----
+
 // Tests that more than 512 keys (a score block beyond one PSUM bank) go
 // through HBM scratch for the scores and probabilities instead.
 // CHECK-LABEL: func.func @long_keys
