@@ -221,12 +221,16 @@ FailureOr<SmallVector<unsigned>> listSchedule(MutableArrayRef<Inst> insts, const
   size_t n = insts.size(), nu = units.begin.size() - 1;
   // Priority: the longest path from an instruction to the end, in isolated
   // costs; a unit's is its first instruction's (the critical path goes
-  // first among equals).
+  // first among equals). A unit issues in order, so each of its
+  // instructions leads to the next: a LoadStationary's path goes on
+  // through its MultiplyMovings.
   SmallVector<double> prio(n, 0.0), tail(n, 0.0);
   for (size_t i = n; i-- > 0;) {
     prio[i] = emu::isolatedCostNs(insts[i], arch) + tail[i];
     for (unsigned p : g.predsOf(i))
       tail[p] = std::max(tail[p], prio[i]);
+    if (i > 0 && units.of[i] == units.of[i - 1])
+      tail[i - 1] = std::max(tail[i - 1], prio[i]);
   }
   auto unitPrio = [&](unsigned u) { return prio[units.begin[u]]; };
   // Scheduling classes: each engine queue, and all DMA queues as one.

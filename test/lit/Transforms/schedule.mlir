@@ -84,3 +84,27 @@ isa.program @synchronized attributes {hbm_size = 262144 : i64} {
   isa.tensor_scalar dve wait [#isa.wait<q0, 1>] mult 2.0, bypass 0.0 <sbuf[0+128] +1024 f32 [[256,1]]>, <sbuf[0+128] +0 f32 [[256,1]]>
   isa.memset dve <sbuf[0+128] +2048 f32 [[256,1]]>, 1.0
 }
+
+// -----
+
+// Tests the priority of a load_stationary's operand: the longest path from
+// it runs on through the multiply_moving that the stationary operand
+// serves (they issue as one unit) to the activation, the long vector op and
+// the store, so its 4 MiB load goes before the short chain's, though the
+// program lists it last.
+// CHECK-LABEL: isa.program @stationary_first
+// CHECK:         isa.dma q0 <sbuf[0+128] +0 bf16 {{\[\[}}16384,1]]>
+// CHECK-NEXT:    isa.dma q1 <sbuf[0+128] +65536
+// CHECK-NEXT:    isa.dma q2 <sbuf[0+128] +32768
+isa.program @stationary_first attributes {hbm_size = 33554432 : i64} {
+  isa.dma q0 <sbuf[0+128] +32768 bf16 [[8192,1]]>, <hbm[0+128 x 8192] +8388608 bf16 [[8192,1]]>
+  isa.dma q1 <sbuf[0+128] +65536 bf16 [[512,1]]>, <hbm[0+128 x 512] +4194304 bf16 [[512,1]]>
+  isa.dma q2 <sbuf[0+128] +0 bf16 [[16384,1]]>, <hbm[0+128 x 16384] +0 bf16 [[16384,1]]>
+  isa.tensor_scalar dve mult 2.0, bypass 0.0 <sbuf[0+128] +80000 bf16 [[64,1]]>, <sbuf[0+128] +32768 bf16 [[64,1]]>
+  isa.dma q3 <hbm[0+128 x 64] +12582912 bf16 [[64,1]]>, <sbuf[0+128] +80000 bf16 [[64,1]]>
+  isa.load_stationary pe <sbuf[0+128] +0 bf16 [[128,1]]>
+  isa.multiply_moving pe <psum[0+128] +0 f32 [[512,1]]>, <sbuf[0+128] +65536 bf16 [[512,1]]> start
+  isa.activation act exp <sbuf[0+128] +70000 f32 [[512,1]]>, <psum[0+128] +0 f32 [[512,1]]>
+  isa.tensor_scalar dve mult 2.0, bypass 0.0 <sbuf[0+128] +100000 f32 [[8192,1]]>, <sbuf[0+128] +70000 f32 [[8192,0]]>
+  isa.dma q4 <hbm[0+128 x 8192] +16777216 f32 [[8192,1]]>, <sbuf[0+128] +100000 f32 [[8192,1]]>
+}
