@@ -7,9 +7,11 @@ input [R, 96] -> MatMul + b1 [200] -> Gelu (erf) -> MatMul + b2 [R, 80]
 (a bias that varies along the rows too) -> Gelu (tanh) -> MatMul -> output
 [R, 32], R = --rows (64; 128 or more takes the tiler's row form of the
 linear). At -O2 each Gelu fuses into the linear before it; at -O0 it is
-a separate op. Writes model.onnx and input.npy.
+a separate op. Writes model.onnx, input.npy and expected.npy (the output
+computed here in float64 with numpy, an independent reference).
 """
 import argparse
+import math
 import os
 
 import numpy as np
@@ -48,8 +50,14 @@ def main():
     # (Debian's onnx 1.12 predates Gelu, so no onnx.checker here; the
     # importer checks the node.)
     onnx.save(model, os.path.join(args.out_dir, "model.onnx"))
-    np.save(os.path.join(args.out_dir, "input.npy"),
-            rng.standard_normal((rows, 96)).astype(np.float32))
+    x = rng.standard_normal((rows, 96)).astype(np.float32)
+    np.save(os.path.join(args.out_dir, "input.npy"), x)
+    w = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in inits}
+    erf = np.vectorize(math.erf)
+    g1 = lambda a: 0.5 * a * (1.0 + erf(a / math.sqrt(2.0)))
+    g2 = lambda a: 0.5 * a * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (a + 0.044715 * a ** 3)))
+    h = g2(g1(x.astype(np.float64) @ w["w1"] + w["b1"]) @ w["w2"] + w["b2"])
+    np.save(os.path.join(args.out_dir, "expected.npy"), (h @ w["w3"]).astype(np.float32))
 
 
 if __name__ == "__main__":

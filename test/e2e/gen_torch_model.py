@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 """Exports a seeded PyTorch model to ONNX with an input and PyTorch's output.
 
-Usage: gen_torch_model.py MODEL OUT_DIR [--seed 0] [--opset 17] [--size 224] [--prune N:M]
-                          [--export-pruned]
+Usage: gen_torch_model.py MODEL OUT_DIR [--seed 0] [--opset 17] [--size 224] [--seq 64]
+                          [--prune N:M] [--export-pruned]
 
 MODEL is one of:
   resnet18     torchvision ResNet-18 (random weights), batch 1, 3xSIZExSIZE
                (--size, default 224)
   transformer  nn.TransformerEncoderLayer(d_model 256, 4 heads, FFN 1024,
-               GELU, batch_first), batch 1, sequence 64
+               GELU, batch_first), batch 1, sequence --seq (default 64)
   gpt2         a GPT-2-style pre-LayerNorm causal block (d 256, 4 heads,
-               FFN 1024, tanh-GELU), batch 1, sequence 64
+               FFN 1024, tanh-GELU), batch 1, sequence --seq (default 64)
   mlp          Linear 256-512, ReLU, Linear 512-256, ReLU, Linear 256-64;
                batch 64
   cnn          Conv 3-32 3x3, Conv 32-64 3x3 stride 2, Conv 64-128 3x3,
@@ -69,16 +69,16 @@ class CausalBlock(nn.Module):
         return x + self.out(nn.functional.gelu(self.fc(self.ln2(x)), approximate="tanh"))
 
 
-def build(name, size):
+def build(name, size, seq):
     if name == "resnet18":
         import torchvision
         return torchvision.models.resnet18(weights=None), torch.randn(1, 3, size, size)
     if name == "transformer":
         layer = nn.TransformerEncoderLayer(d_model=256, nhead=4, dim_feedforward=1024,
                                            dropout=0.0, activation="gelu", batch_first=True)
-        return layer, torch.randn(1, 64, 256)
+        return layer, torch.randn(1, seq, 256)
     if name == "gpt2":
-        return CausalBlock(), torch.randn(1, 64, 256)
+        return CausalBlock(seq=seq), torch.randn(1, seq, 256)
     if name == "mlp":
         return nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
                              nn.Linear(256, 64)), torch.randn(64, 256)
@@ -134,12 +134,13 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--size", type=int, default=224, help="resnet18's image size")
+    ap.add_argument("--seq", type=int, default=64, help="transformer's and gpt2's sequence length")
     ap.add_argument("--prune", metavar="N:M")
     ap.add_argument("--export-pruned", action="store_true")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
-    model, x = build(args.model, args.size)
+    model, x = build(args.model, args.size, args.seq)
     model = model.eval()
     os.makedirs(args.out_dir, exist_ok=True)
 

@@ -4,7 +4,8 @@
 # the largest error must be within BOUND of the output's range. The bounds
 # and the measured errors are in docs/mixed-precision.md.
 # usage: torch_autocast_test.sh SRC_DIR BIN_DIR WORK_DIR MODEL TYPE BOUND
-#   MODEL: mlp, cnn, transformer, gpt2 or resnet18 (at 64x64, to stay cheap)
+#   MODEL: mlp, cnn, transformer, gpt2 or resnet18 (at 64x64, to stay cheap);
+#          transformer-seqN, gpt2-seqN at sequence length N (64 otherwise)
 set -euo pipefail
 src=$1 bin=$2 work=$3 model=$4 type=$5 bound=$6
 if ! /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null; then
@@ -19,7 +20,10 @@ case $model in
        output=logits ;;
   resnet18) /usr/bin/python3 "$src/test/e2e/gen_torch_model.py" resnet18 "$work" --seed 0 --size 64
        output=output ;;
-  *) /usr/bin/python3 "$src/test/e2e/gen_torch_model.py" "$model" "$work" --seed 0
+  *) # NAME-seqN: the transformer or gpt2 block at sequence length N.
+     base=${model%-seq*} extra=()
+     [ "$base" != "$model" ] && extra=(--seq "${model##*-seq}")
+     /usr/bin/python3 "$src/test/e2e/gen_torch_model.py" "$base" "$work" --seed 0 "${extra[@]}"
      output=output ;;
 esac
 "$bin/trellis-cc" compile "$work/model.onnx" --auto-cast=matmult --auto-cast-type="$type" \

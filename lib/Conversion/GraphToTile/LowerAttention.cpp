@@ -66,24 +66,6 @@ bool fitsOnChip(int64_t sk, int64_t d, int64_t dv) {
   return sk <= tiling::kMovingMax && d <= kPartitions && dv <= tiling::kMovingMax;
 }
 
-/// The [n, n] identity in `elt`, the moving operand of a PE transpose of
-/// up to n rows.
-Value identityTile(GraphLowering &L, Location loc, Type elt, int64_t n) {
-  auto type = RankedTensorType::get({n, n}, elt);
-  const llvm::fltSemantics &sem = cast<FloatType>(elt).getFloatSemantics();
-  APFloat zero = APFloat::getZero(sem), one(1.0f);
-  bool lost;
-  one.convert(sem, APFloat::rmNearestTiesToEven, &lost);
-  SmallVector<APFloat> values(n * n, zero);
-  for (int64_t i = 0; i < n; ++i)
-    values[i * n + i] = one;
-  Value c = tile::ConstantOp::create(L.b, loc, L.hbmType(type.getShape(), elt),
-                                     DenseElementsAttr::get(type, values));
-  Value t = L.alloc(loc, {n, n}, elt, Space::sbuf);
-  tile::LoadOp::create(L.b, loc, t, L.full(n, n), c, L.view(0, n, n, 0, {n}, {1}));
-  return t;
-}
-
 /// One batch of the on-chip lowering. `q`, `k`, `v`, `out` are row-major
 /// [Sq, d], [Sk, d], [Sk, dv], [Sq, dv] at their offsets; `mask` (if any) a
 /// strided [Sq, Sk] view.
@@ -297,7 +279,7 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
                    {mask->strides[rank - 2], mask->strides[rank - 1]}};
   };
   if (fitsOnChip(sk, d, dv)) {
-    Value ident = identityTile(L, loc, L.eltOf(op.getV()), std::min(kPartitions, sq));
+    Value ident = L.identity(loc, L.eltOf(op.getV()), std::min(kPartitions, sq));
     int64_t blocksDone = 0;
     for (size_t bi = 0; bi < offS.size(); ++bi) {
       std::optional<Strided> m = maskOf(bi);

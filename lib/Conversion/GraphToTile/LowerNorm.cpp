@@ -523,7 +523,8 @@ LogicalResult lowerSoftmax(graph::SoftmaxOp op, GraphLowering &L) {
 /// (defineCastOfResult).
 void emitNormalize(GraphLowering &L, Location loc, RowWalk &walk, Type elt, float epsilon,
                    int scaleView, int biasView, int meanView, int rstdView, int castView = -1,
-                   Type castElt = Type(), int addendView = -1) {
+                   Type castElt = Type(), int addendView = -1,
+                   SmallVectorImpl<std::pair<RowTile, Value>> *castTiles = nullptr) {
   walk.forEachTile([&](const RowTile &t) {
     RowOps R{L, loc, t.np, t.kn, t.rn};
     Value x = walk.load(t, 0, elt);
@@ -581,7 +582,10 @@ void emitNormalize(GraphLowering &L, Location loc, RowWalk &walk, Type elt, floa
       Value c = L.alloc(loc, {t.np, t.kn * t.rn}, castElt, Space::sbuf);
       tile::CopyOp::create(L.b, loc, c, R.all(), y, R.all(),
                            tile::EngineKindAttr::get(L.b.getContext(), isa::EngineKind::pool));
-      walk.store(t, castView, c);
+      if (castTiles)
+        castTiles->push_back({t, c});
+      else
+        walk.store(t, castView, c);
     }
   });
 }
@@ -624,16 +628,48 @@ LogicalResult lowerLayerNorm(graph::LayerNormOp op, GraphLowering &L) {
   int meanView = addStat(op.getMean(), mean), rstdView = addStat(op.getInvStdDev(), rstd);
   int castView = -1;
   Type castElt;
-  if (Value yCast = defineCastOfResult(L, loc, op.getResult())) {
+  Value yCast = defineCastOfResult(L, loc, op.getResult());
+  // A 16-bit cast read only as the x of row-form linears (the next
+  // layer's input under auto-cast) may stay on chip, transposed.
+  bool castToLinears = false;
+  if (yCast) {
     views.push_back(RowView{yCast, 0, rowMajorStrides(shape)});
     castView = views.size() - 1;
     castElt = cast<MemRefType>(yCast.getType()).getElementType();
+    for (Operation *user : op.getResult().getUsers())
+      if (auto c = dyn_cast<graph::CastOp>(user); c && L.buffer(c.getResult()) == yCast)
+        castToLinears = (castElt.isBF16() || castElt.isF16()) &&
+                        L.readOnlyAsRowLinearX(c.getResult());
   }
   RowWalk walk(L, loc, shape, reduced, views);
   if (failed(walk.plan(op)))
     return failure();
+  SmallVector<std::pair<RowTile, Value>> castTiles;
   emitNormalize(L, loc, walk, elt, op.getEpsilon().convertToFloat(), scaleView, biasView, meanView,
-                rstdView, castView, castElt, addendView);
+                rstdView, castView, castElt, addendView, castToLinears ? &castTiles : nullptr);
+  if (castToLinears) {
+    // Whole rows, 128 to a tile, in order: the converted tiles are the
+    // row blocks keepRowsTransposed takes. Otherwise they are stored.
+    int64_t K = shape.back(), M = 1;
+    for (int64_t d : shape.drop_back())
+      M *= d;
+    bool rowBlocks = llvm::all_of(llvm::enumerate(castTiles), [&](auto it) {
+      const RowTile &t = it.value().first;
+      int64_t m0 = int64_t(it.index()) * kPartitions;
+      return t.kn == 1 && t.rn == K && t.offsets[castView] == m0 * K &&
+             t.np == std::min(kPartitions, M - m0);
+    });
+    if (rowBlocks && int64_t(castTiles.size()) * kPartitions >= M) {
+      SmallVector<Value> rows;
+      for (auto &[t, c] : castTiles)
+        rows.push_back(c);
+      L.keepRowsTransposed(loc, Strided{yCast, 0, {K, 1}}, rows, M, K);
+      L.markOnChipOnly(yCast);
+    } else {
+      for (auto &[t, c] : castTiles)
+        walk.store(t, castView, c);
+    }
+  }
   return success();
 }
 

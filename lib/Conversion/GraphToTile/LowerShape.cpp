@@ -317,6 +317,29 @@ LogicalResult lowerCast(graph::CastOp op, GraphLowering &L) {
   ArrayRef<int64_t> shape = L.shapeOf(op.getResult());
   if (isZeroSized(shape))
     return success();
+  // Read only as the x of row-form linears (under auto-cast, the bf16
+  // input of q, k and v): rows come in contiguously, are converted in
+  // SBUF and transposed on the PE into the linears' x^T; the result never
+  // reaches HBM.
+  Strided in = L.layoutOf(op.getInput());
+  if (llvm::isa<FloatType>(from) && (to.isBF16() || to.isF16()) &&
+      in.strides == rowMajorStrides(shape) && L.readOnlyAsRowLinearX(op.getResult())) {
+    int64_t K = shape.back(), M = 1;
+    for (int64_t d : shape.drop_back())
+      M *= d;
+    SmallVector<Value> rows;
+    for (int64_t m0 = 0; m0 < M; m0 += kPartitions) {
+      int64_t mt = std::min(kPartitions, M - m0);
+      Value x = L.alloc(loc, {mt, K}, from, isa::Space::sbuf);
+      tile::LoadOp::create(L.b, loc, x, L.full(mt, K), in.buffer,
+                           L.view(0, mt, K, in.offset + m0 * K, {K}, {1}));
+      rows.push_back(L.alloc(loc, {mt, K}, to, isa::Space::sbuf));
+      tile::CopyOp::create(L.b, loc, rows.back(), L.full(mt, K), x, L.full(mt, K), nullptr);
+    }
+    L.keepRowsTransposed(loc, Strided{out.buffer, 0, {K, 1}}, rows, M, K);
+    L.markOnChipOnly(out.buffer);
+    return success();
+  }
   emitTiles(L, loc, shape, {typed(L, op.getInput(), L.rowMajor(op.getInput()))}, TypedView{out, to},
             [&](Value dst, ArrayRef<Value> s, int64_t np, int64_t n) {
               if (to.isInteger(1)) // x != 0

@@ -57,6 +57,51 @@ void GraphLowering::keepTransposedOnChip(const Strided &x, int64_t M, int64_t K,
     transposed[x.buffer].push_back({x, M, K, SmallVector<Value>(tiles)});
 }
 
+Value GraphLowering::identity(Location loc, Type elt, int64_t n) {
+  Value &t = identities[{elt, n}];
+  if (t)
+    return t;
+  auto type = RankedTensorType::get({n, n}, elt);
+  const llvm::fltSemantics &sem = cast<FloatType>(elt).getFloatSemantics();
+  APFloat zero = APFloat::getZero(sem), one(1.0f);
+  bool lost;
+  one.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+  SmallVector<APFloat> values(n * n, zero);
+  for (int64_t i = 0; i < n; ++i)
+    values[i * n + i] = one;
+  Value c = tile::ConstantOp::create(b, loc, hbmType(type.getShape(), elt),
+                                     DenseElementsAttr::get(type, values));
+  t = alloc(loc, {n, n}, elt, Space::sbuf);
+  tile::LoadOp::create(b, loc, t, full(n, n), c, view(0, n, n, 0, {n}, {1}));
+  return t;
+}
+
+void GraphLowering::keepRowsTransposed(Location loc, const Strided &x, ArrayRef<Value> rowTiles,
+                                       int64_t M, int64_t K) {
+  Type f32 = b.getF32Type();
+  Type elt = cast<MemRefType>(rowTiles.front().getType()).getElementType();
+  Value ident = identity(loc, elt, kPartitions);
+  auto act = tile::EngineKindAttr::get(b.getContext(), isa::EngineKind::act);
+  SmallVector<Value> xT;
+  for (int64_t k0 = 0, ki = 0; k0 < K; k0 += kPartitions, ++ki) {
+    int64_t kt = std::min(kPartitions, K - k0);
+    xT.push_back(alloc(loc, {kt, M}, elt, Space::sbuf));
+    for (int64_t g0 = 0; g0 < M; g0 += kMovingMax) {
+      int64_t cols = std::min(kMovingMax, M - g0);
+      Value ps = alloc(loc, {kt, cols}, f32, Space::psum);
+      for (int64_t m0 = g0; m0 < g0 + cols; m0 += kPartitions) {
+        int64_t mt = std::min(kPartitions, M - m0);
+        tile::MatmulOp::create(b, loc, ps, view(0, kt, 0, m0 - g0, {mt}, {1}),
+                               rowTiles[m0 / kPartitions], view(0, mt, 0, k0, {kt}, {1}), ident,
+                               full(mt, mt), /*start=*/true);
+      }
+      tile::CopyOp::create(b, loc, xT.back(), view(0, kt, 0, g0, {cols}, {1}), ps,
+                           full(kt, cols), ki % 2 ? act : nullptr);
+    }
+  }
+  keepTransposedOnChip(x, M, K, xT);
+}
+
 Strided GraphLowering::defineResult(Location loc, Value result) {
   Value out = alloc(loc, shapeOf(result), eltOf(result), Space::hbm);
   setBuffer(result, out);

@@ -123,6 +123,16 @@ public:
   /// of one x; the second linear of an MLP) loads nothing.
   ArrayRef<Value> transposedOnChip(const Strided &x, int64_t M, int64_t K) const;
   void keepTransposedOnChip(const Strided &x, int64_t M, int64_t K, ArrayRef<Value> tiles);
+  /// Keeps x^T of the [M, K] view `x` on chip, made from its rows already
+  /// in SBUF: rowTiles[i] holds rows [128 i, 128 i + mt) as [mt, K], of a
+  /// 16-bit float type. The PE transposes 128 x 128 blocks (products with
+  /// the identity, exact) into PSUM, four row blocks to a bank, and ACT
+  /// and DVE in turn copy each bank into the x^T tile.
+  void keepRowsTransposed(Location loc, const Strided &x, ArrayRef<Value> rowTiles, int64_t M,
+                          int64_t K);
+  /// The [n, n] identity in `elt` in SBUF (loaded once per function), the
+  /// moving operand of PE transposes of up to n rows.
+  Value identity(Location loc, Type elt, int64_t n);
   /// Whether a linear's [M, N] result can live in SBUF only, as the x^T
   /// tiles of its readers: each reads it as the x of a dense row-form linear
   /// (tiling::linearInRows), and it is not a function result.
@@ -229,6 +239,7 @@ private:
   };
   llvm::DenseMap<Value, SmallVector<TransposedTiles, 1>> transposed; // by HBM buffer
   SmallVector<Value> onChipOnly;
+  llvm::DenseMap<std::pair<Type, int64_t>, Value> identities;
 };
 
 /// softmax (or log-softmax) over `axes` of the row-major HBM buffer `in`

@@ -90,3 +90,57 @@ func.func @mlp_hidden_on_chip(%x: tensor<128x64xbf16> {trellis.name = "x"}, %w1:
   %y = graph.linear %h, %w2 : (tensor<128x256xbf16>, tensor<256x32xbf16>) -> tensor<128x32xf32>
   return %y : tensor<128x32xf32>
 }
+
+// -----
+
+// Tests a cast read only as the x of a row-form linear (the auto-cast input
+// of a layer): each 128-row block comes in contiguously and is converted in
+// SBUF, then the PE transposes it against the bf16 identity, 128 x 128 at a
+// time, two row blocks side by side in one PSUM bank per 128 columns of x,
+// which the vector and activation engines copy out in turn into the
+// linear's x^T tiles. The cast never reaches HBM.
+// CHECK-LABEL: func.func @cast_to_linear
+// CHECK-SAME:    (%[[X:.+]]: memref<256x192xf32, #tile.mem<hbm>> {trellis.input = "x"}
+// CHECK-NOT:     tile.alloc : memref<256x192xbf16, #tile.mem<hbm>>
+// CHECK:         tile.load %[[R0:[0-9]+]] <[0+128] +0 {{\[\[}}192,1]]>, %[[X]] <[0+128 x 192] +0 {{\[\[}}192,1]]>
+// CHECK-NEXT:    %[[C0:[0-9]+]] = tile.alloc : memref<128x192xbf16, #tile.mem<sbuf>>
+// CHECK-NEXT:    tile.copy %[[C0]] <[0+128] +0 {{\[\[}}192,1]]>, %[[R0]]
+// CHECK:         tile.load %{{.+}}, %[[X]] <[0+128 x 192] +24576 {{\[\[}}192,1]]>
+// CHECK:         %[[C1:[0-9]+]] = tile.alloc : memref<128x192xbf16, #tile.mem<sbuf>>
+// CHECK:         tile.constant {{.+}} : tensor<128x128xbf16>
+// CHECK:         tile.load %[[I:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         %[[XT0:[0-9]+]] = tile.alloc : memref<128x256xbf16, #tile.mem<sbuf>>
+// CHECK-NEXT:    %[[P0:[0-9]+]] = tile.alloc : memref<128x256xf32, #tile.mem<psum>>
+// CHECK-NEXT:    tile.matmul %[[P0]] <[0+128] +0 {{\[\[}}128,1]]>, %[[C0]] <[0+128] +0 {{\[\[}}128,1]]>, %[[I]] <[0+128] +0 {{\[\[}}128,1]]> start
+// CHECK-NEXT:    tile.matmul %[[P0]] <[0+128] +128 {{\[\[}}128,1]]>, %[[C1]] <[0+128] +0 {{\[\[}}128,1]]>, %[[I]] <[0+128] +0 {{\[\[}}128,1]]> start
+// CHECK-NEXT:    tile.copy %[[XT0]] <[0+128] +0 {{\[\[}}256,1]]>, %[[P0]] <[0+128] +0 {{\[\[}}256,1]]> :
+// CHECK:         %[[XT1:[0-9]+]] = tile.alloc : memref<64x256xbf16, #tile.mem<sbuf>>
+// CHECK:         tile.matmul %{{.+}} <[0+64] +0 {{\[\[}}128,1]]>, %[[C0]] <[0+128] +128 {{\[\[}}64,1]]>, %[[I]]
+// CHECK:         tile.copy %[[XT1]] <[0+64] +0 {{\[\[}}256,1]]>, %{{.+}} {engine = #tile.engine<act>}
+// CHECK-NOT:     tile.store
+// CHECK:         tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}64,1]]>, %[[XT0]] <[0+128] +0 {{\[\[}}128,1]]>, %{{.+}} start
+// CHECK-NEXT:    tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}64,1]]>, %[[XT1]] <[0+64] +0 {{\[\[}}128,1]]>
+func.func @cast_to_linear(%x: tensor<256x192xf32> {trellis.name = "x"}, %w: tensor<192x64xbf16> {trellis.name = "w"}) -> (tensor<256x64xf32> {trellis.name = "y"}) {
+  %c = graph.cast %x : (tensor<256x192xf32>) -> tensor<256x192xbf16>
+  %y = graph.linear %c, %w : (tensor<256x192xbf16>, tensor<192x64xbf16>) -> tensor<256x64xf32>
+  return %y : tensor<256x64xf32>
+}
+
+// -----
+
+// Tests a layer norm whose bf16 copy (defineCastOfResult) is read only by a
+// row-form linear: the converted row tiles are transposed on the PE into
+// the linear's x^T instead of being stored; the f32 result is stored.
+// CHECK-LABEL: func.func @norm_to_linear
+// CHECK-NOT:     tile.alloc : memref<128x64xbf16, #tile.mem<hbm>>
+// CHECK:         tile.copy %[[N:[0-9]+]] <[0+128] +0 {{\[\[}}64,1]]>, %{{.+}} {engine = #tile.engine<pool>} : memref<128x64xbf16, #tile.mem<sbuf>>
+// CHECK-NOT:     tile.store {{.+}}, %[[N]]
+// CHECK:         tile.matmul %[[P:[0-9]+]] <[0+64] +0 {{\[\[}}128,1]]>, %[[N]] <[0+128] +0 {{\[\[}}64,1]]>, %{{.+}} start
+// CHECK-NEXT:    tile.copy %[[XT:[0-9]+]] <[0+64] +0 {{\[\[}}128,1]]>, %[[P]]
+// CHECK:         tile.matmul %{{.+}}, %[[XT]] <[0+64] +0 {{\[\[}}128,1]]>
+func.func @norm_to_linear(%x: tensor<128x64xf32> {trellis.name = "x"}, %s: tensor<64xf32> {trellis.name = "s"}, %w: tensor<64x32xbf16> {trellis.name = "w"}) -> (tensor<128x64xf32> {trellis.name = "n"}, tensor<128x32xf32> {trellis.name = "y"}) {
+  %n, %mean, %rstd = graph.layer_norm %x scale %s axis = 1 epsilon = 1.0e-5 : (tensor<128x64xf32>, tensor<64xf32>) -> (tensor<128x64xf32>, tensor<128x1xf32>, tensor<128x1xf32>)
+  %c = graph.cast %n : (tensor<128x64xf32>) -> tensor<128x64xbf16>
+  %y = graph.linear %c, %w : (tensor<128x64xbf16>, tensor<64x32xbf16>) -> tensor<128x32xf32>
+  return %n, %y : tensor<128x64xf32>, tensor<128x32xf32>
+}
