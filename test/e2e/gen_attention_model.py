@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """A PyTorch self-attention block for binding kernels/attention.nki.
 
-Usage: gen_attention_model.py OUT_DIR {causal|full}
+Usage: gen_attention_model.py OUT_DIR {causal|full} [SEQ]
 
-x [1, 128, 128] -> QKV projection -> 2 heads of 64 -> softmax(q k^T / 8
+x [1, SEQ, 128] (SEQ 128 by default) -> QKV projection -> 2 heads of 64 -> softmax(q k^T / 8
 [+ causal mask]) v -> output projection, exported with torch.onnx.export
 (opset 17) the way GPT-2 / nn.MultiheadAttention-style code is: MatMul,
 Mul by the scale, Where with the causal mask, Softmax, MatMul; Trellis
-fuses that into graph.attention. Sequence 128: the kernel's block size.
+fuses that into graph.attention. Sequence 128: the kernel's block size;
+longer ones take several query blocks (a causal one skips the keys past
+each block's last query).
 Writes OUT_DIR/model.onnx, x.npy and expected.npy (PyTorch's output, fp32).
 """
 import math
@@ -44,10 +46,11 @@ class SelfAttention(nn.Module):
 
 def main():
     out, kind = sys.argv[1], sys.argv[2]
+    seq = int(sys.argv[3]) if len(sys.argv) > 3 else 128
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(3)
-    model = SelfAttention(causal=(kind == "causal")).eval()
-    x = torch.randn(1, 128, 128)
+    model = SelfAttention(seq=seq, causal=(kind == "causal")).eval()
+    x = torch.randn(1, seq, 128)
     with torch.no_grad():
         y = model(x)
     torch.onnx.export(model, x, os.path.join(out, "model.onnx"), input_names=["x"],

@@ -5,7 +5,9 @@
 //   - on chip (Sk <= 512, d <= 128): per 128-query tile, the scores row
 //     block is one PSUM bank, the softmax runs on it (read from PSUM
 //     without a mask and with a power-of-two scale, else from a scaled
-//     copy in SBUF), the PE
+//     copy in SBUF; a mask block is loaded once for all batches that
+//     share it, and a causal query block computes only the keys up to its
+//     last query), the PE
 //     transposes the probabilities, and out accumulates in PSUM; only Q, K,
 //     V and out touch HBM;
 //   - otherwise through HBM scratch, with the shared blocks (emitLinear,
@@ -71,7 +73,8 @@ bool fitsOnChip(int64_t sk, int64_t d, int64_t dv) {
 /// strided [Sq, Sk] view.
 void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v, Strided out,
                 const Strided *mask, int64_t sq, int64_t sk, int64_t d, int64_t dv, float scale,
-                Value ident, int64_t &blocksDone) {
+                Value ident, int64_t &blocksDone, bool causal,
+                llvm::DenseMap<std::pair<Value, int64_t>, Value> &maskTiles) {
   OpBuilder &b = L.b;
   Type f32 = b.getF32Type();
   auto eltOf = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
@@ -103,23 +106,29 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
   bool fromPsum = !mask && scale > 0 && std::frexp(scale, &scaleExp) == 0.5f;
   for (int64_t q0 = 0; q0 < sq; q0 += kPartitions, ++blocksDone) {
     int64_t nq = std::min(kPartitions, sq - q0);
+    // Causal: keys past the block's last query are masked for all of its
+    // rows (-inf scores, zero probabilities, nothing added to the sums), so
+    // only the first kn keys are computed, and the mask is added on the
+    // diagonal block alone; elsewhere it adds zeros.
+    int64_t kn = causal ? std::min(sk, q0 + nq) : sk;
+    int64_t m0 = causal ? std::min(q0, kn) : 0;
     // scores = scale * Q K^T (+ mask): queries on partitions, keys free.
-    Value ps = L.alloc(loc, {nq, sk}, f32, Space::psum);
-    tile::MatmulOp::create(b, loc, ps, L.full(nq, sk), qT, L.view(0, d, 0, q0, {nq}, {1}), kT,
-                           L.full(d, sk), /*start=*/true);
-    Value e = L.alloc(loc, {nq, sk}, f32, Space::sbuf), sum = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
+    Value ps = L.alloc(loc, {nq, kn}, f32, Space::psum);
+    tile::MatmulOp::create(b, loc, ps, L.full(nq, kn), qT, L.view(0, d, 0, q0, {nq}, {1}), kT,
+                           L.full(d, kn), /*start=*/true);
+    Value e = L.alloc(loc, {nq, kn}, f32, Space::sbuf), sum = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
     Value mx = L.alloc(loc, {nq, 1}, f32, Space::sbuf);
     if (fromPsum) {
       // The max on the vector engine (GpSimd has no PSUM access), its
       // negation, scaled, on GpSimd; exp(scale * s - max) and its sum in
       // one ACT instruction from PSUM.
       tile::TensorReduceOp::create(b, loc, L.alu(isa::AluOp::max), mx, column(nq), ps,
-                                   L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), nullptr);
+                                   L.view(0, nq, 0, 0, {1, kn}, {kn, 1}), nullptr);
       tile::TensorScalarOp::create(b, loc, L.alu(isa::AluOp::mult), b.getF32FloatAttr(-scale),
                                    L.alu(isa::AluOp::bypass), b.getF32FloatAttr(0.0f), mx,
                                    column(nq), mx, column(nq), pool);
-      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, sk), ps,
-                                 L.full(nq, sk), mx, column(nq), b.getF32FloatAttr(scale), sum,
+      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, kn), ps,
+                                 L.full(nq, kn), mx, column(nq), b.getF32FloatAttr(scale), sum,
                                  column(nq));
     }
     // softmax along the keys, as emitSoftmax does one row per partition:
@@ -129,45 +138,53 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
     // otherwise idle GpSimd engine (SBUF only), which leaves ACT and DVE
     // the PSUM evacuations, the exponentials and the division.
     if (!fromPsum) {
-      Value scores = L.alloc(loc, {nq, sk}, f32, Space::sbuf);
+      Value scores = L.alloc(loc, {nq, kn}, f32, Space::sbuf);
       tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::identity), scores,
-                                 L.full(nq, sk), ps, L.full(nq, sk), Value(), tile::ViewAttr(),
+                                 L.full(nq, kn), ps, L.full(nq, kn), Value(), tile::ViewAttr(),
                                  b.getF32FloatAttr(scale), Value(), tile::ViewAttr());
-      if (mask) {
-        Value m = L.alloc(loc, {nq, sk}, eltOf(mask->buffer), Space::sbuf);
-        tile::LoadOp::create(b, loc, m, L.full(nq, sk), mask->buffer,
-                             L.view(0, nq, mask->strides[0], mask->offset + q0 * mask->strides[0],
-                                    {sk}, {mask->strides[1]}));
-        tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::add), scores, L.full(nq, sk),
-                                     scores, L.full(nq, sk), m, L.full(nq, sk), nullptr);
+      if (mask && kn > m0) {
+        // Columns [m0, kn) of the mask rows; loaded once for all batches
+        // that share them (a mask broadcast over the heads).
+        int64_t mn = kn - m0;
+        int64_t off = mask->offset + q0 * mask->strides[0] + m0 * mask->strides[1];
+        Value &m = maskTiles[{mask->buffer, off}];
+        if (!m) {
+          m = L.alloc(loc, {nq, mn}, eltOf(mask->buffer), Space::sbuf);
+          tile::LoadOp::create(b, loc, m, L.full(nq, mn), mask->buffer,
+                               L.view(0, nq, mask->strides[0], off, {mn}, {mask->strides[1]}));
+        }
+        tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::add), scores,
+                                     L.view(0, nq, 0, m0, {mn}, {1}), scores,
+                                     L.view(0, nq, 0, m0, {mn}, {1}), m, L.full(nq, mn), nullptr);
       }
       tile::TensorReduceOp::create(b, loc, L.alu(isa::AluOp::max), mx, column(nq), scores,
-                                   L.view(0, nq, 0, 0, {1, sk}, {sk, 1}), pool);
+                                   L.view(0, nq, 0, 0, {1, kn}, {kn, 1}), pool);
       tile::TensorScalarOp::create(b, loc, L.alu(isa::AluOp::mult), b.getF32FloatAttr(-1.0f),
                                    L.alu(isa::AluOp::bypass), b.getF32FloatAttr(0.0f), mx,
                                    column(nq), mx, column(nq), pool);
-      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, sk), scores,
-                                 L.full(nq, sk), mx, column(nq), b.getF32FloatAttr(1.0f), sum,
+      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::exp), e, L.full(nq, kn), scores,
+                                 L.full(nq, kn), mx, column(nq), b.getF32FloatAttr(1.0f), sum,
                                  column(nq));
     }
     // From PSUM, the vector engine has the max and the probabilities'
     // evacuation; GpSimd then takes three of four divisions (counting the
     // blocks of all batches), which balances the two: a two-input pass
     // over Sk elements costs GpSimd 1.5x what it costs DVE.
-    Value probs = L.alloc(loc, {nq, sk}, vElt, Space::sbuf);
-    tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::divide), probs, L.full(nq, sk), e,
-                                 L.full(nq, sk), sum, L.view(0, nq, 0, 0, {sk}, {0}),
+    Value probs = L.alloc(loc, {nq, kn}, vElt, Space::sbuf);
+    tile::TensorTensorOp::create(b, loc, L.alu(isa::AluOp::divide), probs, L.full(nq, kn), e,
+                                 L.full(nq, kn), sum, L.view(0, nq, 0, 0, {kn}, {0}),
                                  fromPsum && blocksDone % 4 != 0 ? pool : nullptr);
     // out = probs @ V over 128-key tiles: the PE transposes each probs
     // block (a product with the identity, exact), keys onto partitions.
     // The transposed blocks sit side by side in one PSUM bank ([128, Sk/128
     // * nq] fp32 fits: Sk <= 512) and leave it in one copy, so an iteration
     // holds three banks and the next one's scores can already be computed.
-    int64_t fullBlocks = sk / kPartitions, tailRows = sk % kPartitions;
-    Value pt = L.alloc(loc, {kPartitions, llvm::divideCeil(sk, kPartitions) * nq}, f32, Space::psum);
-    Value ptS = L.alloc(loc, {kPartitions, llvm::divideCeil(sk, kPartitions) * nq}, vElt, Space::sbuf);
-    for (int64_t ki = 0; ki < (int64_t)vTiles.size(); ++ki) {
-      int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, sk - k0);
+    int64_t fullBlocks = kn / kPartitions, tailRows = kn % kPartitions;
+    Value pt = L.alloc(loc, {kPartitions, llvm::divideCeil(kn, kPartitions) * nq}, f32, Space::psum);
+    Value ptS = L.alloc(loc, {kPartitions, llvm::divideCeil(kn, kPartitions) * nq}, vElt, Space::sbuf);
+    int64_t keyTiles = llvm::divideCeil(kn, kPartitions);
+    for (int64_t ki = 0; ki < keyTiles; ++ki) {
+      int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, kn - k0);
       tile::MatmulOp::create(b, loc, pt, L.view(0, kt, 0, ki * nq, {nq}, {1}), probs,
                              L.view(0, nq, 0, k0, {kt}, {1}), ident, L.full(nq, nq),
                              /*start=*/true);
@@ -179,8 +196,8 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
       tile::CopyOp::create(b, loc, ptS, L.view(0, tailRows, 0, fullBlocks * nq, {nq}, {1}), pt,
                            L.view(0, tailRows, 0, fullBlocks * nq, {nq}, {1}), nullptr);
     Value po = L.alloc(loc, {nq, dv}, f32, Space::psum);
-    for (auto [ki, vt] : llvm::enumerate(vTiles)) {
-      int64_t k0 = int64_t(ki) * kPartitions, kt = std::min(kPartitions, sk - k0);
+    for (auto [ki, vt] : llvm::enumerate(ArrayRef<Value>(vTiles).take_front(keyTiles))) {
+      int64_t k0 = int64_t(ki) * kPartitions, kt = std::min(kPartitions, kn - k0);
       tile::MatmulOp::create(b, loc, po, L.full(nq, dv), ptS,
                              L.view(0, kt, 0, int64_t(ki) * nq, {nq}, {1}), vt, L.full(kt, dv),
                              /*start=*/ki == 0);
@@ -281,11 +298,12 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   if (fitsOnChip(sk, d, dv)) {
     Value ident = L.identity(loc, L.eltOf(op.getV()), std::min(kPartitions, sq));
     int64_t blocksDone = 0;
+    llvm::DenseMap<std::pair<Value, int64_t>, Value> maskTiles;
     for (size_t bi = 0; bi < offS.size(); ++bi) {
       std::optional<Strided> m = maskOf(bi);
       emitOnChip(L, loc, rows(lq, offQ[bi]), rows(lk, offK[bi]), rows(lv, offV[bi]),
                  rows(lo, offO[bi]), m ? &*m : nullptr, sq, sk, d, dv,
-                 op.getScale().convertToFloat(), ident, blocksDone);
+                 op.getScale().convertToFloat(), ident, blocksDone, op.getCausal(), maskTiles);
     }
     return success();
   }

@@ -404,12 +404,20 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
   }
   keepTransposedOnChip(x, M, K, xT);
   int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
-  for (int64_t n0 = 0; n0 < N; n0 += kMovingMax) {
-    int64_t nt = std::min(kMovingMax, N - n0);
-    // w[:, n0:n0+nt], K on partitions, full K tiles `chunk` to a DMA.
+  // One column block of w: its K tiles (full ones `chunk` to a DMA) and,
+  // for a bias constant along M, one [128, nt] bias tile (partition stride
+  // 0) for every row block.
+  struct ColumnBlock {
+    int64_t n0, nt;
+    SmallVector<std::pair<Value, tile::ViewAttr>> wTiles;
+    Value rowBias;
+  };
+  bool rowBias = bias && bias->strides[0] == 0;
+  auto loadColumnBlock = [&](int64_t n0) {
+    ColumnBlock cb{n0, std::min(kMovingMax, N - n0), {}, Value()};
+    int64_t nt = cb.nt;
     int64_t fullTiles = K / kPartitions;
     int64_t chunk = std::max<int64_t>(1, tiling::kEfficientDmaBytes / (nt * wEltBytes));
-    SmallVector<std::pair<Value, tile::ViewAttr>> wTiles;
     for (int64_t c0 = 0; c0 < fullTiles; c0 += chunk) {
       int64_t cn = std::min(chunk, fullTiles - c0);
       Value t = alloc(loc, {kPartitions, cn * nt}, wElt, Space::sbuf);
@@ -418,7 +426,7 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
                                 w.offset + c0 * kPartitions * w.strides[0] + n0 * w.strides[1],
                                 {cn, nt}, {kPartitions * w.strides[0], w.strides[1]}));
       for (int64_t c = 0; c < cn; ++c)
-        wTiles.push_back({t, view(0, kPartitions, 0, c * nt, {nt}, {1})});
+        cb.wTiles.push_back({t, view(0, kPartitions, 0, c * nt, {nt}, {1})});
     }
     if (int64_t kt = K - fullTiles * kPartitions) {
       Value t = alloc(loc, {kt, nt}, wElt, Space::sbuf);
@@ -427,56 +435,72 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
                                 w.offset + fullTiles * kPartitions * w.strides[0] +
                                     n0 * w.strides[1],
                                 {nt}, {w.strides[1]}));
-      wTiles.push_back({t, full(kt, nt)});
+      cb.wTiles.push_back({t, full(kt, nt)});
     }
-    // A bias constant along M is one [128, nt] tile (partition stride 0)
-    // for every row block.
-    bool rowBias = bias && bias->strides[0] == 0;
-    Value rowBiasTile;
     if (rowBias) {
-      rowBiasTile = alloc(loc, {kPartitions, nt}, bufferElt(bias->buffer), Space::sbuf);
-      tile::LoadOp::create(b, loc, rowBiasTile, full(kPartitions, nt), bias->buffer,
+      cb.rowBias = alloc(loc, {kPartitions, nt}, bufferElt(bias->buffer), Space::sbuf);
+      tile::LoadOp::create(b, loc, cb.rowBias, full(kPartitions, nt), bias->buffer,
                            view(0, kPartitions, 0, bias->offset + n0 * bias->strides[1], {nt},
                                 {bias->strides[1]}));
     }
-    for (int64_t m0 = 0; m0 < M; m0 += kPartitions) {
-      int64_t mt = std::min(kPartitions, M - m0);
-      Value psum = alloc(loc, {mt, nt}, f32, Space::psum);
-      for (int64_t ki = 0; ki < kTiles; ++ki) {
-        int64_t kt = std::min(kPartitions, K - ki * kPartitions);
-        auto [wt, wv] = wTiles[ki];
-        tile::MatmulOp::create(b, loc, psum, full(mt, nt), xT[ki], view(0, kt, 0, m0, {mt}, {1}),
-                               wt, wv, /*start=*/ki == 0);
-      }
-      Value out = alloc(loc, {mt, nt}, elt, Space::sbuf);
-      isa::ActFunc func = actFuncOf(act);
-      Value src = psum;
-      if (bias) {
-        // y = act(x w + bias): the sum in fp32 (in `out` itself when it is
-        // f32 and nothing follows), rounded once by the last instruction.
-        Value bt = rowBiasTile;
-        if (!rowBias) {
-          bt = alloc(loc, {mt, nt}, bufferElt(bias->buffer), Space::sbuf);
-          tile::LoadOp::create(b, loc, bt, full(mt, nt), bias->buffer,
-                               view(0, mt, bias->strides[0],
-                                    bias->offset + m0 * bias->strides[0] + n0 * bias->strides[1],
-                                    {nt}, {bias->strides[1]}));
-        }
-        bool last = func == isa::ActFunc::identity;
-        Value sum = last ? out : alloc(loc, {mt, nt}, f32, Space::sbuf);
-        tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), sum, full(mt, nt), psum,
-                                     full(mt, nt), bt, full(mt, nt), nullptr);
-        src = last ? Value() : sum;
-      }
-      if (src)
-        tile::ActivationOp::create(b, loc, actFunc(func), out, full(mt, nt), src, full(mt, nt),
-                                   Value(), tile::ViewAttr(), b.getF32FloatAttr(1.0f), Value(),
-                                   tile::ViewAttr());
-      tile::StoreOp::create(b, loc, y.buffer,
-                            view(0, mt, y.strides[0], y.offset + m0 * y.strides[0] + n0, {nt},
-                                 {1}),
-                            out, full(mt, nt));
+    return cb;
+  };
+  // y[m0:m0+mt, n0:n0+nt] = act(x w + bias), stored as rows.
+  auto emitBlock = [&](const ColumnBlock &cb, int64_t m0) {
+    int64_t n0 = cb.n0, nt = cb.nt, mt = std::min(kPartitions, M - m0);
+    Value psum = alloc(loc, {mt, nt}, f32, Space::psum);
+    for (int64_t ki = 0; ki < kTiles; ++ki) {
+      int64_t kt = std::min(kPartitions, K - ki * kPartitions);
+      auto [wt, wv] = cb.wTiles[ki];
+      tile::MatmulOp::create(b, loc, psum, full(mt, nt), xT[ki], view(0, kt, 0, m0, {mt}, {1}),
+                             wt, wv, /*start=*/ki == 0);
     }
+    Value out = alloc(loc, {mt, nt}, elt, Space::sbuf);
+    isa::ActFunc func = actFuncOf(act);
+    Value src = psum;
+    if (bias) {
+      // y = act(x w + bias): the sum in fp32 (in `out` itself when it is
+      // f32 and nothing follows), rounded once by the last instruction.
+      Value bt = cb.rowBias;
+      if (!rowBias) {
+        bt = alloc(loc, {mt, nt}, bufferElt(bias->buffer), Space::sbuf);
+        tile::LoadOp::create(b, loc, bt, full(mt, nt), bias->buffer,
+                             view(0, mt, bias->strides[0],
+                                  bias->offset + m0 * bias->strides[0] + n0 * bias->strides[1],
+                                  {nt}, {bias->strides[1]}));
+      }
+      bool last = func == isa::ActFunc::identity;
+      Value sum = last ? out : alloc(loc, {mt, nt}, f32, Space::sbuf);
+      tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), sum, full(mt, nt), psum,
+                                   full(mt, nt), bt, full(mt, nt), nullptr);
+      src = last ? Value() : sum;
+    }
+    if (src)
+      tile::ActivationOp::create(b, loc, actFunc(func), out, full(mt, nt), src, full(mt, nt),
+                                 Value(), tile::ViewAttr(), b.getF32FloatAttr(1.0f), Value(),
+                                 tile::ViewAttr());
+    tile::StoreOp::create(b, loc, y.buffer,
+                          view(0, mt, y.strides[0], y.offset + m0 * y.strides[0] + n0, {nt}, {1}),
+                          out, full(mt, nt));
+  };
+  // When all of w fits the budget it stays on chip and row blocks go
+  // outermost: each 128 rows of y are complete early, and a reader that
+  // walks y by rows (a layer norm) starts on them while the rest is
+  // computed. Otherwise column blocks go outermost, each loaded once.
+  int64_t wBytes = kTiles * N * wEltBytes;
+  if (wBytes <= tiling::kResidentWeightBytes) {
+    SmallVector<ColumnBlock> blocks;
+    for (int64_t n0 = 0; n0 < N; n0 += kMovingMax)
+      blocks.push_back(loadColumnBlock(n0));
+    for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
+      for (const ColumnBlock &cb : blocks)
+        emitBlock(cb, m0);
+    return;
+  }
+  for (int64_t n0 = 0; n0 < N; n0 += kMovingMax) {
+    ColumnBlock cb = loadColumnBlock(n0);
+    for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
+      emitBlock(cb, m0);
   }
 }
 

@@ -60,6 +60,32 @@ func.func @scores_in_psum(%q: tensor<1x4x8xf32> {trellis.name = "q"}, %k: tensor
 
 // -----
 
+// Tests causal query blocks: the first block's scores cover keys [0, 128)
+// only, the second's [0, 256); the causal mask is added on the diagonal
+// 128 x 128 block alone (the second block's columns [128, 256)), each
+// mask block is loaded once for both heads, and the second block's
+// probabilities @ V run over two key tiles, the first's over one.
+// CHECK-LABEL: func.func @causal_blocks
+// CHECK:         tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}128,1]]>, %[[QT:[0-9]+]] <[0+8] +0 {{\[\[}}128,1]]>, %[[KT:[0-9]+]] <[0+8] +0 {{\[\[}}128,1]]> start
+// CHECK:         tile.load %[[M0:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[MC:[0-9]+]] <[0+128 x 256] +0 {{\[\[}}128,1]]>
+// CHECK-NEXT:    tile.tensor_tensor  add %[[S0:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[S0]] <[0+128] +0 {{\[\[}}128,1]]>, %[[M0]]
+// CHECK:         tile.matmul %[[PO:[0-9]+]] <[0+128] +0 {{\[\[}}4,1]]>, %{{.+}} start
+// CHECK-NOT:     tile.matmul %[[PO]]
+// CHECK:         tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}256,1]]>, %[[QT]] <[0+8] +128 {{\[\[}}128,1]]>, %[[KT]] <[0+8] +0 {{\[\[}}256,1]]> start
+// CHECK:         tile.load %[[M1:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[MC]] <[0+128 x 256] +32896 {{\[\[}}128,1]]>
+// CHECK-NEXT:    tile.tensor_tensor  add %[[S1:[0-9]+]] <[0+128] +128 {{\[\[}}128,1]]>, %[[S1]] <[0+128] +128 {{\[\[}}128,1]]>, %[[M1]]
+// CHECK:         tile.matmul %[[PO1:[0-9]+]] <[0+128] +0 {{\[\[}}4,1]]>, %{{.+}} start
+// CHECK-NEXT:    tile.matmul %[[PO1]] <[0+128] +0 {{\[\[}}4,1]]>
+// CHECK-NOT:     tile.load %{{.+}}, %[[MC]]
+// CHECK:         tile.tensor_tensor  add %{{.+}}, %[[M0]]
+// CHECK:         tile.tensor_tensor  add %{{.+}}, %[[M1]]
+func.func @causal_blocks(%q: tensor<2x256x8xf32> {trellis.name = "q"}, %k: tensor<2x256x8xf32> {trellis.name = "k"}, %v: tensor<2x256x4xf32> {trellis.name = "v"}) -> (tensor<2x256x4xf32> {trellis.name = "o"}) {
+  %o = graph.attention %q, %k, %v scale = 0.25 causal : (tensor<2x256x8xf32>, tensor<2x256x8xf32>, tensor<2x256x4xf32>) -> tensor<2x256x4xf32>
+  return %o : tensor<2x256x4xf32>
+}
+
+// -----
+
 // Tests that more than 512 keys (a score block beyond one PSUM bank) go
 // through HBM scratch for the scores and probabilities instead.
 // CHECK-LABEL: func.func @long_keys
