@@ -35,11 +35,6 @@ constexpr int64_t kHoistBytesPerPartition = 64 * 1024;
 /// one's banks are evicted.
 constexpr int64_t kMaxGroupBlocks = 4;
 
-/// SBUF bytes per partition a row-form linear's whole weight may take to
-/// stay on chip, so that it can walk y by row blocks (each complete early
-/// for the reader) instead of by column blocks.
-constexpr int64_t kResidentWeightBytes = 48 * 1024;
-
 /// Whether a dense linear computes y in rows (x^T stationary, 128 rows of
 /// M at a time; w streaming 512 columns of N; y rows stored contiguously)
 /// rather than y^T (w stationary, x^T streaming, y^T stored through a

@@ -483,20 +483,8 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
                           view(0, mt, y.strides[0], y.offset + m0 * y.strides[0] + n0, {nt}, {1}),
                           out, full(mt, nt));
   };
-  // When all of w fits the budget it stays on chip and row blocks go
-  // outermost: each 128 rows of y are complete early, and a reader that
-  // walks y by rows (a layer norm) starts on them while the rest is
-  // computed. Otherwise column blocks go outermost, each loaded once.
-  int64_t wBytes = kTiles * N * wEltBytes;
-  if (wBytes <= tiling::kResidentWeightBytes) {
-    SmallVector<ColumnBlock> blocks;
-    for (int64_t n0 = 0; n0 < N; n0 += kMovingMax)
-      blocks.push_back(loadColumnBlock(n0));
-    for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
-      for (const ColumnBlock &cb : blocks)
-        emitBlock(cb, m0);
-    return;
-  }
+  // Column blocks outermost, each of w's loaded once and reused by every
+  // row block.
   for (int64_t n0 = 0; n0 < N; n0 += kMovingMax) {
     ColumnBlock cb = loadColumnBlock(n0);
     for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
