@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <cstring>
 
@@ -155,27 +156,52 @@ struct AutoCastPass : trellis::impl::AutoCastBase<AutoCastPass> {
   /// never goes through HBM. A cast behind reshapes and transposes (a
   /// projection split into attention heads, the heads merged back) first
   /// moves up through them: they only move elements, so they move half the
-  /// bytes in `target`. Not for fp8, which the tiler keeps to PE operands
-  /// (an fp8 result would have to be tiled as one).
+  /// bytes in `target`. So does a cast behind a slice (a fused QKV
+  /// projection split into q, k and v); the casts of one value hoisted
+  /// there become one, so that the product's result has it as its only
+  /// user. Not for fp8, which the tiler keeps to PE operands (an fp8 result
+  /// would have to be tiled as one).
   static void narrowCastResults(func::FuncOp fn, Type target) {
     if (!target.isBF16() && !target.isF16())
       return;
     SmallVector<CastOp> casts;
     fn.walk([&](CastOp c) { casts.push_back(c); });
+    // Casts made redundant are unlinked here and erased at the end: a cast
+    // reused by a later hoist may still be ahead in `casts`.
+    llvm::SmallPtrSet<Operation *, 16> dead;
+    auto retire = [&](CastOp c, Value replacement) {
+      c.getResult().replaceAllUsesWith(replacement);
+      c->dropAllReferences();
+      dead.insert(c);
+    };
     for (CastOp c : casts) {
-      if (!isF32Tensor(c.getInput()) || withElement(c.getInput().getType(), target) != c.getType())
+      if (dead.contains(c) || !isF32Tensor(c.getInput()) ||
+          withElement(c.getInput().getType(), target) != c.getType())
         continue;
-      // cast(layout(x)) -> layout(cast(x)) while the layout op has no other user.
+      // cast(layout(x)) -> layout(cast(x)) while the layout op has no other
+      // user; x's existing cast to `target` is reused.
       while (Operation *layout = c.getInput().getDefiningOp()) {
-        if (!mlir::isa<ReshapeOp, TransposeOp>(layout) || !c.getInput().hasOneUse())
+        if (!mlir::isa<ReshapeOp, TransposeOp, SliceOp>(layout) || !c.getInput().hasOneUse())
           break;
-        OpBuilder b(layout);
         Value src = layout->getOperand(0);
-        auto hoisted = CastOp::create(b, c.getLoc(), withElement(src.getType(), target), src);
+        RankedTensorType hoistedType = withElement(src.getType(), target);
+        CastOp hoisted;
+        for (Operation *user : src.getUsers())
+          if (auto other = dyn_cast<CastOp>(user); other && other.getType() == hoistedType)
+            hoisted = other;
+        if (hoisted) {
+          // Right after x, so that it comes before every layout op it feeds.
+          if (Operation *srcDef = src.getDefiningOp())
+            hoisted->moveAfter(srcDef);
+          else
+            hoisted->moveBefore(&src.getParentBlock()->front());
+        } else {
+          OpBuilder b(layout);
+          hoisted = CastOp::create(b, c.getLoc(), hoistedType, src);
+        }
         layout->setOperand(0, hoisted);
         layout->getResult(0).setType(c.getType());
-        c.getResult().replaceAllUsesWith(layout->getResult(0));
-        c.erase();
+        retire(c, layout->getResult(0));
         c = hoisted;
       }
       Operation *def = c.getInput().getDefiningOp();
@@ -186,9 +212,10 @@ struct AutoCastPass : trellis::impl::AutoCastBase<AutoCastPass> {
           }))
         continue;
       c.getInput().setType(c.getType());
-      c.getResult().replaceAllUsesWith(c.getInput());
-      c.erase();
+      retire(c, c.getInput());
     }
+    for (Operation *c : dead)
+      c->erase();
   }
 
   /// PE operands to `target`; results (and so PSUM evacuation) stay f32

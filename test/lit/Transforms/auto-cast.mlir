@@ -113,3 +113,31 @@ func.func @heads(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x2x4xf32>
   %a3 = graph.attention %r3, %r3, %r3 scale = 0.5 : (tensor<4x2x4xf32>, tensor<4x2x4xf32>, tensor<4x2x4xf32>) -> tensor<4x2x4xf32>
   return %r3, %a3 : tensor<4x2x4xf32>, tensor<4x2x4xf32>
 }
+
+// -----
+
+// Tests a fused QKV projection split by slices into q, k and v heads: the
+// three casts move up through transpose, reshape and slice, become one
+// cast of the projection, which then writes bf16 itself; the slices move
+// bf16.
+// MM-LABEL: func.func @qkv_split
+// MM:         %[[L:.+]] = graph.linear {{.+}} -> tensor<4x24xbf16>
+// MM-NEXT:    graph.slice %[[L]] {{.+}} : (tensor<4x24xbf16>) -> tensor<4x8xbf16>
+// MM-NEXT:    graph.slice %[[L]] {{.+}} : (tensor<4x24xbf16>) -> tensor<4x8xbf16>
+// MM-NEXT:    graph.slice %[[L]] {{.+}} : (tensor<4x24xbf16>) -> tensor<4x8xbf16>
+// MM-NOT:     graph.cast
+// MM:         graph.attention {{.+}} -> tensor<2x4x4xf32>
+func.func @qkv_split(%x: tensor<4x8xf32>, %w: tensor<8x24xf32>) -> tensor<2x4x4xf32> {
+  %l = graph.linear %x, %w : (tensor<4x8xf32>, tensor<8x24xf32>) -> tensor<4x24xf32>
+  %q = graph.slice %l {starts = array<i64: 0, 0>, steps = array<i64: 1, 1>} : (tensor<4x24xf32>) -> tensor<4x8xf32>
+  %k = graph.slice %l {starts = array<i64: 0, 8>, steps = array<i64: 1, 1>} : (tensor<4x24xf32>) -> tensor<4x8xf32>
+  %v = graph.slice %l {starts = array<i64: 0, 16>, steps = array<i64: 1, 1>} : (tensor<4x24xf32>) -> tensor<4x8xf32>
+  %rq = graph.reshape %q : (tensor<4x8xf32>) -> tensor<4x2x4xf32>
+  %rk = graph.reshape %k : (tensor<4x8xf32>) -> tensor<4x2x4xf32>
+  %rv = graph.reshape %v : (tensor<4x8xf32>) -> tensor<4x2x4xf32>
+  %tq = graph.transpose %rq {perm = array<i64: 1, 0, 2>} : (tensor<4x2x4xf32>) -> tensor<2x4x4xf32>
+  %tk = graph.transpose %rk {perm = array<i64: 1, 0, 2>} : (tensor<4x2x4xf32>) -> tensor<2x4x4xf32>
+  %tv = graph.transpose %rv {perm = array<i64: 1, 0, 2>} : (tensor<4x2x4xf32>) -> tensor<2x4x4xf32>
+  %a = graph.attention %tq, %tk, %tv scale = 0.5 : (tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  return %a : tensor<2x4x4xf32>
+}
