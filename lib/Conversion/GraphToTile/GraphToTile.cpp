@@ -146,6 +146,23 @@ struct ConvertGraphToTilePass
         return f.emitOpError("internal error: a value kept on chip is read from HBM");
       buffer.getDefiningOp()->erase();
     }
+    // An intermediate that is stored but never read back (its readers took
+    // the tiles it was stored from, GraphLowering::rowsOnChip) needs no
+    // HBM: its stores and buffer go.
+    SmallVector<tile::AllocOp> hbmAllocs;
+    for (auto a : entry->getOps<tile::AllocOp>())
+      if (tile::getMemorySpace(a.getType()) == isa::Space::hbm)
+        hbmAllocs.push_back(a);
+    for (tile::AllocOp a : hbmAllocs) {
+      if (!llvm::all_of(a->getUsers(), [&](Operation *user) {
+            auto store = dyn_cast<tile::StoreOp>(user);
+            return store && store.getDst() == a.getResult();
+          }))
+        continue;
+      for (Operation *user : llvm::make_early_inc_range(a->getUsers()))
+        user->erase();
+      a.erase();
+    }
     func::ReturnOp::create(b, f.getLoc());
     f->getBlock()->getOperations().insert(Block::iterator(f), owned.release().getOperation());
     f.erase();

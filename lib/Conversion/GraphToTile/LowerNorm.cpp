@@ -250,6 +250,28 @@ public:
     transfer(t, v, tile, /*rowsOnly=*/false, /*load=*/true);
     return tile;
   }
+  /// load(), or the rows the op that stored view `v` kept in SBUF
+  /// (GraphLowering::rowsOnChip): when the view is a whole row-major value
+  /// of `elt` and the tile is one 128-row block of whole rows. The tile is
+  /// shared with other readers: only read it.
+  Value loadForReading(const RowTile &t, unsigned v, Type elt) {
+    auto type = cast<MemRefType>(views[v].buffer.getType());
+    int64_t stride = 1;
+    bool rowMajor = views[v].offset == 0;
+    for (int64_t i = (int64_t)axes.size() - 1; i >= 0; --i) {
+      rowMajor &= axes[i].strides[v] == stride;
+      stride *= axes[i].size;
+    }
+    int64_t rn = t.rn, block = kPartitions * rn;
+    if (rowMajor && t.kn == 1 && t.first && t.last && type.getElementType() == elt &&
+        type.getNumElements() % rn == 0 && t.offsets[v] % block == 0) {
+      int64_t M = type.getNumElements() / rn, i = t.offsets[v] / block;
+      ArrayRef<Value> tiles = L.rowsOnChip(views[v].buffer, M, rn);
+      if (!tiles.empty() && t.np == std::min(kPartitions, M - i * kPartitions))
+        return tiles[i];
+    }
+    return load(t, v, elt);
+  }
   /// Loads per-row view `v` (constant along the reduced axes) into [np, kn].
   Value loadRows(const RowTile &t, unsigned v, Type elt) {
     Value tile = L.alloc(loc, {t.np, t.kn}, elt, Space::sbuf);
@@ -527,11 +549,11 @@ void emitNormalize(GraphLowering &L, Location loc, RowWalk &walk, Type elt, floa
                    SmallVectorImpl<std::pair<RowTile, Value>> *castTiles = nullptr) {
   walk.forEachTile([&](const RowTile &t) {
     RowOps R{L, loc, t.np, t.kn, t.rn};
-    Value x = walk.load(t, 0, elt);
+    Value x = walk.loadForReading(t, 0, elt);
     if (addendView >= 0) {
       // x is the deferred sum view 0 + addendView, added as the add op
       // would have (one vector-engine add, rounded to elt).
-      Value addend = walk.load(t, addendView, elt);
+      Value addend = walk.loadForReading(t, addendView, elt);
       Value sum = L.alloc(loc, {t.np, t.kn * t.rn}, elt, Space::sbuf);
       R.tt(AluOp::add, sum, R.all(), x, R.all(), addend, R.all());
       x = sum;

@@ -57,6 +57,17 @@ void GraphLowering::keepTransposedOnChip(const Strided &x, int64_t M, int64_t K,
     transposed[x.buffer].push_back({x, M, K, SmallVector<Value>(tiles)});
 }
 
+ArrayRef<Value> GraphLowering::rowsOnChip(Value buffer, int64_t M, int64_t N) const {
+  auto it = rows.find(buffer);
+  if (it == rows.end() || it->second.M != M || it->second.N != N)
+    return {};
+  return it->second.tiles;
+}
+
+void GraphLowering::keepRowsOnChip(Value buffer, int64_t M, int64_t N, ArrayRef<Value> tiles) {
+  rows[buffer] = RowTiles{M, N, SmallVector<Value>(tiles)};
+}
+
 Value GraphLowering::identity(Location loc, Type elt, int64_t n) {
   Value &t = identities[{elt, n}];
   if (t)
@@ -445,6 +456,19 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
     }
     return cb;
   };
+  // Each 128 rows of y are computed into one [mt, N] tile, stored block by
+  // block and kept for a reader that walks y by rows (a layer norm), when
+  // y is a whole row-major value and all its rows take at most
+  // tiling::kHoistBytesPerPartition / 2 of each partition; otherwise each
+  // block has a tile of its own.
+  int64_t eltBytes = std::max<int64_t>(1, elt.getIntOrFloatBitWidth() / 8);
+  bool keepRows = y.offset == 0 && y.strides[0] == N && y.strides[1] == 1 &&
+                  llvm::divideCeil(M, kPartitions) * N * eltBytes <=
+                      tiling::kHoistBytesPerPartition / 2;
+  SmallVector<Value> rowTiles;
+  if (keepRows)
+    for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
+      rowTiles.push_back(alloc(loc, {std::min(kPartitions, M - m0), N}, elt, Space::sbuf));
   // y[m0:m0+mt, n0:n0+nt] = act(x w + bias), stored as rows.
   auto emitBlock = [&](const ColumnBlock &cb, int64_t m0) {
     int64_t n0 = cb.n0, nt = cb.nt, mt = std::min(kPartitions, M - m0);
@@ -455,7 +479,8 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
       tile::MatmulOp::create(b, loc, psum, full(mt, nt), xT[ki], view(0, kt, 0, m0, {mt}, {1}),
                              wt, wv, /*start=*/ki == 0);
     }
-    Value out = alloc(loc, {mt, nt}, elt, Space::sbuf);
+    Value out = keepRows ? rowTiles[m0 / kPartitions] : alloc(loc, {mt, nt}, elt, Space::sbuf);
+    tile::ViewAttr outView = keepRows ? view(0, mt, 0, n0, {nt}, {1}) : full(mt, nt);
     isa::ActFunc func = actFuncOf(act);
     Value src = psum;
     if (bias) {
@@ -471,17 +496,18 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
       }
       bool last = func == isa::ActFunc::identity;
       Value sum = last ? out : alloc(loc, {mt, nt}, f32, Space::sbuf);
-      tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), sum, full(mt, nt), psum,
-                                   full(mt, nt), bt, full(mt, nt), nullptr);
+      tile::TensorTensorOp::create(b, loc, alu(isa::AluOp::add), sum,
+                                   last ? outView : full(mt, nt), psum, full(mt, nt), bt,
+                                   full(mt, nt), nullptr);
       src = last ? Value() : sum;
     }
     if (src)
-      tile::ActivationOp::create(b, loc, actFunc(func), out, full(mt, nt), src, full(mt, nt),
+      tile::ActivationOp::create(b, loc, actFunc(func), out, outView, src, full(mt, nt),
                                  Value(), tile::ViewAttr(), b.getF32FloatAttr(1.0f), Value(),
                                  tile::ViewAttr());
     tile::StoreOp::create(b, loc, y.buffer,
                           view(0, mt, y.strides[0], y.offset + m0 * y.strides[0] + n0, {nt}, {1}),
-                          out, full(mt, nt));
+                          out, outView);
   };
   // Column blocks outermost, each of w's loaded once and reused by every
   // row block.
@@ -490,6 +516,8 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
     for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
       emitBlock(cb, m0);
   }
+  if (keepRows)
+    keepRowsOnChip(y.buffer, M, N, rowTiles);
 }
 
 namespace {

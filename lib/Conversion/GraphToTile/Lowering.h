@@ -123,6 +123,12 @@ public:
   /// of one x; the second linear of an MLP) loads nothing.
   ArrayRef<Value> transposedOnChip(const Strided &x, int64_t M, int64_t K) const;
   void keepTransposedOnChip(const Strided &x, int64_t M, int64_t K, ArrayRef<Value> tiles);
+  /// The rows of the [M, N] row-major HBM buffer `buffer` in SBUF, if the
+  /// op that stored it kept them: tile i holds rows [128 i, 128 i + mt) as
+  /// [mt, N]. A reader that walks the value by rows (a layer norm) takes
+  /// them instead of loading the rows back. Empty otherwise.
+  ArrayRef<Value> rowsOnChip(Value buffer, int64_t M, int64_t N) const;
+  void keepRowsOnChip(Value buffer, int64_t M, int64_t N, ArrayRef<Value> tiles);
   /// Keeps x^T of the [M, K] view `x` on chip, made from its rows already
   /// in SBUF: rowTiles[i] holds rows [128 i, 128 i + mt) as [mt, K], of a
   /// 16-bit float type. The PE transposes 128 x 128 blocks (products with
@@ -238,6 +244,11 @@ private:
     SmallVector<Value> tiles;
   };
   llvm::DenseMap<Value, SmallVector<TransposedTiles, 1>> transposed; // by HBM buffer
+  struct RowTiles {
+    int64_t M, N;
+    SmallVector<Value> tiles;
+  };
+  llvm::DenseMap<Value, RowTiles> rows; // by HBM buffer
   SmallVector<Value> onChipOnly;
   llvm::DenseMap<std::pair<Type, int64_t>, Value> identities;
 };

@@ -144,3 +144,26 @@ func.func @norm_to_linear(%x: tensor<128x64xf32> {trellis.name = "x"}, %s: tenso
   %y = graph.linear %c, %w : (tensor<128x64xbf16>, tensor<64x32xbf16>) -> tensor<128x32xf32>
   return %n, %y : tensor<128x64xf32>, tensor<128x32xf32>
 }
+
+// -----
+
+// Tests a row-form linear read only through the residual add a layer norm
+// folds in: each 128 rows of y are computed into one [128, N] tile, which
+// the layer norm adds to the residual rows as they stand; nothing loads y
+// back, so its stores and HBM buffer are gone, and only the norm's result
+// is stored.
+// CHECK-LABEL: func.func @rows_to_norm
+// CHECK-NOT:     tile.alloc : memref<128x96xf32, #tile.mem<hbm>>
+// CHECK:         tile.activation  identity %[[Y:[0-9]+]] <[0+128] +0 {{\[\[}}96,1]]>, %{{.+}} : memref<128x96xf32, #tile.mem<sbuf>>, memref<128x96xf32, #tile.mem<psum>>
+// CHECK-NOT:     tile.store
+// CHECK:         tile.load %[[R:[0-9]+]] <[0+128] +0 {{\[\[}}96,1]]>, %arg2
+// CHECK-NEXT:    %[[S:[0-9]+]] = tile.alloc
+// CHECK-NEXT:    tile.tensor_tensor  add %[[S]] <[0+128] +0 {{\[\[}}96,1]]>, %[[R]] <[0+128] +0 {{\[\[}}96,1]]>, %[[Y]] <[0+128] +0 {{\[\[}}96,1]]>
+// CHECK:         tile.store %arg4
+// CHECK-NOT:     tile.store
+func.func @rows_to_norm(%x: tensor<128x64xbf16> {trellis.name = "x"}, %w: tensor<64x96xbf16> {trellis.name = "w"}, %r: tensor<128x96xf32> {trellis.name = "r"}, %s: tensor<96xf32> {trellis.name = "s"}) -> (tensor<128x96xf32> {trellis.name = "n"}) {
+  %y = graph.linear %x, %w : (tensor<128x64xbf16>, tensor<64x96xbf16>) -> tensor<128x96xf32>
+  %a = graph.add %r, %y : (tensor<128x96xf32>, tensor<128x96xf32>) -> tensor<128x96xf32>
+  %n, %mean, %rstd = graph.layer_norm %a scale %s axis = 1 epsilon = 1.0e-5 : (tensor<128x96xf32>, tensor<96xf32>) -> (tensor<128x96xf32>, tensor<128x1xf32>, tensor<128x1xf32>)
+  return %n : tensor<128x96xf32>
+}
