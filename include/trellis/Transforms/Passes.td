@@ -117,7 +117,14 @@ def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
     along N becomes the activation engine's per-partition bias, applied with
     the activation while evacuating PSUM. Contraction runs in 128-row
     chunks accumulated in PSUM; moving tiles are at most 512 wide (one PSUM
-    bank). Element-wise ops load broadcast operands with zero-stride DMA
+    bank). Smaller products with M >= 128 run in rows (x^T stationary, y
+    rows in PSUM). Operands stay on chip between ops where their readers
+    take them from SBUF: a linear's x^T (loaded once for every linear
+    reading the same view; produced as y^T by a linear read only by row-form
+    linears; transposed on the PE from the rows of an auto-cast input or a
+    layer norm's narrow copy), and a row-form linear's output rows for a
+    layer norm. An HBM buffer that is stored but never read is dropped with
+    its stores. Element-wise ops load broadcast operands with zero-stride DMA
     views. A `graph.kernel_call` is replaced by its kernel's tile ops, and
     the traced kernel functions (`trellis.kernel`) are erased.
   }];
@@ -149,7 +156,8 @@ def ScheduleInstructions : Pass<"trellis-schedule", "trellis::isa::ProgramOp"> {
     per chunk, as trellis-insert-semaphores sees them, and the PE array's
     latched stationary operand), then list-schedules with the emulator's
     timing model: the ready instruction that can start first goes next,
-    ties to the longest path to the end; a DMA moves to the DMA queue that
+    ties to the longest path to the end (through a load_stationary's
+    multiply_movings, which issue with it); a DMA moves to the DMA queue that
     frees first. Buffers keep their addresses, so the results are the same
     bits. The new order is kept only if the timing model finishes it sooner.
     Programs that already carry waits or signals are left alone. Runs before
@@ -231,7 +239,8 @@ def AutoCast : Pass<"trellis-auto-cast", "mlir::func::FuncOp"> {
     the products accumulate in fp32 in PSUM and are evacuated unrounded,
     except that a matmul, linear, convolution or attention whose result
     only feeds such a cast (the next product's operand), possibly through
-    reshapes and transposes that the cast then moves above, writes `type`
+    reshapes, transposes and slices that the cast then moves above (casts
+    of one value hoisted there become one), writes `type`
     directly (bf16 and fp16): the evacuation rounds exactly as the cast
     would, and the f32 tensor never goes through HBM.
     With `mode=all`, additionally every other f32 tensor of the function is
