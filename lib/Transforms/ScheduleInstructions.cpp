@@ -215,9 +215,19 @@ double timeInOrder(ArrayRef<Inst> insts, ArrayRef<unsigned> order, const DepGrap
 /// List scheduling of the units: returns the new instruction order, or
 /// failure on a cycle between units. `insts[i].queue` of a DMA becomes the
 /// DMA queue it was given.
+/// How the list scheduler breaks ties between units that can start at the
+/// same time.
+enum class Priority {
+  /// The longest path to the end first (the critical path among equals).
+  longestPath,
+  /// The program's order: a chain emitted first (an op's first row block)
+  /// runs to its end before the next starts, so its readers can start.
+  programOrder,
+};
+
 FailureOr<SmallVector<unsigned>> listSchedule(MutableArrayRef<Inst> insts, const DepGraph &g,
                                               const Units &units, const ArchConfig &arch,
-                                              int64_t numQueues) {
+                                              int64_t numQueues, Priority rule) {
   size_t n = insts.size(), nu = units.begin.size() - 1;
   // Priority: the longest path from an instruction to the end, in isolated
   // costs; a unit's is its first instruction's (the critical path goes
@@ -243,7 +253,9 @@ FailureOr<SmallVector<unsigned>> listSchedule(MutableArrayRef<Inst> insts, const
     return a > b; // min-heap on (earliest start, unit)
   };
   auto byPrio = [&](unsigned a, unsigned b) {
-    return unitPrio(a) != unitPrio(b) ? unitPrio(a) < unitPrio(b) : a > b;
+    if (rule == Priority::longestPath && unitPrio(a) != unitPrio(b))
+      return unitPrio(a) < unitPrio(b);
+    return a > b;
   };
   using PendingHeap = std::priority_queue<std::pair<double, unsigned>,
                                           std::vector<std::pair<double, unsigned>>, decltype(byEst)>;
@@ -372,17 +384,31 @@ struct ScheduleInstructionsPass
     SmallVector<unsigned> programOrder(ops.size());
     for (unsigned i = 0; i < ops.size(); ++i)
       programOrder[i] = i;
-    double before = timeInOrder(insts, programOrder, g, *arch, numQueues);
-    std::vector<Inst> scheduled(insts);
-    FailureOr<SmallVector<unsigned>> order = listSchedule(scheduled, g, *units, *arch, numQueues);
-    if (failed(order))
-      return;
-    double after = timeInOrder(scheduled, *order, g, *arch, numQueues);
-    if (!(after < before))
+    // Each tie-breaking rule wins on some programs (the longest path on
+    // the GEMMs, the program order where ops hand row blocks on to the
+    // next): both are tried, and the fastest order is kept, if it beats
+    // the emitted one.
+    double best = timeInOrder(insts, programOrder, g, *arch, numQueues);
+    std::vector<Inst> scheduled;
+    SmallVector<unsigned> order;
+    for (Priority rule : {Priority::longestPath, Priority::programOrder}) {
+      std::vector<Inst> candidate(insts);
+      FailureOr<SmallVector<unsigned>> o =
+          listSchedule(candidate, g, *units, *arch, numQueues, rule);
+      if (failed(o))
+        return;
+      double t = timeInOrder(candidate, *o, g, *arch, numQueues);
+      if (t < best) {
+        best = t;
+        scheduled = std::move(candidate);
+        order = std::move(*o);
+      }
+    }
+    if (order.empty())
       return;
 
     OpBuilder b(program.getContext());
-    for (unsigned i : *order) {
+    for (unsigned i : order) {
       Operation *op = ops[i];
       if (scheduled[i].queue != insts[i].queue)
         op->setAttr("queue", b.getI64IntegerAttr(scheduled[i].queue));

@@ -108,3 +108,30 @@ isa.program @stationary_first attributes {hbm_size = 33554432 : i64} {
   isa.tensor_scalar dve mult 2.0, bypass 0.0 <sbuf[0+128] +100000 f32 [[8192,1]]>, <sbuf[0+128] +70000 f32 [[8192,0]]>
   isa.dma q4 <hbm[0+128 x 8192] +16777216 f32 [[8192,1]]>, <sbuf[0+128] +100000 f32 [[8192,1]]>
 }
+
+// -----
+
+// Tests the program-order rule: two chains of two vector ops, each ending in
+// a store, and a small load whose reader is listed first. By the longest
+// path the second chain's first op would go before the first chain's
+// second (breadth first); in program order the first chain runs to its end,
+// so its store overlaps the second chain, which the timing model finds
+// faster: that order is kept. The load's reader runs once its data is in.
+// CHECK-LABEL: isa.program @chains_in_order
+// CHECK:         isa.dma {{q[0-9]+}} <sbuf[0+128] +65536
+// CHECK-NEXT:    isa.tensor_scalar dve  mult 2.000000e+00
+// CHECK-NEXT:    isa.tensor_scalar dve  add 1.000000e+00
+// CHECK-NEXT:    isa.tensor_scalar dve  mult 5.000000e+00
+// CHECK-NEXT:    isa.dma {{q[0-9]+}} <hbm[0+128 x 2048] +0
+// CHECK-NEXT:    isa.tensor_scalar dve  mult 3.000000e+00
+// CHECK-NEXT:    isa.tensor_scalar dve  add 4.000000e+00
+isa.program @chains_in_order attributes {hbm_size = 8388608 : i64} {
+  isa.dma q2 <sbuf[0+128] +65536 f32 [[64,1]]>, <hbm[0+128 x 64] +4194304 f32 [[64,1]]>
+  isa.tensor_scalar dve mult 5.0, bypass 0.0 <sbuf[0+128] +131072 f32 [[64,1]]>, <sbuf[0+128] +65536 f32 [[64,1]]>
+  isa.tensor_scalar dve mult 2.0, bypass 0.0 <sbuf[0+128] +8192 f32 [[2048,1]]>, <sbuf[0+128] +0 f32 [[2048,1]]>
+  isa.tensor_scalar dve add 1.0, bypass 0.0 <sbuf[0+128] +16384 f32 [[2048,1]]>, <sbuf[0+128] +8192 f32 [[2048,1]]>
+  isa.dma q0 <hbm[0+128 x 2048] +0 f32 [[2048,1]]>, <sbuf[0+128] +16384 f32 [[2048,1]]>
+  isa.tensor_scalar dve mult 3.0, bypass 0.0 <sbuf[0+128] +32768 f32 [[2048,1]]>, <sbuf[0+128] +24576 f32 [[2048,1]]>
+  isa.tensor_scalar dve add 4.0, bypass 0.0 <sbuf[0+128] +40960 f32 [[2048,1]]>, <sbuf[0+128] +32768 f32 [[2048,1]]>
+  isa.dma q1 <hbm[0+128 x 2048] +1048576 f32 [[2048,1]]>, <sbuf[0+128] +40960 f32 [[2048,1]]>
+}
