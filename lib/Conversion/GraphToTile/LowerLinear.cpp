@@ -91,6 +91,15 @@ bool GraphLowering::readOnlyAsRowLinearX(Value result) const {
   });
 }
 
+bool GraphLowering::readByLayerNorm(Value result) {
+  return llvm::any_of(result.getUsers(), [&](Operation *user) {
+    if (auto norm = dyn_cast<graph::LayerNormOp>(user))
+      return norm.getInput() == result;
+    auto add = dyn_cast<graph::AddOp>(user);
+    return add && foldsIntoLayerNorm(add);
+  });
+}
+
 static LogicalResult lowerLinear(graph::LinearOp lin, GraphLowering &L) {
   if (failed(L.requireFloat(lin, lin.getResult())))
     return failure();
@@ -120,7 +129,8 @@ static LogicalResult lowerLinear(graph::LinearOp lin, GraphLowering &L) {
                bias ? &*bias : nullptr, Strided{out, 0, {N, 1}}, M, K, N,
                lin.getAlpha().convertToFloat(),
                lin.getBeta().convertToFloat(), lin.getActivation(), L.eltOf(lin.getResult()),
-               *sparse ? &**sparse : nullptr, yOnChip);
+               *sparse ? &**sparse : nullptr, yOnChip,
+               /*rowBlocksFirst=*/GraphLowering::readByLayerNorm(lin.getResult()));
   return success();
 }
 

@@ -93,21 +93,33 @@ void GraphLowering::keepRowsTransposed(Location loc, const Strided &x, ArrayRef<
   Type elt = cast<MemRefType>(rowTiles.front().getType()).getElementType();
   Value ident = identity(loc, elt, kPartitions);
   auto act = tile::EngineKindAttr::get(b.getContext(), isa::EngineKind::act);
+  int64_t kTiles = llvm::divideCeil(K, kPartitions);
   SmallVector<Value> xT;
-  for (int64_t k0 = 0, ki = 0; k0 < K; k0 += kPartitions, ++ki) {
-    int64_t kt = std::min(kPartitions, K - k0);
-    xT.push_back(alloc(loc, {kt, M}, elt, Space::sbuf));
-    for (int64_t g0 = 0; g0 < M; g0 += kMovingMax) {
-      int64_t cols = std::min(kMovingMax, M - g0);
-      Value ps = alloc(loc, {kt, cols}, f32, Space::psum);
-      for (int64_t m0 = g0; m0 < g0 + cols; m0 += kPartitions) {
-        int64_t mt = std::min(kPartitions, M - m0);
-        tile::MatmulOp::create(b, loc, ps, view(0, kt, 0, m0 - g0, {mt}, {1}),
+  for (int64_t ki = 0; ki < kTiles; ++ki)
+    xT.push_back(alloc(loc, {std::min(kPartitions, K - ki * kPartitions), M}, elt, Space::sbuf));
+  // Row block by row block, so that a reader of the first rows' columns
+  // (a linear walking its row blocks) can start before the last rows come:
+  // up to four K tiles of a block side by side in one PSUM bank, each
+  // copied into its x^T tile by DVE and ACT in turn.
+  constexpr int64_t kTilesPerBank = kMovingMax / kPartitions;
+  int64_t copies = 0;
+  for (int64_t m0 = 0; m0 < M; m0 += kPartitions) {
+    int64_t mt = std::min(kPartitions, M - m0);
+    for (int64_t g0 = 0; g0 < kTiles; g0 += kTilesPerBank) {
+      int64_t gn = std::min(kTilesPerBank, kTiles - g0);
+      Value ps = alloc(loc, {kPartitions, gn * mt}, f32, Space::psum);
+      for (int64_t ki = g0; ki < g0 + gn; ++ki) {
+        int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, K - k0);
+        tile::MatmulOp::create(b, loc, ps, view(0, kt, 0, (ki - g0) * mt, {mt}, {1}),
                                rowTiles[m0 / kPartitions], view(0, mt, 0, k0, {kt}, {1}), ident,
                                full(mt, mt), /*start=*/true);
       }
-      tile::CopyOp::create(b, loc, xT.back(), view(0, kt, 0, g0, {cols}, {1}), ps,
-                           full(kt, cols), ki % 2 ? act : nullptr);
+      for (int64_t ki = g0; ki < g0 + gn; ++ki) {
+        int64_t kt = std::min(kPartitions, K - ki * kPartitions);
+        tile::CopyOp::create(b, loc, xT[ki], view(0, kt, 0, m0, {mt}, {1}), ps,
+                             view(0, kt, 0, (ki - g0) * mt, {mt}, {1}),
+                             copies++ % 2 ? act : nullptr);
+      }
     }
   }
   keepTransposedOnChip(x, M, K, xT);
@@ -136,15 +148,20 @@ LogicalResult GraphLowering::requireFloat(Operation *op, Value value) {
 void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y,
                                int64_t M, int64_t K, int64_t N, float alpha, float beta,
                                graph::Activation act, Type elt, const SparseWeight *sparse,
-                               bool yOnChip) {
+                               bool yOnChip, bool rowBlocksFirst) {
   Type f32 = b.getF32Type();
   // Tiles have their buffer's element type (a DMA copies bytes): x and w
   // may be narrower than the result (bf16 / fp16 / fp8 in, fp32 out).
   auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
   Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
+  if (yOnChip && beta == 1.0f && (!bias || bias->strides[0] == 0) &&
+      llvm::divideCeil(K, kPartitions) * N *
+              std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8) <=
+          tiling::kHoistBytesPerPartition)
+    return emitLinearTransposedOnChip(loc, x, w, bias, y, M, K, N, alpha, act, elt);
   if (!sparse && !yOnChip && alpha == 1.0f && beta == 1.0f && y.strides[1] == 1 &&
       tiling::linearInRows(M, K, std::max<int64_t>(1, xElt.getIntOrFloatBitWidth() / 8)))
-    return emitLinearRows(loc, x, w, bias, y, M, K, N, act, elt);
+    return emitLinearRows(loc, x, w, bias, y, M, K, N, act, elt, rowBlocksFirst);
   Type biasElt = bias ? bufferElt(bias->buffer) : elt;
   Type valuesElt = sparse ? bufferElt(sparse->values) : wElt;
   // A bias that varies only along N is a per-partition column in the
@@ -394,9 +411,94 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
 }
 
 
+void GraphLowering::emitLinearTransposedOnChip(Location loc, Strided x, Strided w, Strided *bias,
+                                               Strided y, int64_t M, int64_t K, int64_t N,
+                                               float alpha, graph::Activation act, Type elt) {
+  Type f32 = b.getF32Type();
+  auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
+  Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
+  int64_t kTiles = llvm::divideCeil(K, kPartitions);
+  // x^T: from another op on chip, or one transposing DMA per K tile.
+  ArrayRef<Value> onChip = transposedOnChip(x, M, K);
+  SmallVector<Value> xT(onChip.begin(), onChip.end());
+  for (int64_t ki = xT.empty() ? 0 : kTiles; ki < kTiles; ++ki) {
+    int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, K - k0);
+    xT.push_back(alloc(loc, {kt, M}, xElt, Space::sbuf));
+    tile::LoadOp::create(b, loc, xT.back(), full(kt, M), x.buffer,
+                         view(0, kt, x.strides[1], x.offset + k0 * x.strides[1], {M},
+                              {x.strides[0]}));
+  }
+  keepTransposedOnChip(x, M, K, xT);
+  // All of w, resident: per 128 columns of N its K tiles, full ones
+  // `chunk` to a DMA ([128, chunk, nt]); and the bias column.
+  int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
+  int64_t fullTiles = K / kPartitions;
+  struct ColumnBlock {
+    int64_t n0, nt;
+    SmallVector<std::pair<Value, tile::ViewAttr>> wTiles;
+    Value biasCol, yT;
+  };
+  SmallVector<ColumnBlock> blocks;
+  for (int64_t n0 = 0; n0 < N; n0 += kPartitions) {
+    ColumnBlock cb{n0, std::min(kPartitions, N - n0), {}, Value(), Value()};
+    int64_t nt = cb.nt;
+    int64_t chunk = std::max<int64_t>(1, tiling::kEfficientDmaBytes / (nt * wEltBytes));
+    for (int64_t c0 = 0; c0 < fullTiles; c0 += chunk) {
+      int64_t cn = std::min(chunk, fullTiles - c0);
+      Value t = alloc(loc, {kPartitions, cn * nt}, wElt, Space::sbuf);
+      tile::LoadOp::create(b, loc, t, full(kPartitions, cn * nt), w.buffer,
+                           view(0, kPartitions, w.strides[0],
+                                w.offset + c0 * kPartitions * w.strides[0] + n0 * w.strides[1],
+                                {cn, nt}, {kPartitions * w.strides[0], w.strides[1]}));
+      for (int64_t c = 0; c < cn; ++c)
+        cb.wTiles.push_back({t, view(0, kPartitions, 0, c * nt, {nt}, {1})});
+    }
+    if (int64_t kt = K - fullTiles * kPartitions) {
+      Value t = alloc(loc, {kt, nt}, wElt, Space::sbuf);
+      tile::LoadOp::create(b, loc, t, full(kt, nt), w.buffer,
+                           view(0, kt, w.strides[0],
+                                w.offset + fullTiles * kPartitions * w.strides[0] +
+                                    n0 * w.strides[1],
+                                {nt}, {w.strides[1]}));
+      cb.wTiles.push_back({t, full(kt, nt)});
+    }
+    if (bias) {
+      cb.biasCol = alloc(loc, {nt, 1}, bufferElt(bias->buffer), Space::sbuf);
+      tile::LoadOp::create(b, loc, cb.biasCol, full(nt, 1), bias->buffer,
+                           view(0, nt, bias->strides[1], bias->offset + n0 * bias->strides[1],
+                                {1}, {1}));
+    }
+    cb.yT = alloc(loc, {nt, M}, elt, Space::sbuf);
+    blocks.push_back(std::move(cb));
+  }
+  // 128 rows of M at a time: every column block's y^T for those rows, its
+  // K tiles accumulated in PSUM, bias and activation on the evacuation.
+  SmallVector<Value> yT;
+  for (int64_t m0 = 0; m0 < M; m0 += kPartitions) {
+    int64_t mt = std::min(kPartitions, M - m0);
+    for (const ColumnBlock &cb : blocks) {
+      Value psum = alloc(loc, {cb.nt, mt}, f32, Space::psum);
+      for (int64_t ki = 0; ki < kTiles; ++ki) {
+        int64_t kt = std::min(kPartitions, K - ki * kPartitions);
+        auto [wt, wv] = cb.wTiles[ki];
+        tile::MatmulOp::create(b, loc, psum, full(cb.nt, mt), wt, wv, xT[ki],
+                               view(0, kt, 0, m0, {mt}, {1}), /*start=*/ki == 0);
+      }
+      tile::ActivationOp::create(b, loc, actFunc(actFuncOf(act)), cb.yT,
+                                 view(0, cb.nt, 0, m0, {mt}, {1}), psum, full(cb.nt, mt),
+                                 cb.biasCol, cb.biasCol ? full(cb.nt, 1) : tile::ViewAttr(),
+                                 b.getF32FloatAttr(alpha), Value(), tile::ViewAttr());
+    }
+  }
+  for (const ColumnBlock &cb : blocks)
+    yT.push_back(cb.yT);
+  keepTransposedOnChip(y, M, N, yT);
+  markOnChipOnly(y.buffer);
+}
+
 void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *bias, Strided y,
                                    int64_t M, int64_t K, int64_t N, graph::Activation act,
-                                   Type elt) {
+                                   Type elt, bool rowBlocksFirst) {
   Type f32 = b.getF32Type();
   auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
   Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
@@ -509,6 +611,20 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
                           view(0, mt, y.strides[0], y.offset + m0 * y.strides[0] + n0, {nt}, {1}),
                           out, outView);
   };
+  // For a reader that walks y by rows (a layer norm), with all of w on
+  // chip: row blocks outermost, so that the first rows of y are complete,
+  // and the reader busy, while the rest are computed.
+  if (rowBlocksFirst && kTiles * N * wEltBytes <= tiling::kHoistBytesPerPartition) {
+    SmallVector<ColumnBlock> cbs;
+    for (int64_t n0 = 0; n0 < N; n0 += kMovingMax)
+      cbs.push_back(loadColumnBlock(n0));
+    for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
+      for (const ColumnBlock &cb : cbs)
+        emitBlock(cb, m0);
+    if (keepRows)
+      keepRowsOnChip(y.buffer, M, N, rowTiles);
+    return;
+  }
   // Column blocks outermost, each of w's loaded once and reused by every
   // row block.
   for (int64_t n0 = 0; n0 < N; n0 += kMovingMax) {

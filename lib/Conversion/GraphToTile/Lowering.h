@@ -143,6 +143,9 @@ public:
   /// tiles of its readers: each reads it as the x of a dense row-form linear
   /// (tiling::linearInRows), and it is not a function result.
   bool readOnlyAsRowLinearX(Value result) const;
+  /// Whether a layer norm reads `result` by rows: as its input, or through
+  /// the residual add it folds in (foldsIntoLayerNorm).
+  static bool readByLayerNorm(Value result);
   /// Marks an HBM buffer that is never written: its value lives on chip.
   /// The conversion checks that nothing reads it and erases it.
   void markOnChipOnly(Value buffer) { onChipOnly.push_back(buffer); }
@@ -195,16 +198,28 @@ public:
   /// through, K accumulates in PSUM, bias and activation ride on the
   /// PSUM-evicting activation instruction.
   /// With `yOnChip` (dense, M <= 512) y is not stored: its y^T tiles stay
-  /// in SBUF for readers that find them through transposedOnChip.
+  /// in SBUF for readers that find them through transposedOnChip. With
+  /// `rowBlocksFirst` a row-form product whose whole w fits on chip walks
+  /// y's row blocks outermost, for a reader that walks y by rows.
   void emitLinear(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
                   int64_t K, int64_t N, float alpha, float beta, graph::Activation act, Type elt,
-                  const struct SparseWeight *sparse = nullptr, bool yOnChip = false);
+                  const struct SparseWeight *sparse = nullptr, bool yOnChip = false,
+                  bool rowBlocksFirst = false);
   /// emitLinear's dense row form (tiling::linearInRows, alpha = beta = 1):
   /// x^T tiles [128 K, 128 M] stationary, w tiles [128 K, 512 N] streaming,
   /// y rows in PSUM; a bias is added on the vector engine in fp32 before
   /// the activation, and y rows are stored contiguously.
   void emitLinearRows(Location loc, Strided x, Strided w, Strided *bias, Strided y, int64_t M,
-                      int64_t K, int64_t N, graph::Activation act, Type elt);
+                      int64_t K, int64_t N, graph::Activation act, Type elt,
+                      bool rowBlocksFirst);
+
+  /// emitLinear with `yOnChip` when all of w fits on chip and the bias (if
+  /// any) varies only along N: w stays resident and y^T is computed 128
+  /// rows of M at a time, so that a reader of y's first rows (the next
+  /// linear's first row block) can start while the rest is computed.
+  void emitLinearTransposedOnChip(Location loc, Strided x, Strided w, Strided *bias, Strided y,
+                                  int64_t M, int64_t K, int64_t N, float alpha,
+                                  graph::Activation act, Type elt);
 
   /// How an element-wise op produces one tile from its loaded inputs.
   using TileBody =

@@ -95,8 +95,9 @@ func.func @mlp_hidden_on_chip(%x: tensor<128x64xbf16> {trellis.name = "x"}, %w1:
 
 // Tests a cast read only as the x of a row-form linear (the auto-cast input
 // of a layer): each 128-row block comes in contiguously and is converted in
-// SBUF, then the PE transposes it against the bf16 identity, 128 x 128 at a
-// time, two row blocks side by side in one PSUM bank per 128 columns of x,
+// SBUF, then the PE transposes it against the bf16 identity, one 128-row
+// block at a time (so that a reader of the first rows can start early),
+// its K tiles (128 and 64 columns of x) side by side in one PSUM bank,
 // which the vector and activation engines copy out in turn into the
 // linear's x^T tiles. The cast never reaches HBM.
 // CHECK-LABEL: func.func @cast_to_linear
@@ -109,14 +110,16 @@ func.func @mlp_hidden_on_chip(%x: tensor<128x64xbf16> {trellis.name = "x"}, %w1:
 // CHECK:         %[[C1:[0-9]+]] = tile.alloc : memref<128x192xbf16, #tile.mem<sbuf>>
 // CHECK:         tile.constant {{.+}} : tensor<128x128xbf16>
 // CHECK:         tile.load %[[I:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>
-// CHECK:         %[[XT0:[0-9]+]] = tile.alloc : memref<128x256xbf16, #tile.mem<sbuf>>
+// CHECK-NEXT:    %[[XT0:[0-9]+]] = tile.alloc : memref<128x256xbf16, #tile.mem<sbuf>>
+// CHECK-NEXT:    %[[XT1:[0-9]+]] = tile.alloc : memref<64x256xbf16, #tile.mem<sbuf>>
 // CHECK-NEXT:    %[[P0:[0-9]+]] = tile.alloc : memref<128x256xf32, #tile.mem<psum>>
 // CHECK-NEXT:    tile.matmul %[[P0]] <[0+128] +0 {{\[\[}}128,1]]>, %[[C0]] <[0+128] +0 {{\[\[}}128,1]]>, %[[I]] <[0+128] +0 {{\[\[}}128,1]]> start
-// CHECK-NEXT:    tile.matmul %[[P0]] <[0+128] +128 {{\[\[}}128,1]]>, %[[C1]] <[0+128] +0 {{\[\[}}128,1]]>, %[[I]] <[0+128] +0 {{\[\[}}128,1]]> start
-// CHECK-NEXT:    tile.copy %[[XT0]] <[0+128] +0 {{\[\[}}256,1]]>, %[[P0]] <[0+128] +0 {{\[\[}}256,1]]> :
-// CHECK:         %[[XT1:[0-9]+]] = tile.alloc : memref<64x256xbf16, #tile.mem<sbuf>>
-// CHECK:         tile.matmul %{{.+}} <[0+64] +0 {{\[\[}}128,1]]>, %[[C0]] <[0+128] +128 {{\[\[}}64,1]]>, %[[I]]
-// CHECK:         tile.copy %[[XT1]] <[0+64] +0 {{\[\[}}256,1]]>, %{{.+}} {engine = #tile.engine<act>}
+// CHECK-NEXT:    tile.matmul %[[P0]] <[0+64] +128 {{\[\[}}128,1]]>, %[[C0]] <[0+128] +128 {{\[\[}}64,1]]>, %[[I]] <[0+128] +0 {{\[\[}}128,1]]> start
+// CHECK-NEXT:    tile.copy %[[XT0]] <[0+128] +0 {{\[\[}}128,1]]>, %[[P0]] <[0+128] +0 {{\[\[}}128,1]]> :
+// CHECK-NEXT:    tile.copy %[[XT1]] <[0+64] +0 {{\[\[}}128,1]]>, %[[P0]] <[0+64] +128 {{\[\[}}128,1]]> {engine = #tile.engine<act>}
+// CHECK:         tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}128,1]]>, %[[C1]] <[0+128] +0 {{\[\[}}128,1]]>, %[[I]]
+// CHECK:         tile.copy %[[XT0]] <[0+128] +128 {{\[\[}}128,1]]>
+// CHECK:         tile.copy %[[XT1]] <[0+64] +128 {{\[\[}}128,1]]>
 // CHECK-NOT:     tile.store
 // CHECK:         tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}64,1]]>, %[[XT0]] <[0+128] +0 {{\[\[}}128,1]]>, %{{.+}} start
 // CHECK-NEXT:    tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}64,1]]>, %[[XT1]] <[0+64] +0 {{\[\[}}128,1]]>
