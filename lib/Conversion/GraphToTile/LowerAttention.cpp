@@ -180,9 +180,9 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
     // * nq] fp32 fits: Sk <= 512) and leave it in one copy, so an iteration
     // holds three banks and the next one's scores can already be computed.
     int64_t fullBlocks = kn / kPartitions, tailRows = kn % kPartitions;
-    Value pt = L.alloc(loc, {kPartitions, llvm::divideCeil(kn, kPartitions) * nq}, f32, Space::psum);
-    Value ptS = L.alloc(loc, {kPartitions, llvm::divideCeil(kn, kPartitions) * nq}, vElt, Space::sbuf);
     int64_t keyTiles = llvm::divideCeil(kn, kPartitions);
+    Value pt = L.alloc(loc, {kPartitions, keyTiles * nq}, f32, Space::psum);
+    Value ptS = L.alloc(loc, {kPartitions, keyTiles * nq}, vElt, Space::sbuf);
     for (int64_t ki = 0; ki < keyTiles; ++ki) {
       int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, kn - k0);
       tile::MatmulOp::create(b, loc, pt, L.view(0, kt, 0, ki * nq, {nq}, {1}), probs,
@@ -249,7 +249,6 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   } else {
     lo = L.defineResult(loc, op.getResult());
   }
-  Value out = lo.buffer;
 
   // The mask as the first product's bias, broadcast to the scores.
   std::optional<Strided> mask;

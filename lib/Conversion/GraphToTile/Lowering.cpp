@@ -411,28 +411,62 @@ void GraphLowering::emitLinear(Location loc, Strided x, Strided w, Strided *bias
 }
 
 
-void GraphLowering::emitLinearTransposedOnChip(Location loc, Strided x, Strided w, Strided *bias,
-                                               Strided y, int64_t M, int64_t K, int64_t N,
-                                               float alpha, graph::Activation act, Type elt) {
-  Type f32 = b.getF32Type();
-  auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
-  Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
-  int64_t kTiles = llvm::divideCeil(K, kPartitions);
-  // x^T: from another op on chip, or one transposing DMA per K tile.
+SmallVector<Value> GraphLowering::loadTransposed(Location loc, const Strided &x, int64_t M,
+                                                 int64_t K) {
   ArrayRef<Value> onChip = transposedOnChip(x, M, K);
-  SmallVector<Value> xT(onChip.begin(), onChip.end());
-  for (int64_t ki = xT.empty() ? 0 : kTiles; ki < kTiles; ++ki) {
-    int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, K - k0);
+  if (!onChip.empty())
+    return SmallVector<Value>(onChip.begin(), onChip.end());
+  Type xElt = cast<MemRefType>(x.buffer.getType()).getElementType();
+  SmallVector<Value> xT;
+  for (int64_t k0 = 0; k0 < K; k0 += kPartitions) {
+    int64_t kt = std::min(kPartitions, K - k0);
     xT.push_back(alloc(loc, {kt, M}, xElt, Space::sbuf));
     tile::LoadOp::create(b, loc, xT.back(), full(kt, M), x.buffer,
                          view(0, kt, x.strides[1], x.offset + k0 * x.strides[1], {M},
                               {x.strides[0]}));
   }
   keepTransposedOnChip(x, M, K, xT);
-  // All of w, resident: per 128 columns of N its K tiles, full ones
-  // `chunk` to a DMA ([128, chunk, nt]); and the bias column.
+  return xT;
+}
+
+SmallVector<std::pair<Value, tile::ViewAttr>>
+GraphLowering::loadWeightColumns(Location loc, const Strided &w, int64_t K, int64_t n0,
+                                 int64_t nt) {
+  Type wElt = cast<MemRefType>(w.buffer.getType()).getElementType();
   int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
   int64_t fullTiles = K / kPartitions;
+  int64_t chunk = std::max<int64_t>(1, tiling::kEfficientDmaBytes / (nt * wEltBytes));
+  SmallVector<std::pair<Value, tile::ViewAttr>> tiles;
+  for (int64_t c0 = 0; c0 < fullTiles; c0 += chunk) {
+    int64_t cn = std::min(chunk, fullTiles - c0);
+    Value t = alloc(loc, {kPartitions, cn * nt}, wElt, Space::sbuf);
+    tile::LoadOp::create(b, loc, t, full(kPartitions, cn * nt), w.buffer,
+                         view(0, kPartitions, w.strides[0],
+                              w.offset + c0 * kPartitions * w.strides[0] + n0 * w.strides[1],
+                              {cn, nt}, {kPartitions * w.strides[0], w.strides[1]}));
+    for (int64_t c = 0; c < cn; ++c)
+      tiles.push_back({t, view(0, kPartitions, 0, c * nt, {nt}, {1})});
+  }
+  if (int64_t kt = K - fullTiles * kPartitions) {
+    Value t = alloc(loc, {kt, nt}, wElt, Space::sbuf);
+    tile::LoadOp::create(b, loc, t, full(kt, nt), w.buffer,
+                         view(0, kt, w.strides[0],
+                              w.offset + fullTiles * kPartitions * w.strides[0] + n0 * w.strides[1],
+                              {nt}, {w.strides[1]}));
+    tiles.push_back({t, full(kt, nt)});
+  }
+  return tiles;
+}
+
+void GraphLowering::emitLinearTransposedOnChip(Location loc, Strided x, Strided w, Strided *bias,
+                                               Strided y, int64_t M, int64_t K, int64_t N,
+                                               float alpha, graph::Activation act, Type elt) {
+  Type f32 = b.getF32Type();
+  auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
+  int64_t kTiles = llvm::divideCeil(K, kPartitions);
+  SmallVector<Value> xT = loadTransposed(loc, x, M, K);
+  // All of w, resident: per 128 columns of N its K tiles, and the bias
+  // column.
   struct ColumnBlock {
     int64_t n0, nt;
     SmallVector<std::pair<Value, tile::ViewAttr>> wTiles;
@@ -440,28 +474,8 @@ void GraphLowering::emitLinearTransposedOnChip(Location loc, Strided x, Strided 
   };
   SmallVector<ColumnBlock> blocks;
   for (int64_t n0 = 0; n0 < N; n0 += kPartitions) {
-    ColumnBlock cb{n0, std::min(kPartitions, N - n0), {}, Value(), Value()};
-    int64_t nt = cb.nt;
-    int64_t chunk = std::max<int64_t>(1, tiling::kEfficientDmaBytes / (nt * wEltBytes));
-    for (int64_t c0 = 0; c0 < fullTiles; c0 += chunk) {
-      int64_t cn = std::min(chunk, fullTiles - c0);
-      Value t = alloc(loc, {kPartitions, cn * nt}, wElt, Space::sbuf);
-      tile::LoadOp::create(b, loc, t, full(kPartitions, cn * nt), w.buffer,
-                           view(0, kPartitions, w.strides[0],
-                                w.offset + c0 * kPartitions * w.strides[0] + n0 * w.strides[1],
-                                {cn, nt}, {kPartitions * w.strides[0], w.strides[1]}));
-      for (int64_t c = 0; c < cn; ++c)
-        cb.wTiles.push_back({t, view(0, kPartitions, 0, c * nt, {nt}, {1})});
-    }
-    if (int64_t kt = K - fullTiles * kPartitions) {
-      Value t = alloc(loc, {kt, nt}, wElt, Space::sbuf);
-      tile::LoadOp::create(b, loc, t, full(kt, nt), w.buffer,
-                           view(0, kt, w.strides[0],
-                                w.offset + fullTiles * kPartitions * w.strides[0] +
-                                    n0 * w.strides[1],
-                                {nt}, {w.strides[1]}));
-      cb.wTiles.push_back({t, full(kt, nt)});
-    }
+    int64_t nt = std::min(kPartitions, N - n0);
+    ColumnBlock cb{n0, nt, loadWeightColumns(loc, w, K, n0, nt), Value(), Value()};
     if (bias) {
       cb.biasCol = alloc(loc, {nt, 1}, bufferElt(bias->buffer), Space::sbuf);
       tile::LoadOp::create(b, loc, cb.biasCol, full(nt, 1), bias->buffer,
@@ -501,25 +515,14 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
                                    Type elt, bool rowBlocksFirst) {
   Type f32 = b.getF32Type();
   auto bufferElt = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
-  Type xElt = bufferElt(x.buffer), wElt = bufferElt(w.buffer);
+  Type wElt = bufferElt(w.buffer);
   int64_t kTiles = llvm::divideCeil(K, kPartitions);
-  // x^T, all of it: tile ki holds x[:, k0:k0+kt]^T, K on partitions, one
-  // transposing DMA each (unless an earlier op left it on chip); every
-  // column block of w reuses it.
-  ArrayRef<Value> onChip = transposedOnChip(x, M, K);
-  SmallVector<Value> xT(onChip.begin(), onChip.end());
-  for (int64_t ki = xT.empty() ? 0 : kTiles; ki < kTiles; ++ki) {
-    int64_t k0 = ki * kPartitions, kt = std::min(kPartitions, K - k0);
-    xT.push_back(alloc(loc, {kt, M}, xElt, Space::sbuf));
-    tile::LoadOp::create(b, loc, xT.back(), full(kt, M), x.buffer,
-                         view(0, kt, x.strides[1], x.offset + k0 * x.strides[1], {M},
-                              {x.strides[0]}));
-  }
-  keepTransposedOnChip(x, M, K, xT);
+  // x^T, all of it (tile ki holds x[:, k0:k0+kt]^T); every column block of
+  // w reuses it.
+  SmallVector<Value> xT = loadTransposed(loc, x, M, K);
   int64_t wEltBytes = std::max<int64_t>(1, wElt.getIntOrFloatBitWidth() / 8);
-  // One column block of w: its K tiles (full ones `chunk` to a DMA) and,
-  // for a bias constant along M, one [128, nt] bias tile (partition stride
-  // 0) for every row block.
+  // One column block of w: its K tiles and, for a bias constant along M,
+  // one [128, nt] bias tile (partition stride 0) for every row block.
   struct ColumnBlock {
     int64_t n0, nt;
     SmallVector<std::pair<Value, tile::ViewAttr>> wTiles;
@@ -527,29 +530,8 @@ void GraphLowering::emitLinearRows(Location loc, Strided x, Strided w, Strided *
   };
   bool rowBias = bias && bias->strides[0] == 0;
   auto loadColumnBlock = [&](int64_t n0) {
-    ColumnBlock cb{n0, std::min(kMovingMax, N - n0), {}, Value()};
-    int64_t nt = cb.nt;
-    int64_t fullTiles = K / kPartitions;
-    int64_t chunk = std::max<int64_t>(1, tiling::kEfficientDmaBytes / (nt * wEltBytes));
-    for (int64_t c0 = 0; c0 < fullTiles; c0 += chunk) {
-      int64_t cn = std::min(chunk, fullTiles - c0);
-      Value t = alloc(loc, {kPartitions, cn * nt}, wElt, Space::sbuf);
-      tile::LoadOp::create(b, loc, t, full(kPartitions, cn * nt), w.buffer,
-                           view(0, kPartitions, w.strides[0],
-                                w.offset + c0 * kPartitions * w.strides[0] + n0 * w.strides[1],
-                                {cn, nt}, {kPartitions * w.strides[0], w.strides[1]}));
-      for (int64_t c = 0; c < cn; ++c)
-        cb.wTiles.push_back({t, view(0, kPartitions, 0, c * nt, {nt}, {1})});
-    }
-    if (int64_t kt = K - fullTiles * kPartitions) {
-      Value t = alloc(loc, {kt, nt}, wElt, Space::sbuf);
-      tile::LoadOp::create(b, loc, t, full(kt, nt), w.buffer,
-                           view(0, kt, w.strides[0],
-                                w.offset + fullTiles * kPartitions * w.strides[0] +
-                                    n0 * w.strides[1],
-                                {nt}, {w.strides[1]}));
-      cb.wTiles.push_back({t, full(kt, nt)});
-    }
+    int64_t nt = std::min(kMovingMax, N - n0);
+    ColumnBlock cb{n0, nt, loadWeightColumns(loc, w, K, n0, nt), Value()};
     if (rowBias) {
       cb.rowBias = alloc(loc, {kPartitions, nt}, bufferElt(bias->buffer), Space::sbuf);
       tile::LoadOp::create(b, loc, cb.rowBias, full(kPartitions, nt), bias->buffer,

@@ -221,6 +221,17 @@ public:
                                   int64_t M, int64_t K, int64_t N, float alpha,
                                   graph::Activation act, Type elt);
 
+  /// x^T of the [M, K] view `x` as tiles [kt, M], K on the partitions: the
+  /// tiles another op left on chip, or one transposing DMA per K tile
+  /// (then kept for later readers).
+  SmallVector<Value> loadTransposed(Location loc, const Strided &x, int64_t M, int64_t K);
+  /// The K tiles of w[:, n0:n0+nt] ([kt, nt], K on the partitions), full
+  /// 128-row tiles coalesced into DMAs of kEfficientDmaBytes a partition
+  /// ([128, chunk, nt]): each as its tile and view.
+  SmallVector<std::pair<Value, tile::ViewAttr>> loadWeightColumns(Location loc, const Strided &w,
+                                                                  int64_t K, int64_t n0,
+                                                                  int64_t nt);
+
   /// How an element-wise op produces one tile from its loaded inputs.
   using TileBody =
       llvm::function_ref<void(Value dst, ArrayRef<Value> srcs, int64_t np, int64_t n)>;
