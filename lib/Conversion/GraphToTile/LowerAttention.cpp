@@ -7,9 +7,10 @@
 //     without a mask and with a power-of-two scale, else from a scaled
 //     copy in SBUF; a mask block is loaded once for all batches that
 //     share it, and a causal query block computes only the keys up to its
-//     last query), the PE
-//     transposes the probabilities, and out accumulates in PSUM; only Q, K,
-//     V and out touch HBM;
+//     last query), the PE transposes the probabilities, and out
+//     accumulates in PSUM; only Q, K, V and out touch HBM, and out not
+//     even that when its heads, merged, are read only by row-form linears
+//     (the output projection takes them transposed from SBUF);
 //   - otherwise through HBM scratch, with the shared blocks (emitLinear,
 //     emitSoftmax).
 // Both compute the same fp32 operations in the same order as the unfused
@@ -74,7 +75,8 @@ bool fitsOnChip(int64_t sk, int64_t d, int64_t dv) {
 void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v, Strided out,
                 const Strided *mask, int64_t sq, int64_t sk, int64_t d, int64_t dv, float scale,
                 Value ident, int64_t &blocksDone, bool causal,
-                llvm::DenseMap<std::pair<Value, int64_t>, Value> &maskTiles) {
+                llvm::DenseMap<std::pair<Value, int64_t>, Value> &maskTiles,
+                MutableArrayRef<Value> outRows = {}) {
   OpBuilder &b = L.b;
   Type f32 = b.getF32Type();
   auto eltOf = [](Value buffer) { return cast<MemRefType>(buffer.getType()).getElementType(); };
@@ -202,6 +204,16 @@ void emitOnChip(GraphLowering &L, Location loc, Strided q, Strided k, Strided v,
                              L.view(0, kt, 0, int64_t(ki) * nq, {nq}, {1}), vt, L.full(kt, dv),
                              /*start=*/ki == 0);
     }
+    if (!outRows.empty()) {
+      // Into the merged heads' row block on chip: rows q0.., the head's
+      // columns (out is a [Sq, H * Dv] row-major view at the head's offset).
+      tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::identity),
+                                 outRows[q0 / kPartitions],
+                                 L.view(0, nq, 0, out.offset % out.strides[0], {dv}, {1}), po,
+                                 L.full(nq, dv), Value(), tile::ViewAttr(),
+                                 b.getF32FloatAttr(1.0f), Value(), tile::ViewAttr());
+      continue;
+    }
     Value o = L.alloc(loc, {nq, dv}, outElt, Space::sbuf);
     tile::ActivationOp::create(b, loc, L.actFunc(isa::ActFunc::identity), o, L.full(nq, dv), po,
                                L.full(nq, dv), Value(), tile::ViewAttr(), b.getF32FloatAttr(1.0f),
@@ -296,13 +308,36 @@ static LogicalResult lowerAttention(graph::AttentionOp op, GraphLowering &L) {
   };
   if (fitsOnChip(sk, d, dv)) {
     Value ident = L.identity(loc, L.eltOf(op.getV()), std::min(kPartitions, sq));
+    // Heads merged (one batch of Sq rows) into a [Sq, H * Dv] value read
+    // only by row-form linears (the output projection), in a 16-bit type:
+    // each query block's heads go into one row tile on chip, transposed on
+    // the PE into the projection's x^T; the merged value never reaches HBM.
+    auto reshape = merge && merge.getResult().hasOneUse()
+                       ? dyn_cast<graph::ReshapeOp>(*merge.getResult().getUsers().begin())
+                       : graph::ReshapeOp();
+    Type outElt = L.eltOf(op.getResult());
+    int64_t K = os.back() * (offO.size()), M = sq;
+    SmallVector<Value> outRows;
+    auto merged = reshape ? L.shapeOf(reshape.getResult()) : ArrayRef<int64_t>();
+    if (reshape && (outElt.isBF16() || outElt.isF16()) && merged.back() == K &&
+        llvm::product_of(merged.drop_back()) == M &&
+        L.readOnlyAsRowLinearX(reshape.getResult()) &&
+        llvm::all_of(offO, [&](int64_t off) { return off < K; }) && lo.strides[rank - 2] == K &&
+        lo.strides[rank - 1] == 1)
+      for (int64_t m0 = 0; m0 < M; m0 += kPartitions)
+        outRows.push_back(L.alloc(loc, {std::min(kPartitions, M - m0), K}, outElt, Space::sbuf));
     int64_t blocksDone = 0;
     llvm::DenseMap<std::pair<Value, int64_t>, Value> maskTiles;
     for (size_t bi = 0; bi < offS.size(); ++bi) {
       std::optional<Strided> m = maskOf(bi);
       emitOnChip(L, loc, rows(lq, offQ[bi]), rows(lk, offK[bi]), rows(lv, offV[bi]),
                  rows(lo, offO[bi]), m ? &*m : nullptr, sq, sk, d, dv,
-                 op.getScale().convertToFloat(), ident, blocksDone, op.getCausal(), maskTiles);
+                 op.getScale().convertToFloat(), ident, blocksDone, op.getCausal(), maskTiles,
+                 outRows);
+    }
+    if (!outRows.empty()) {
+      L.keepRowsTransposed(loc, Strided{lo.buffer, 0, {K, 1}}, outRows, M, K);
+      L.markOnChipOnly(lo.buffer);
     }
     return success();
   }

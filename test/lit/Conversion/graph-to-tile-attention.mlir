@@ -86,6 +86,30 @@ func.func @causal_blocks(%q: tensor<2x256x8xf32> {trellis.name = "q"}, %k: tenso
 
 // -----
 
+// Tests heads merged by a transpose and a reshape into the x of a row-form
+// linear (the output projection), in bf16: each head's output block goes
+// straight into its columns of the query block's row tile on chip (head 1
+// at column 64), and the PE transposes that tile into the projection's
+// x^T. The merged heads never reach HBM: only the projection is stored.
+// CHECK-LABEL: func.func @heads_to_projection
+// CHECK-NOT:     tile.alloc : memref<1x128x2x64xbf16, #tile.mem<hbm>>
+// CHECK:         tile.activation  identity %[[ROWS:[0-9]+]] <[0+128] +0 {{\[\[}}64,1]]>, %{{.+}} : memref<128x128xbf16, #tile.mem<sbuf>>, memref<128x64xf32, #tile.mem<psum>>
+// CHECK:         tile.activation  identity %[[ROWS]] <[0+128] +64 {{\[\[}}64,1]]>
+// CHECK:         tile.matmul %[[PT:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[ROWS]] <[0+128] +0 {{\[\[}}128,1]]>, %{{.+}} start
+// CHECK-NEXT:    tile.copy %[[XT:[0-9]+]] <[0+128] +0 {{\[\[}}128,1]]>, %[[PT]]
+// CHECK:         tile.matmul %{{.+}} <[0+128] +0 {{\[\[}}32,1]]>, %[[XT]] <[0+128] +0 {{\[\[}}128,1]]>
+// CHECK:         tile.store %arg4
+// CHECK-NOT:     tile.store
+func.func @heads_to_projection(%q: tensor<1x2x128x64xbf16> {trellis.name = "q"}, %k: tensor<1x2x128x64xbf16> {trellis.name = "k"}, %v: tensor<1x2x128x64xbf16> {trellis.name = "v"}, %w: tensor<128x32xbf16> {trellis.name = "w"}) -> (tensor<1x128x32xf32> {trellis.name = "y"}) {
+  %a = graph.attention %q, %k, %v scale = 0.125 : (tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>) -> tensor<1x2x128x64xbf16>
+  %t = graph.transpose %a {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x128x64xbf16>) -> tensor<1x128x2x64xbf16>
+  %r = graph.reshape %t : (tensor<1x128x2x64xbf16>) -> tensor<1x128x128xbf16>
+  %y = graph.linear %r, %w : (tensor<1x128x128xbf16>, tensor<128x32xbf16>) -> tensor<1x128x32xf32>
+  return %y : tensor<1x128x32xf32>
+}
+
+// -----
+
 // Tests that more than 512 keys (a score block beyond one PSUM bank) go
 // through HBM scratch for the scores and probabilities instead.
 // CHECK-LABEL: func.func @long_keys
