@@ -121,9 +121,9 @@ def ConvertGraphToTile : Pass<"convert-graph-to-tile", "mlir::ModuleOp"> {
     rows in PSUM). Operands stay on chip between ops where their readers
     take them from SBUF: a linear's x^T (loaded once for every linear
     reading the same view; produced as y^T by a linear read only by row-form
-    linears; transposed on the PE from the rows of an auto-cast input or a
-    layer norm's narrow copy), and a row-form linear's output rows for a
-    layer norm. An HBM buffer that is stored but never read is dropped with
+    linears; transposed on the PE from the rows of an auto-cast input, a
+    layer norm's narrow copy or an attention's merged heads), and a
+    row-form linear's output rows for a layer norm. An HBM buffer that is stored but never read is dropped with
     its stores. Element-wise ops load broadcast operands with zero-stride DMA
     views. A `graph.kernel_call` is replaced by its kernel's tile ops, and
     the traced kernel functions (`trellis.kernel`) are erased.
